@@ -1,0 +1,38 @@
+import type { PlanTier } from "../plans/plan-tier.js";
+
+export const Role = {
+  PLATFORM_ADMIN: "platform:admin",
+  TENANT_OWNER: "tenant:owner",
+  TENANT_ADMIN: "tenant:admin",
+  TENANT_MEMBER: "tenant:member",
+} as const;
+export type Role = (typeof Role)[keyof typeof Role];
+export const ALL_ROLES: readonly Role[] = Object.values(Role);
+
+/** The tenant a caller acts for, as the gateway resolved it from the verified token's organisation. */
+export interface TenantRef {
+  id: string;
+  slug: string;
+  plan: PlanTier;
+}
+
+export interface SignedInCaller {
+  kind: "user";
+  userId: string;
+  email: string | null;
+  name: string | null;
+  orgId: string | null;
+  roles: Role[];
+  /** null while the caller's organisation has no tenant yet. */
+  tenant: TenantRef | null;
+}
+
+export type Caller = { kind: "anonymous" } | SignedInCaller;
+
+export const ANONYMOUS: Caller = Object.freeze({ kind: "anonymous" });
+
+/** What every resolver of every subgraph receives. */
+export interface RequestContext {
+  caller: Caller;
+  requestId: string;
+}

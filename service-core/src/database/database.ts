@@ -1,0 +1,46 @@
+import { fileURLToPath } from "node:url";
+import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
+import { migrate } from "drizzle-orm/postgres-js/migrator";
+import postgres from "postgres";
+import * as schema from "./schema.js";
+
+export type Db = PostgresJsDatabase<typeof schema>;
+
+export interface Database {
+  db: Db;
+  sql: postgres.Sql;
+  close(): Promise<void>;
+}
+
+export function connectDatabase(url: string, options: { max?: number } = {}): Database {
+  const sql = postgres(url, { max: options.max ?? 10, onnotice: () => {}, connect_timeout: 10 });
+  return { db: drizzle(sql, { schema }), sql, close: () => sql.end({ timeout: 5 }) };
+}
+
+const migrationsFolder = fileURLToPath(new URL("./migrations", import.meta.url));
+/** An arbitrary constant: every process that migrates takes the same lock, so concurrent starts don't race. */
+const MIGRATION_LOCK_KEY = 7_320_451;
+
+/**
+ * Applies the checked-in migrations; safe to call from every service at start. A one-connection client
+ * makes the session-level advisory lock and the migration share a connection.
+ */
+export async function applyMigrations(url: string): Promise<void> {
+  const sql = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 10 });
+  try {
+    await sql`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
+    await migrate(drizzle(sql, { schema }), { migrationsFolder });
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
+
+/** Whether PostgreSQL answers; for readiness probes. */
+export async function databaseAnswers(database: Database): Promise<boolean> {
+  try {
+    await database.sql`select 1`;
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,46 @@
+import { GraphQLError } from "graphql";
+
+/** The error codes of the public API (see the supergraph sketch); every expected failure carries one. */
+export const ErrorCode = {
+  UNAUTHENTICATED: "UNAUTHENTICATED",
+  FORBIDDEN: "FORBIDDEN",
+  NOT_FOUND: "NOT_FOUND",
+  BAD_USER_INPUT: "BAD_USER_INPUT",
+  CONFLICT: "CONFLICT",
+  QUOTA_EXCEEDED: "QUOTA_EXCEEDED",
+  RATE_LIMITED: "RATE_LIMITED",
+  PLAN_REQUIRED: "PLAN_REQUIRED",
+  UNAVAILABLE: "UNAVAILABLE",
+  INTERNAL: "INTERNAL",
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** An expected failure: a GraphQL error whose `extensions.code` clients can switch on. */
+export class AppError extends GraphQLError {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    extra: Record<string, unknown> = {},
+  ) {
+    // No extensions.http: a subgraph answering 401 would read as a transport failure at the gateway.
+    super(message, { extensions: { code, ...extra } });
+    this.name = "AppError";
+  }
+}
+
+export const errors = {
+  unauthenticated: (message = "Sign in: this operation needs a valid access token.") =>
+    new AppError(ErrorCode.UNAUTHENTICATED, message),
+  forbidden: (message: string) => new AppError(ErrorCode.FORBIDDEN, message),
+  notFound: (what: string, id?: string) =>
+    new AppError(ErrorCode.NOT_FOUND, id ? `${what} ${id} was not found.` : `${what} was not found.`),
+  badInput: (field: string, message: string) =>
+    new AppError(ErrorCode.BAD_USER_INPUT, `${field}: ${message}`, { field }),
+  conflict: (message: string) => new AppError(ErrorCode.CONFLICT, message),
+  quotaExceeded: (message: string, limit: number) => new AppError(ErrorCode.QUOTA_EXCEEDED, message, { limit }),
+  planRequired: (message: string, requiredTier: string) =>
+    new AppError(ErrorCode.PLAN_REQUIRED, message, { requiredTier }),
+  unavailable: (message: string) => new AppError(ErrorCode.UNAVAILABLE, message),
+  notYetAvailable: (operation: string) =>
+    new AppError(ErrorCode.UNAVAILABLE, `${operation} is not available yet on this deployment.`),
+};

@@ -1,0 +1,91 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { HeaderMap, type ApolloServer, type BaseContext, type HTTPGraphQLRequest } from "@apollo/server";
+import { AppError, ErrorCode } from "../errors/app-error.js";
+
+const MAX_BODY_BYTES = 1024 * 1024;
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw new HttpError(413, ErrorCode.BAD_USER_INPUT, `Request body exceeds ${limit} bytes.`);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const payload = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json; charset=utf-8", ...headers });
+  res.end(payload);
+}
+
+/** A GraphQL-shaped error response for failures before execution (bad JSON, body too large, bad token). */
+export function sendGraphQLError(res: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}): void {
+  sendJson(res, status, { errors: [{ message, extensions: { code } }] }, headers);
+}
+
+async function parseBody(req: IncomingMessage): Promise<unknown> {
+  if (req.method !== "POST") return undefined;
+  const raw = await readBody(req);
+  if (raw.length === 0) return undefined;
+  const contentType = String(req.headers["content-type"] ?? "");
+  if (!contentType.includes("json")) return raw.toString("utf8");
+  try {
+    return JSON.parse(raw.toString("utf8"));
+  } catch {
+    throw new HttpError(400, ErrorCode.BAD_USER_INPUT, "The request body is not valid JSON.");
+  }
+}
+
+/**
+ * Apollo Server 5 has no HTTP framework integration in core: this adapts node:http to
+ * `executeHTTPGraphQLRequest`, including streamed (incremental) responses.
+ */
+export async function handleGraphQLHttp<Context extends BaseContext>(
+  server: ApolloServer<Context>,
+  req: IncomingMessage,
+  res: ServerResponse,
+  context: () => Promise<Context>,
+  extraHeaders: Record<string, string> = {},
+): Promise<void> {
+  let body: unknown;
+  try {
+    body = await parseBody(req);
+  } catch (error) {
+    if (error instanceof HttpError) return sendGraphQLError(res, error.status, error.code, error.message, extraHeaders);
+    throw error;
+  }
+  const headers = new HeaderMap();
+  for (const [key, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(", ") : value);
+  }
+  const url = new URL(req.url ?? "/", "http://localhost");
+  const request: HTTPGraphQLRequest = { method: req.method ?? "GET", headers, search: url.search, body };
+  const response = await server.executeHTTPGraphQLRequest({ httpGraphQLRequest: request, context });
+  for (const [key, value] of response.headers) res.setHeader(key, value);
+  for (const [key, value] of Object.entries(extraHeaders)) res.setHeader(key, value);
+  res.statusCode = response.status ?? 200;
+  if (response.body.kind === "complete") {
+    res.end(response.body.string);
+    return;
+  }
+  for await (const chunk of response.body.asyncIterator) res.write(chunk);
+  res.end();
+}
+
+/** Errors thrown from a context function become GraphQL responses with their status, not 500s. */
+export function isAppError(error: unknown): error is AppError {
+  return error instanceof AppError;
+}

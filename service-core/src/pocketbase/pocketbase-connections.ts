@@ -1,0 +1,64 @@
+import PocketBase, { ClientResponseError } from "pocketbase";
+import { errors } from "../errors/app-error.js";
+
+export interface SuperuserCredentials {
+  email: string;
+  password: string;
+}
+
+/**
+ * Superuser clients, one per PocketBase instance URL, authenticated lazily and re-authenticated by the SDK
+ * before the token expires. Only the namespace resolver and provisioning should hand these out.
+ */
+export class PocketBaseConnections {
+  private readonly clients = new Map<string, Promise<PocketBase>>();
+
+  constructor(private readonly credentials: SuperuserCredentials) {}
+
+  forInstance(url: string): Promise<PocketBase> {
+    let client = this.clients.get(url);
+    if (!client) {
+      client = this.authenticate(url);
+      this.clients.set(url, client);
+      client.catch(() => this.clients.delete(url));
+    }
+    return client;
+  }
+
+  private async authenticate(url: string): Promise<PocketBase> {
+    const pb = new PocketBase(url);
+    pb.autoCancellation(false);
+    await callPocketBase(url, () =>
+      pb.collection("_superusers").authWithPassword(this.credentials.email, this.credentials.password, {
+        autoRefreshThreshold: 30 * 60,
+      }),
+    );
+    return pb;
+  }
+}
+
+/** Whether a PocketBase answers its health endpoint; for readiness probes. */
+export async function pocketBaseAnswers(url: string): Promise<boolean> {
+  try {
+    const response = await fetch(new URL("/api/health", url), { signal: AbortSignal.timeout(2000) });
+    return response.ok;
+  } catch {
+    return false;
+  }
+}
+
+/** Runs a PocketBase call; an unreachable server becomes UNAVAILABLE naming the URL, never a raw stack. */
+export async function callPocketBase<T>(url: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof ClientResponseError && (error.status === 0 || error.status >= 500)) {
+      throw errors.unavailable(`PocketBase at ${url} did not answer (${error.status || "connection failed"}).`);
+    }
+    throw error;
+  }
+}
+
+export function isNotFound(error: unknown): boolean {
+  return error instanceof ClientResponseError && error.status === 404;
+}

@@ -1,0 +1,159 @@
+import { z } from "zod";
+import { recordAudit } from "../audit/audit-log.js";
+import { ANONYMOUS } from "../auth/caller.js";
+import { envTypes, parseEnv, ConfigError } from "../config/env.js";
+import { applyMigrations, connectDatabase, databaseAnswers, type Database, type Db } from "../database/database.js";
+import { inertDependency, type BuiltSubgraph } from "../federation/build-subgraph-schema.js";
+import { createLogger, type Logger } from "../logging/logger.js";
+import { PlanCatalog } from "../plans/plan-catalog.js";
+import { NamespaceResolver } from "../pocketbase/namespace-resolver.js";
+import { PocketBaseConnections, pocketBaseAnswers } from "../pocketbase/pocketbase-connections.js";
+import { StackKitCatalog } from "../stackkits/stackkit-catalog.js";
+import { importContextVerifyKey, TenantContextVerifier } from "../tenant-context/tenant-context-token.js";
+import { startSubgraphServer, type ReadinessChecks, type RouteHandler } from "./subgraph-server.js";
+
+export const DEV_POCKETBASE_PASSWORD = "kombify-dev-superuser";
+
+export function subgraphSettingsShape(defaultPort: number) {
+  return {
+    NODE_ENV: envTypes.nodeEnv(),
+    LOG_LEVEL: envTypes.logLevel(),
+    HOST: z.string().default("127.0.0.1").describe("the interface to listen on"),
+    PORT: envTypes.port(defaultPort),
+    DATABASE_URL: envTypes.postgresUrl(),
+    CONTEXT_VERIFY_KEY: envTypes.pem("SPKI Ed25519 public key of the gateway's context signer"),
+    POCKETBASE_URL: envTypes.url().default("http://127.0.0.1:8090"),
+    POCKETBASE_SUPERUSER_EMAIL: z.email().default("admin@kombify.local").describe("an email address"),
+    POCKETBASE_SUPERUSER_PASSWORD: z.string().min(10).default(DEV_POCKETBASE_PASSWORD).describe("at least 10 characters"),
+    PLANS_FILE: z.string().optional().describe("a path to a plans JSON file"),
+    STACKKITS_DIR: z.string().optional().describe("a directory of StackKit definition files"),
+  };
+}
+
+export type SubgraphSettings = z.infer<z.ZodObject<ReturnType<typeof subgraphSettingsShape>>>;
+
+export function parseSubgraphSettings(defaultPort: number, env: NodeJS.ProcessEnv = process.env): SubgraphSettings {
+  const settings = parseEnv(subgraphSettingsShape(defaultPort), env);
+  if (settings.NODE_ENV === "production" && settings.POCKETBASE_SUPERUSER_PASSWORD === DEV_POCKETBASE_PASSWORD) {
+    throw new ConfigError(["POCKETBASE_SUPERUSER_PASSWORD must be set to a secret of your own in production."]);
+  }
+  return settings;
+}
+
+/** Everything a subgraph's resolvers may depend on, built once per process. */
+export interface SubgraphRuntime {
+  name: string;
+  settings: SubgraphSettings;
+  env: NodeJS.ProcessEnv;
+  log: Logger;
+  database: Database;
+  db: Db;
+  pocketbase: PocketBaseConnections;
+  namespaces: NamespaceResolver;
+  plans: PlanCatalog;
+  stackkits: StackKitCatalog;
+  checks: { database: () => Promise<boolean>; pocketbase: () => Promise<boolean> };
+}
+
+export interface SubgraphService {
+  subgraph: BuiltSubgraph;
+  readiness: ReadinessChecks;
+  routes?: Record<string, RouteHandler>;
+  /** Runs after migrations, before listening (seeding, background workers). */
+  start?(): Promise<void>;
+  stop?(): Promise<void>;
+}
+
+export type SubgraphFactory = (runtime: SubgraphRuntime) => Promise<SubgraphService>;
+
+export interface LaunchedSubgraph {
+  url: string;
+  runtime: SubgraphRuntime;
+  stop(): Promise<void>;
+}
+
+/** Builds the runtime, applies migrations, starts the service and its HTTP server. */
+export async function launchSubgraph(
+  name: string,
+  factory: SubgraphFactory,
+  settings: SubgraphSettings,
+  options: { env?: NodeJS.ProcessEnv; log?: Logger } = {},
+): Promise<LaunchedSubgraph> {
+  const log = options.log ?? createLogger(`subgraph-${name}`, settings.LOG_LEVEL);
+  await applyMigrations(settings.DATABASE_URL);
+  const database = connectDatabase(settings.DATABASE_URL);
+  const pocketbase = new PocketBaseConnections({
+    email: settings.POCKETBASE_SUPERUSER_EMAIL,
+    password: settings.POCKETBASE_SUPERUSER_PASSWORD,
+  });
+  const runtime: SubgraphRuntime = {
+    name,
+    settings,
+    env: options.env ?? process.env,
+    log,
+    database,
+    db: database.db,
+    pocketbase,
+    namespaces: new NamespaceResolver(database.db, pocketbase),
+    plans: PlanCatalog.load(settings.PLANS_FILE),
+    stackkits: StackKitCatalog.load(settings.STACKKITS_DIR),
+    checks: {
+      database: () => databaseAnswers(database),
+      pocketbase: () => pocketBaseAnswers(settings.POCKETBASE_URL),
+    },
+  };
+  const service = await factory(runtime);
+  await service.start?.();
+  const verifier = new TenantContextVerifier(await importContextVerifyKey(settings.CONTEXT_VERIFY_KEY), name);
+  const running = await startSubgraphServer(
+    {
+      name,
+      subgraph: service.subgraph,
+      verifier,
+      log,
+      readiness: service.readiness,
+      routes: service.routes,
+      exposeInternalErrors: settings.NODE_ENV !== "production",
+      onRejectedContext: (reason, requestId, req) =>
+        recordAudit(runtime.db, { caller: ANONYMOUS, requestId }, {
+          action: "context.rejected",
+          target: `subgraph:${name}`,
+          details: { reason, remoteAddress: req.socket.remoteAddress ?? null },
+        }),
+    },
+    settings.HOST,
+    settings.PORT,
+  );
+  log.info({ url: `${running.url}/graphql` }, "subgraph listening");
+  return {
+    url: running.url,
+    runtime,
+    async stop() {
+      await running.close();
+      await service.stop?.();
+      await database.close();
+    },
+  };
+}
+
+/** The runtime for building a subgraph's schema without any store (composition, SDL checks). */
+export function schemaOnlyRuntime(name: string): SubgraphRuntime {
+  const settings = parseSubgraphSettings(0, {
+    DATABASE_URL: "postgres://schema-only/none",
+    CONTEXT_VERIFY_KEY: "-----BEGIN PUBLIC KEY-----",
+  });
+  return {
+    ...inertDependency<SubgraphRuntime>(`runtime(${name})`),
+    name,
+    settings,
+    env: {},
+    log: inertDependency("log"),
+    database: inertDependency("database"),
+    db: inertDependency("db"),
+    pocketbase: inertDependency("pocketbase"),
+    namespaces: inertDependency("namespaces"),
+    plans: inertDependency("plans"),
+    stackkits: inertDependency("stackkits"),
+    checks: inertDependency("checks"),
+  };
+}

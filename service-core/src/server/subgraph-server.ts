@@ -1,0 +1,119 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { ApolloServer } from "@apollo/server";
+import { ApolloServerPluginInlineTraceDisabled } from "@apollo/server/plugin/disabled";
+import type { RequestContext } from "../auth/caller.js";
+import { createErrorFormatter } from "../errors/format-error.js";
+import type { BuiltSubgraph } from "../federation/build-subgraph-schema.js";
+import { handleGraphQLHttp, sendGraphQLError, sendJson } from "../http/graphql-http.js";
+import { REQUEST_ID_HEADER, requestIdOf, runInRequestScope } from "../http/request-scope.js";
+import type { Logger } from "../logging/logger.js";
+import { TENANT_CONTEXT_HEADER, type TenantContextVerifier } from "../tenant-context/tenant-context-token.js";
+
+export type ReadinessChecks = Record<string, () => Promise<boolean>>;
+export type RouteHandler = (req: IncomingMessage, res: ServerResponse, log: Logger) => Promise<void>;
+
+export interface SubgraphServerOptions {
+  name: string;
+  subgraph: BuiltSubgraph;
+  verifier: TenantContextVerifier;
+  log: Logger;
+  /** Each named check must answer true for GET /ready to be 200. */
+  readiness: ReadinessChecks;
+  /** Extra HTTP routes, keyed "METHOD /path" (e.g. Stripe's webhook). */
+  routes?: Record<string, RouteHandler>;
+  /** Called for every context that was present but failed verification (forged, expired, for another subgraph). */
+  onRejectedContext?: (reason: string, requestId: string, req: IncomingMessage) => Promise<void>;
+  exposeInternalErrors: boolean;
+}
+
+export interface RunningServer {
+  server: Server;
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function runReadinessChecks(checks: ReadinessChecks): Promise<{ ready: boolean; checks: Record<string, boolean> }> {
+  const entries = await Promise.all(
+    Object.entries(checks).map(async ([name, check]) => [name, await check().catch(() => false)] as const),
+  );
+  return { ready: entries.every(([, ok]) => ok), checks: Object.fromEntries(entries) };
+}
+
+/** One subgraph's HTTP server: POST /graphql, GET /health (process up), GET /ready (its stores answer). */
+export async function startSubgraphServer(options: SubgraphServerOptions, host: string, port: number): Promise<RunningServer> {
+  const apollo = new ApolloServer<RequestContext>({
+    schema: options.subgraph.schema,
+    introspection: true,
+    plugins: [ApolloServerPluginInlineTraceDisabled()],
+    formatError: createErrorFormatter(options.log, options.exposeInternalErrors),
+  });
+  await apollo.start();
+
+  const server = createServer((req, res) => {
+    const requestId = requestIdOf(req);
+    const log = options.log.child({ requestId });
+    runInRequestScope({ requestId, log }, () =>
+      route(req, res, requestId, log).catch((error) => {
+        log.error({ err: error }, "request failed");
+        if (!res.headersSent) sendGraphQLError(res, 500, "INTERNAL", "Internal error.");
+        else res.end();
+      }),
+    );
+  });
+
+  async function route(req: IncomingMessage, res: ServerResponse, requestId: string, log: Logger): Promise<void> {
+    const path = new URL(req.url ?? "/", "http://localhost").pathname;
+    const extra = options.routes?.[`${req.method} ${path}`];
+    if (extra) return extra(req, res, log);
+    if (path === "/health" && req.method === "GET") return sendJson(res, 200, { status: "ok", service: options.name });
+    if (path === "/ready" && req.method === "GET") {
+      const result = await runReadinessChecks(options.readiness);
+      return sendJson(res, result.ready ? 200 : 503, { service: options.name, ...result });
+    }
+    if (path === "/graphql") {
+      const contextHeader = req.headers[TENANT_CONTEXT_HEADER];
+      const verification = await options.verifier.verify(Array.isArray(contextHeader) ? contextHeader[0] : contextHeader);
+      if (verification.outcome === "rejected") {
+        log.warn({ reason: verification.reason }, "rejected a tenant context; treating the caller as anonymous");
+        await options.onRejectedContext?.(verification.reason, requestId, req).catch((error) =>
+          log.error({ err: error }, "could not record the rejected context"),
+        );
+      }
+      const context: RequestContext = { caller: verification.caller, requestId };
+      return handleGraphQLHttp(apollo, req, res, async () => context, { [REQUEST_ID_HEADER]: requestId });
+    }
+    sendJson(res, 404, { error: "NOT_FOUND", message: `No route for ${req.method} ${path}` });
+  }
+
+  await listen(server, host, port);
+  const address = server.address() as AddressInfo;
+  const url = `http://${host.includes(":") ? `[${host}]` : host}:${address.port}`;
+  return {
+    server,
+    url,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await apollo.stop();
+    },
+  };
+}
+
+/** Listens, turning a busy port into an error that says what to do. */
+export function listen(server: Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException) => {
+      if (error.code === "EADDRINUSE") {
+        reject(new Error(`Port ${port} on ${host} is already in use: stop whatever holds it or set another port.`));
+      } else reject(error);
+    };
+    server.once("error", onError);
+    server.listen(port, host, () => {
+      server.off("error", onError);
+      resolve();
+    });
+  });
+}
