@@ -1,0 +1,26 @@
+import { z } from "zod";
+import { buildFederatedSubgraph, parseEnv, resolverContainer, type SubgraphFactory } from "@kombify/service-core";
+import { CheckoutResolver } from "./checkout/checkout.resolver.js";
+import { PlanResolver } from "./plan/plan.resolver.js";
+import { Tenant } from "./subscription/billing-subscription.type.js";
+import { TenantBillingResolver } from "./subscription/tenant-billing.resolver.js";
+
+const billingSettings = {
+  STRIPE_SECRET_KEY: z.string().startsWith("sk_").optional().describe("a Stripe secret key (sk_...)"),
+};
+
+/** Plans (from configuration) and each tenant's subscription, mirrored from Stripe into PostgreSQL. */
+export const createBillingSubgraph: SubgraphFactory = async (runtime) => {
+  const settings = parseEnv(billingSettings, runtime.env);
+  const subgraph = await buildFederatedSubgraph({
+    resolvers: [PlanResolver, TenantBillingResolver, CheckoutResolver],
+    container: resolverContainer([
+      new PlanResolver(runtime.plans),
+      new TenantBillingResolver(runtime.db, runtime.plans),
+      new CheckoutResolver(Boolean(settings.STRIPE_SECRET_KEY)),
+    ]),
+    orphanedTypes: [Tenant],
+    referenceResolvers: { Tenant: { __resolveReference: (reference: Pick<Tenant, "id">) => reference } },
+  });
+  return { subgraph, readiness: { database: runtime.checks.database } };
+};

@@ -1,0 +1,1 @@
+export { createBillingSubgraph } from "./billing-subgraph.js";

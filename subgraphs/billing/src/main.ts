@@ -1,0 +1,4 @@
+import { runSubgraphMain } from "@kombify/service-core";
+import { createBillingSubgraph } from "./billing-subgraph.js";
+
+await runSubgraphMain("billing", createBillingSubgraph);

@@ -1,0 +1,1 @@
+export { createIdentitySubgraph } from "./identity-subgraph.js";

@@ -1,0 +1,34 @@
+import { eq } from "drizzle-orm";
+import { tables, type Db, type SignedInCaller, type UserRow } from "@kombify/service-core";
+import type { User } from "./user.type.js";
+
+/** PostgreSQL's cache of Zitadel users, refreshed from each verified request; Zitadel stays the source of truth. */
+export class UserCache {
+  constructor(private readonly db: Db) {}
+
+  async remember(caller: SignedInCaller): Promise<User> {
+    const values = {
+      id: caller.userId,
+      email: caller.email ?? "",
+      displayName: caller.name,
+      roles: caller.roles,
+      tenantId: caller.tenant?.id ?? null,
+      lastSeenAt: new Date(),
+    };
+    const [row] = await this.db
+      .insert(tables.users)
+      .values(values)
+      .onConflictDoUpdate({ target: tables.users.id, set: values })
+      .returning();
+    return toUser(row!);
+  }
+
+  async byId(id: string): Promise<User | null> {
+    const [row] = await this.db.select().from(tables.users).where(eq(tables.users.id, id));
+    return row ? toUser(row) : null;
+  }
+}
+
+export function toUser(row: UserRow): User {
+  return { id: row.id, email: row.email, displayName: row.displayName, roles: row.roles, tenantId: row.tenantId };
+}

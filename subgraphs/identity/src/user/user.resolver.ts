@@ -1,0 +1,37 @@
+import { Authorized, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from "type-graphql";
+import { errors, requireUser, type RequestContext } from "@kombify/service-core";
+import type { UserCache } from "./user-cache.js";
+import { HomelabLaunch, TenantReference, User } from "./user.type.js";
+
+@Resolver(() => User)
+export class UserResolver {
+  constructor(private readonly users: UserCache) {}
+
+  @Query(() => User, { nullable: true, description: "The caller, as the verified token says." })
+  me(@Ctx() context: RequestContext): Promise<User> {
+    return this.users.remember(requireUser(context));
+  }
+
+  @Authorized()
+  @Mutation(() => HomelabLaunch, {
+    description: "Finds or creates the tenant by the token's organisation and the user in users_<slug>; returns a token.",
+  })
+  launchHomelab(): HomelabLaunch {
+    throw errors.notYetAvailable("launchHomelab");
+  }
+
+  @FieldResolver(() => TenantReference)
+  tenant(@Root() user: User): TenantReference {
+    if (!user.tenantId) throw errors.notFound("This user's tenant (create it with createTenant first)");
+    return { id: user.tenantId };
+  }
+
+  /** Another subgraph's `User { id }`: only the caller themself. */
+  static reference(users: UserCache) {
+    return {
+      __resolveReference(reference: Pick<User, "id">, context: RequestContext): Promise<User | null> | null {
+        return context.caller.kind === "user" && context.caller.userId === reference.id ? users.byId(reference.id) : null;
+      },
+    };
+  }
+}

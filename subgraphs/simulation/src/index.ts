@@ -1,0 +1,1 @@
+export { createSimulationSubgraph } from "./simulation-subgraph.js";

@@ -1,0 +1,61 @@
+import { Directive, Field, ID, Int, ObjectType, registerEnumType } from "type-graphql";
+
+export enum SimulationStatus {
+  PENDING = "PENDING",
+  PROVISIONING = "PROVISIONING",
+  RUNNING = "RUNNING",
+  STOPPING = "STOPPING",
+  STOPPED = "STOPPED",
+  FAILED = "FAILED",
+}
+registerEnumType(SimulationStatus, { name: "SimulationStatus" });
+
+/** The StackKit entity, owned by the stackkit subgraph. */
+@Directive('@key(fields: "id", resolvable: false)')
+@ObjectType("StackKit")
+export class StackKitReference {
+  @Field(() => ID)
+  id!: string;
+}
+
+@ObjectType("SimulatedNode", { description: "One container named <tenant>_<simulation>_<node> on the tenant's own Docker network." })
+export class SimulatedNode {
+  @Field(() => String)
+  name!: string;
+
+  @Field(() => String, { nullable: true })
+  containerId!: string | null;
+
+  @Field(() => String)
+  image!: string;
+
+  @Field(() => String)
+  sshHost!: string;
+
+  @Field(() => Int, { nullable: true })
+  sshPort!: number | null;
+
+  @Field(() => String)
+  status!: string;
+}
+
+@Directive('@key(fields: "id")')
+@ObjectType("Simulation", { description: "A simulated homelab: containers standing in for the tenant's nodes." })
+export class Simulation {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => String)
+  name!: string;
+
+  @Field(() => SimulationStatus)
+  status!: SimulationStatus;
+
+  @Field(() => String, { nullable: true, description: "Why the simulation FAILED, when it did." })
+  statusMessage!: string | null;
+
+  @Field(() => Date)
+  createdAt!: Date;
+
+  stackKitId!: string | null;
+}

@@ -1,0 +1,1 @@
+export { createStackSubgraph } from "./stack-subgraph.js";

@@ -1,0 +1,52 @@
+import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from "type-graphql";
+import { errors, type RequestContext } from "@kombify/service-core";
+import type { HomelabStores } from "../stack/homelab-stores.js";
+import { Stack } from "../stack/stack.type.js";
+import { Job } from "./job.type.js";
+
+const MAX_LOG_TAIL = 10_000;
+
+@Resolver(() => Job)
+export class JobResolver {
+  constructor(private readonly stores: HomelabStores) {}
+
+  @Authorized()
+  @Query(() => Job, { nullable: true })
+  async job(@Ctx() context: RequestContext, @Arg("id", () => ID) id: string): Promise<Job | null> {
+    return (await this.stores.of(context)).job(id);
+  }
+
+  @Authorized()
+  @Mutation(() => Job)
+  cancelJob(@Arg("id", () => ID) _id: string): Job {
+    throw errors.notYetAvailable("cancelJob");
+  }
+
+  @Authorized()
+  @Subscription(() => Job, {
+    description: "Every change of a job of the caller's tenant; narrowed to one job or one stack when given.",
+    subscribe: () => {
+      throw errors.notYetAvailable("jobUpdated");
+    },
+  })
+  jobUpdated(
+    @Root() job: Job,
+    @Arg("jobId", () => ID, { nullable: true }) _jobId?: string | null,
+    @Arg("stackId", () => ID, { nullable: true }) _stackId?: string | null,
+  ): Job {
+    return job;
+  }
+
+  @FieldResolver(() => [String])
+  logs(@Root() job: Job, @Arg("tail", () => Int, { defaultValue: 100 }) tail: number): string[] {
+    if (tail < 0 || tail > MAX_LOG_TAIL) throw errors.badInput("tail", `must be between 0 and ${MAX_LOG_TAIL}.`);
+    return tail === 0 ? [] : job.allLogs.slice(-tail);
+  }
+
+  @FieldResolver(() => Stack)
+  async stack(@Root() job: Job, @Ctx() context: RequestContext): Promise<Stack> {
+    const stack = await (await this.stores.of(context)).stack(job.stackId);
+    if (!stack) throw errors.notFound("Stack", job.stackId);
+    return stack;
+  }
+}

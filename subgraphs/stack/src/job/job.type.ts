@@ -1,0 +1,48 @@
+import { Directive, Field, Float, ID, ObjectType, registerEnumType } from "type-graphql";
+
+export enum JobKind {
+  DEPLOY = "DEPLOY",
+  UPDATE = "UPDATE",
+  DESTROY = "DESTROY",
+}
+registerEnumType(JobKind, { name: "JobKind" });
+
+export enum JobStatus {
+  QUEUED = "QUEUED",
+  RUNNING = "RUNNING",
+  SUCCEEDED = "SUCCEEDED",
+  FAILED = "FAILED",
+  CANCELLED = "CANCELLED",
+}
+registerEnumType(JobStatus, { name: "JobStatus" });
+
+@Directive('@key(fields: "id")')
+@ObjectType("Job", { description: "One deploy, update or destroy of a stack, with its progress and log." })
+export class Job {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => JobKind)
+  kind!: JobKind;
+
+  @Field(() => JobStatus)
+  status!: JobStatus;
+
+  @Field(() => Float, { description: "0.0 to 1.0" })
+  progress!: number;
+
+  @Field(() => String, { nullable: true })
+  message!: string | null;
+
+  @Field(() => Date)
+  createdAt!: Date;
+
+  @Field(() => Date, { nullable: true })
+  startedAt!: Date | null;
+
+  @Field(() => Date, { nullable: true })
+  finishedAt!: Date | null;
+
+  stackId!: string;
+  allLogs!: string[];
+}

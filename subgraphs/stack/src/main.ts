@@ -1,0 +1,4 @@
+import { runSubgraphMain } from "@kombify/service-core";
+import { createStackSubgraph } from "./stack-subgraph.js";
+
+await runSubgraphMain("stack", createStackSubgraph);

@@ -1,0 +1,101 @@
+import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
+import {
+  errors,
+  recordAudit,
+  requireTenant,
+  tierCovers,
+  type Db,
+  type PlanCatalog,
+  type RequestContext,
+  type StackKitCatalog,
+} from "@kombify/service-core";
+import { Job } from "../job/job.type.js";
+import { Node } from "../node/node.type.js";
+import type { HomelabStores } from "./homelab-stores.js";
+import { validateNewStack } from "./stack-input.js";
+import { NodeInput, Stack, StackKitReference } from "./stack.type.js";
+
+const MAX_JOBS = 100;
+
+@Resolver(() => Stack)
+export class StackResolver {
+  constructor(
+    private readonly stores: HomelabStores,
+    private readonly stackkits: StackKitCatalog,
+    private readonly plans: PlanCatalog,
+    private readonly db: Db,
+  ) {}
+
+  @Authorized()
+  @Query(() => [Stack], { description: "The caller's tenant's stacks, newest first." })
+  async stacks(@Ctx() context: RequestContext): Promise<Stack[]> {
+    return (await this.stores.of(context)).stacks();
+  }
+
+  @Authorized()
+  @Query(() => Stack, { nullable: true })
+  async stack(@Ctx() context: RequestContext, @Arg("id", () => ID) id: string): Promise<Stack | null> {
+    return (await this.stores.of(context)).stack(id);
+  }
+
+  @Authorized()
+  @Mutation(() => Stack)
+  async createStack(
+    @Ctx() context: RequestContext,
+    @Arg("name", () => String) name: string,
+    @Arg("stackKitId", () => ID) stackKitId: string,
+    @Arg("nodes", () => [NodeInput]) nodes: NodeInput[],
+  ): Promise<Stack> {
+    const tenant = requireTenant(context);
+    const input = validateNewStack(name, nodes);
+    const kit = this.stackkits.find(stackKitId);
+    if (!kit) throw errors.badInput("stackKitId", `no StackKit "${stackKitId}" exists.`);
+    if (!tierCovers(tenant.plan, kit.tier)) {
+      throw errors.planRequired(`${kit.name} needs the ${kit.tier} plan; your tenant is on ${tenant.plan}.`, kit.tier);
+    }
+    const store = await this.stores.of(context);
+    const limit = this.plans.get(tenant.plan).limits.maxStacks;
+    if ((await store.countStacks()) >= limit) {
+      throw errors.quotaExceeded(`Your ${tenant.plan} plan allows ${limit} stacks; delete one or upgrade.`, limit);
+    }
+    if (await store.stackNamed(input.name)) throw errors.conflict(`A stack named "${input.name}" already exists.`);
+    const stack = await store.createStack({ name: input.name, stackKitId: kit.id, nodes: input.nodes });
+    await recordAudit(this.db, context, { action: "stack.create", target: `stack:${stack.id}`, details: { stackKitId: kit.id } });
+    return stack;
+  }
+
+  @Authorized()
+  @Mutation(() => Boolean)
+  async deleteStack(@Ctx() context: RequestContext, @Arg("id", () => ID) id: string): Promise<boolean> {
+    const deleted = await (await this.stores.of(context)).deleteStack(id);
+    if (!deleted) throw errors.notFound("Stack", id);
+    await recordAudit(this.db, context, { action: "stack.delete", target: `stack:${id}` });
+    return true;
+  }
+
+  @Authorized()
+  @Mutation(() => Job)
+  deployStack(@Arg("id", () => ID) _id: string): Job {
+    throw errors.notYetAvailable("deployStack");
+  }
+
+  @FieldResolver(() => StackKitReference)
+  stackKit(@Root() stack: Stack): StackKitReference {
+    return { id: stack.stackKitId };
+  }
+
+  @FieldResolver(() => [Node])
+  async nodes(@Root() stack: Stack, @Ctx() context: RequestContext): Promise<Node[]> {
+    return (await this.stores.of(context)).nodesOf(stack.id);
+  }
+
+  @FieldResolver(() => [Job])
+  async jobs(
+    @Root() stack: Stack,
+    @Ctx() context: RequestContext,
+    @Arg("last", () => Int, { defaultValue: 20 }) last: number,
+  ): Promise<Job[]> {
+    if (last < 1 || last > MAX_JOBS) throw errors.badInput("last", `must be between 1 and ${MAX_JOBS}.`);
+    return (await this.stores.of(context)).jobsOf(stack.id, last);
+  }
+}

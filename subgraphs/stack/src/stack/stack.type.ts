@@ -1,0 +1,48 @@
+import { Directive, Field, ID, InputType, ObjectType, registerEnumType } from "type-graphql";
+
+export enum StackStatus {
+  DRAFT = "DRAFT",
+  DEPLOYING = "DEPLOYING",
+  RUNNING = "RUNNING",
+  FAILED = "FAILED",
+  DESTROYED = "DESTROYED",
+}
+registerEnumType(StackStatus, { name: "StackStatus" });
+
+/** The StackKit entity, owned by the stackkit subgraph. */
+@Directive('@key(fields: "id", resolvable: false)')
+@ObjectType("StackKit")
+export class StackKitReference {
+  @Field(() => ID)
+  id!: string;
+}
+
+@Directive('@key(fields: "id")')
+@ObjectType("Stack", { description: "A StackKit deployed (or to be deployed) onto a set of the tenant's nodes." })
+export class Stack {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => String)
+  name!: string;
+
+  @Field(() => StackStatus)
+  status!: StackStatus;
+
+  @Field(() => Date)
+  createdAt!: Date;
+
+  stackKitId!: string;
+}
+
+@InputType("NodeInput")
+export class NodeInput {
+  @Field(() => String)
+  hostname!: string;
+
+  @Field(() => String)
+  address!: string;
+
+  @Field(() => String, { defaultValue: "worker" })
+  role!: string;
+}

@@ -1,0 +1,1 @@
+export { createStackKitSubgraph } from "./stackkit-subgraph.js";

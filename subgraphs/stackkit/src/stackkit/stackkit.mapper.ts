@@ -1,0 +1,16 @@
+import { tierCovers, type Caller, type StackKitDefinition } from "@kombify/service-core";
+import type { StackKit } from "./stackkit.type.js";
+
+/** The public view of a kit definition, with `entitled` computed for this caller's plan. */
+export function toStackKit(kit: StackKitDefinition, caller: Caller): StackKit {
+  const plan = caller.kind === "user" ? caller.tenant?.plan : undefined;
+  return {
+    id: kit.id,
+    name: kit.name,
+    version: kit.version,
+    description: kit.description,
+    tier: kit.tier,
+    services: kit.services,
+    entitled: plan !== undefined && tierCovers(plan, kit.tier),
+  };
+}

@@ -1,0 +1,51 @@
+import { Arg, Authorized, Ctx, ID, Mutation, Query, Resolver } from "type-graphql";
+import {
+  errors,
+  PlanTierEnum,
+  requireTenant,
+  tierCovers,
+  type PlanTier,
+  type RequestContext,
+  type StackKitCatalog,
+} from "@kombify/service-core";
+import type { DownloadLinks } from "../download/download-links.js";
+import { toStackKit } from "./stackkit.mapper.js";
+import { StackKit, StackKitDownload } from "./stackkit.type.js";
+
+@Resolver(() => StackKit)
+export class StackKitResolver {
+  constructor(
+    private readonly catalog: StackKitCatalog,
+    private readonly links: DownloadLinks,
+  ) {}
+
+  @Query(() => [StackKit], { description: "Public: the catalog is readable without a token." })
+  stackKits(
+    @Ctx() context: RequestContext,
+    @Arg("tier", () => PlanTierEnum, { nullable: true }) tier?: PlanTier | null,
+  ): StackKit[] {
+    return this.catalog
+      .all()
+      .filter((kit) => !tier || kit.tier === tier)
+      .map((kit) => toStackKit(kit, context.caller));
+  }
+
+  @Query(() => StackKit, { nullable: true })
+  stackKit(@Ctx() context: RequestContext, @Arg("id", () => ID) id: string): StackKit | null {
+    const kit = this.catalog.find(id);
+    return kit ? toStackKit(kit, context.caller) : null;
+  }
+
+  @Authorized()
+  @Mutation(() => StackKitDownload, { description: "PLAN_REQUIRED when the caller's plan is below the kit's tier." })
+  requestStackKitDownload(@Ctx() context: RequestContext, @Arg("id", () => ID) id: string): StackKitDownload {
+    const tenant = requireTenant(context);
+    const kit = this.catalog.find(id);
+    if (!kit) throw errors.notFound("StackKit", id);
+    if (!tierCovers(tenant.plan, kit.tier)) {
+      throw errors.planRequired(`${kit.name} needs the ${kit.tier} plan; your tenant is on ${tenant.plan}.`, kit.tier);
+    }
+    const link = this.links.create(kit.id, kit.version);
+    return { url: link.url, expiresAt: link.expiresAt, sha256: kit.sha256 };
+  }
+}

@@ -1,0 +1,68 @@
+import { eq } from "drizzle-orm";
+import {
+  callPocketBase,
+  effectivePlanTier,
+  FEATURE_FLAGS_COLLECTION,
+  namespaceCollections,
+  tables,
+  type Db,
+  type NamespaceResolver,
+  type PlanCatalog,
+  type TenantRow,
+} from "@kombify/service-core";
+import type { FeatureFlag } from "./feature-flag.type.js";
+
+/** A tenant's flags: its plan's features, with per-tenant overrides on top; synced into PocketBase. */
+export class FeatureFlags {
+  constructor(
+    private readonly db: Db,
+    private readonly plans: PlanCatalog,
+    private readonly namespaces: NamespaceResolver,
+  ) {}
+
+  async of(tenantId: string): Promise<FeatureFlag[]> {
+    const [subscription] = await this.db
+      .select()
+      .from(tables.billingSubscriptions)
+      .where(eq(tables.billingSubscriptions.tenantId, tenantId));
+    const planFeatures = this.plans.get(effectivePlanTier(subscription)).features;
+    const overrides = await this.db
+      .select()
+      .from(tables.featureFlagOverrides)
+      .where(eq(tables.featureFlagOverrides.tenantId, tenantId));
+    const flags = new Map<string, FeatureFlag>(
+      Object.entries(planFeatures).map(([key, enabled]) => [key, { key, enabled, source: "PLAN" }]),
+    );
+    for (const override of overrides) flags.set(override.key, { key: override.key, enabled: override.enabled, source: "OVERRIDE" });
+    return [...flags.values()].sort((a, b) => a.key.localeCompare(b.key));
+  }
+
+  async override(tenant: TenantRow, key: string, enabled: boolean): Promise<FeatureFlag> {
+    await this.db
+      .insert(tables.featureFlagOverrides)
+      .values({ tenantId: tenant.id, key, enabled })
+      .onConflictDoUpdate({
+        target: [tables.featureFlagOverrides.tenantId, tables.featureFlagOverrides.key],
+        set: { enabled, updatedAt: new Date() },
+      });
+    await this.syncToNamespace(tenant);
+    return { key, enabled, source: "OVERRIDE" };
+  }
+
+  /** Writes every flag of the tenant into the `_feature_flags` collection of its PocketBase instance. */
+  async syncToNamespace(tenant: TenantRow): Promise<void> {
+    const flags = await this.of(tenant.id);
+    const namespace = await this.namespaces.resolve({ id: tenant.id, slug: tenant.slug, plan: "FREE" });
+    const owner = namespaceCollections(tenant.slug).users;
+    const collection = namespace.pb.collection(FEATURE_FLAGS_COLLECTION);
+    await callPocketBase(namespace.instanceUrl, async () => {
+      const existing = await collection.getFullList({ filter: namespace.pb.filter("namespace = {:ns}", { ns: owner }) });
+      for (const flag of flags) {
+        const record = existing.find((row) => row.key === flag.key);
+        if (record) await collection.update(record.id, { enabled: flag.enabled });
+        else await collection.create({ namespace: owner, key: flag.key, enabled: flag.enabled });
+      }
+    });
+  }
+
+}

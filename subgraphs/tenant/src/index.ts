@@ -1,0 +1,1 @@
+export { createTenantSubgraph } from "./tenant-subgraph.js";

@@ -1,0 +1,15 @@
+import { Authorized, Query, Resolver } from "type-graphql";
+import { Role } from "@kombify/service-core";
+import type { InstanceDirectory } from "./instance-directory.js";
+import { StackInstance } from "./stack-instance.type.js";
+
+@Resolver(() => StackInstance)
+export class StackInstanceResolver {
+  constructor(private readonly directory: InstanceDirectory) {}
+
+  @Authorized(Role.PLATFORM_ADMIN)
+  @Query(() => [StackInstance], { description: "Platform admins only." })
+  instances(): Promise<StackInstance[]> {
+    return this.directory.list();
+  }
+}

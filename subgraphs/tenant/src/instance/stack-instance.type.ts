@@ -1,0 +1,34 @@
+import { Directive, Field, ID, Int, ObjectType, registerEnumType } from "type-graphql";
+
+export enum DeploymentMode {
+  SHARED = "SHARED",
+  DEDICATED = "DEDICATED",
+}
+registerEnumType(DeploymentMode, { name: "DeploymentMode" });
+
+@Directive('@key(fields: "id")')
+@ObjectType("StackInstance", {
+  description: "A KombiStack instance: one PocketBase holding up to maxTenants tenant namespaces (SHARED: 50, DEDICATED: 1).",
+})
+export class StackInstance {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => String)
+  name!: string;
+
+  @Field(() => String)
+  region!: string;
+
+  @Field(() => DeploymentMode)
+  deploymentMode!: DeploymentMode;
+
+  @Field(() => Int)
+  maxTenants!: number;
+
+  @Field(() => Int)
+  tenantCount!: number;
+
+  @Field(() => Boolean)
+  healthy!: boolean;
+}

@@ -1,0 +1,60 @@
+import { z } from "zod";
+import {
+  buildFederatedSubgraph,
+  ensureFeatureFlagsCollection,
+  parseEnv,
+  resolverContainer,
+  type SubgraphFactory,
+} from "@kombify/service-core";
+import { AuditLogResolver } from "./audit/audit-log.resolver.js";
+import { FeatureFlags } from "./feature-flag/feature-flags.js";
+import { InstanceDirectory } from "./instance/instance-directory.js";
+import { StackInstanceResolver } from "./instance/stack-instance.resolver.js";
+import { TenantDirectory } from "./tenant/tenant-directory.js";
+import { TenantResolver } from "./tenant/tenant.resolver.js";
+
+const instanceSettings = {
+  STACK_INSTANCE_NAME: z.string().regex(/^[a-z0-9-]{2,63}$/).default("local-01").describe("lower-case letters, digits and '-'"),
+  STACK_INSTANCE_REGION: z.string().min(1).default("local").describe("a region name"),
+  STACK_INSTANCE_MODE: z.enum(["SHARED", "DEDICATED"]).default("SHARED").describe("SHARED or DEDICATED"),
+  STACK_INSTANCE_MAX_TENANTS: z.coerce.number().int().positive().optional().describe("a positive integer"),
+};
+
+/** Tenants, the KombiStack instances they live on, feature flags and the audit log (PostgreSQL). */
+export const createTenantSubgraph: SubgraphFactory = async (runtime) => {
+  const settings = parseEnv(instanceSettings, runtime.env);
+  const instances = new InstanceDirectory(runtime.db);
+  const tenants = new TenantDirectory(runtime.db, runtime.namespaces);
+  const flags = new FeatureFlags(runtime.db, runtime.plans, runtime.namespaces);
+  const subgraph = await buildFederatedSubgraph({
+    resolvers: [TenantResolver, StackInstanceResolver, AuditLogResolver],
+    container: resolverContainer([
+      new TenantResolver(runtime.db, tenants, instances, flags),
+      new StackInstanceResolver(instances),
+      new AuditLogResolver(runtime.db),
+    ]),
+    referenceResolvers: {
+      Tenant: TenantResolver.reference(tenants),
+      StackInstance: { __resolveReference: (reference: { id: string }) => instances.get(reference.id) },
+    },
+  });
+  return {
+    subgraph,
+    readiness: { database: runtime.checks.database, pocketbase: runtime.checks.pocketbase },
+    async start() {
+      const pocketbaseUrl = runtime.settings.POCKETBASE_URL;
+      await instances.register({
+        name: settings.STACK_INSTANCE_NAME,
+        region: settings.STACK_INSTANCE_REGION,
+        deploymentMode: settings.STACK_INSTANCE_MODE,
+        maxTenants: settings.STACK_INSTANCE_MAX_TENANTS ?? (settings.STACK_INSTANCE_MODE === "SHARED" ? 50 : 1),
+        pocketbaseUrl,
+      });
+      try {
+        await ensureFeatureFlagsCollection(await runtime.pocketbase.forInstance(pocketbaseUrl), pocketbaseUrl);
+      } catch (error) {
+        runtime.log.warn({ err: error }, "PocketBase is not reachable yet; feature flags will sync once it is");
+      }
+    },
+  };
+};

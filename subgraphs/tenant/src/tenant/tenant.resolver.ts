@@ -1,0 +1,99 @@
+import { Arg, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
+import {
+  assertValidSlug,
+  errors,
+  mayReadTenant,
+  recordAudit,
+  requireUser,
+  Role,
+  slugFromName,
+  type Db,
+  type RequestContext,
+} from "@kombify/service-core";
+import { FeatureFlag } from "../feature-flag/feature-flag.type.js";
+import type { FeatureFlags } from "../feature-flag/feature-flags.js";
+import type { InstanceDirectory } from "../instance/instance-directory.js";
+import { StackInstance } from "../instance/stack-instance.type.js";
+import type { TenantDirectory } from "./tenant-directory.js";
+import { Tenant } from "./tenant.type.js";
+
+const FLAG_KEY = /^[a-z][a-z0-9-]{1,63}$/;
+
+@Resolver(() => Tenant)
+export class TenantResolver {
+  constructor(
+    private readonly db: Db,
+    private readonly tenants: TenantDirectory,
+    private readonly instances: InstanceDirectory,
+    private readonly flags: FeatureFlags,
+  ) {}
+
+  @Query(() => Tenant, { nullable: true, description: "The caller's tenant, from the verified token's organisation." })
+  async myTenant(@Ctx() context: RequestContext): Promise<Tenant | null> {
+    const caller = requireUser(context);
+    return caller.tenant ? this.tenants.byId(caller.tenant.id) : null;
+  }
+
+  @Authorized()
+  @Mutation(() => Tenant, {
+    description: "Creates the tenant for the caller's organisation: picks a healthy instance with capacity, creates its namespace.",
+  })
+  async createTenant(
+    @Ctx() context: RequestContext,
+    @Arg("name", () => String) name: string,
+    @Arg("slug", () => String, { nullable: true }) slug?: string | null,
+  ): Promise<Tenant> {
+    const caller = requireUser(context);
+    if (!caller.orgId) throw errors.forbidden("Your token names no organisation, so no tenant can be created for it.");
+    const trimmed = name.trim();
+    if (trimmed.length < 1 || trimmed.length > 100) throw errors.badInput("name", "must be 1 to 100 characters.");
+    const chosenSlug = assertValidSlug(slug ?? slugFromName(trimmed));
+    if (caller.tenant || (await this.tenants.byOrganisation(caller.orgId))) {
+      throw errors.conflict("Your organisation already has a tenant.");
+    }
+    const tenant = await this.tenants.create({ name: trimmed, slug: chosenSlug, zitadelOrgId: caller.orgId });
+    await recordAudit(this.db, context, { action: "tenant.create", target: `tenant:${tenant.id}`, tenantId: tenant.id, details: { slug: tenant.slug } });
+    await this.flags.syncToNamespace(tenant);
+    return tenant;
+  }
+
+  @Authorized(Role.PLATFORM_ADMIN)
+  @Mutation(() => FeatureFlag, {
+    description: "Platform admins only: a per-tenant override on top of the plan's flags; synced to the tenant's namespace.",
+  })
+  async setFeatureFlag(
+    @Ctx() context: RequestContext,
+    @Arg("tenantId", () => ID) tenantId: string,
+    @Arg("key", () => String) key: string,
+    @Arg("enabled", () => Boolean) enabled: boolean,
+  ): Promise<FeatureFlag> {
+    if (!FLAG_KEY.test(key)) throw errors.badInput("key", "must be 2 to 64 characters: lower-case letters, digits and '-'.");
+    const tenant = await this.tenants.byId(tenantId);
+    if (!tenant) throw errors.notFound("Tenant", tenantId);
+    const flag = await this.flags.override(tenant, key, enabled);
+    await recordAudit(this.db, context, { action: "feature-flag.set", target: `tenant:${tenant.id}`, tenantId: tenant.id, details: { key, enabled } });
+    return flag;
+  }
+
+  @FieldResolver(() => StackInstance)
+  async instance(@Root() tenant: Tenant): Promise<StackInstance> {
+    const instance = await this.instances.get(tenant.instanceId);
+    if (!instance) throw errors.notFound("StackInstance", tenant.instanceId);
+    return instance;
+  }
+
+  @FieldResolver(() => [FeatureFlag])
+  featureFlags(@Root() tenant: Tenant): Promise<FeatureFlag[]> {
+    return this.flags.of(tenant.id);
+  }
+
+  /** Another subgraph's `Tenant { id }`: resolved only for the caller's own tenant (or a platform admin). */
+  static reference(tenants: TenantDirectory) {
+    return {
+      async __resolveReference(reference: Pick<Tenant, "id">, context: RequestContext): Promise<Tenant | null> {
+        if (!mayReadTenant(context, reference.id)) return null;
+        return tenants.byId(reference.id);
+      },
+    };
+  }
+}
