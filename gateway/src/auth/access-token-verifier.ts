@@ -1,0 +1,84 @@
+import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload } from "jose";
+import { ALL_ROLES, type Role } from "@kombify/service-core";
+
+export const ZITADEL_ORG_CLAIM = "urn:zitadel:iam:user:resourceowner:id";
+export const ZITADEL_ROLES_CLAIM = "urn:zitadel:iam:org:project:roles";
+
+/** Who the verified token says is calling, before the tenant is resolved. */
+export interface VerifiedIdentity {
+  userId: string;
+  email: string | null;
+  name: string | null;
+  orgId: string | null;
+  roles: Role[];
+}
+
+export interface AccessTokenVerifierOptions {
+  issuer: string;
+  audience: string;
+  jwksUrl: string;
+  algorithms: string[];
+  /** Seconds of clock skew tolerated on exp/nbf. @default 30 */
+  clockToleranceSeconds?: number;
+}
+
+export class InvalidTokenError extends Error {}
+
+/** Verifies Zitadel access tokens against the issuer's JWKS, with issuer, audience and algorithms pinned. */
+export class AccessTokenVerifier {
+  private readonly jwks: ReturnType<typeof createRemoteJWKSet>;
+
+  constructor(private readonly options: AccessTokenVerifierOptions) {
+    this.jwks = createRemoteJWKSet(new URL(options.jwksUrl), {
+      cooldownDuration: 30_000,
+      cacheMaxAge: 10 * 60_000,
+      timeoutDuration: 5_000,
+    });
+  }
+
+  async verify(token: string): Promise<VerifiedIdentity> {
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, this.jwks, {
+        issuer: this.options.issuer,
+        audience: this.options.audience,
+        algorithms: this.options.algorithms,
+        clockTolerance: this.options.clockToleranceSeconds ?? 30,
+        requiredClaims: ["sub", "exp"],
+      }));
+    } catch (error) {
+      throw new InvalidTokenError(describeJoseError(error));
+    }
+    return identityFromClaims(payload);
+  }
+}
+
+function describeJoseError(error: unknown): string {
+  if (error instanceof joseErrors.JWTExpired) return "The access token has expired.";
+  if (error instanceof joseErrors.JWTClaimValidationFailed) return `The access token's ${error.claim} claim is not accepted.`;
+  if (error instanceof joseErrors.JWKSNoMatchingKey) return "The access token is signed with an unknown key.";
+  if (error instanceof joseErrors.JOSEAlgNotAllowed) return "The access token's signing algorithm is not accepted.";
+  if (error instanceof joseErrors.JWSSignatureVerificationFailed) return "The access token's signature is invalid.";
+  if (error instanceof joseErrors.JWKSTimeout || error instanceof joseErrors.JOSEError && error.code === "ERR_JWKS_TIMEOUT") {
+    return "The token issuer's keys could not be fetched.";
+  }
+  return "The access token is malformed or not accepted.";
+}
+
+function stringClaim(payload: JWTPayload, name: string): string | null {
+  const value = payload[name];
+  return typeof value === "string" && value.length > 0 ? value : null;
+}
+
+/** Zitadel's claims: org id in resourceowner, project roles as `{ role: { orgId: domain } }`. */
+export function identityFromClaims(payload: JWTPayload): VerifiedIdentity {
+  const rolesClaim = payload[ZITADEL_ROLES_CLAIM];
+  const granted = rolesClaim && typeof rolesClaim === "object" ? Object.keys(rolesClaim) : [];
+  return {
+    userId: payload.sub!,
+    email: stringClaim(payload, "email"),
+    name: stringClaim(payload, "name") ?? stringClaim(payload, "preferred_username"),
+    orgId: stringClaim(payload, ZITADEL_ORG_CLAIM),
+    roles: granted.filter((role): role is Role => (ALL_ROLES as readonly string[]).includes(role)),
+  };
+}

@@ -1,0 +1,74 @@
+import { z } from "zod";
+import { ConfigError, envTypes, parseEnv, SUBGRAPHS, subgraphUrlVariable, type SubgraphName } from "@kombify/service-core";
+import { fileURLToPath } from "node:url";
+
+const DEFAULT_SUPERGRAPH_FILE = fileURLToPath(new URL("../../schema/supergraph.graphql", import.meta.url));
+
+const gatewayShape = {
+  NODE_ENV: envTypes.nodeEnv(),
+  LOG_LEVEL: envTypes.logLevel(),
+  HOST: z.string().default("127.0.0.1").describe("the interface to listen on"),
+  PORT: envTypes.port(4000),
+  SUPERGRAPH_FILE: z.string().default(DEFAULT_SUPERGRAPH_FILE).describe("the composed supergraph SDL file"),
+  DATABASE_URL: envTypes.postgresUrl(),
+  CONTEXT_SIGNING_KEY: envTypes.pem("PKCS8 Ed25519 private key that signs tenant contexts"),
+  OIDC_ISSUER: envTypes.url().optional(),
+  OIDC_AUDIENCE: z.string().min(1).optional().describe("the Zitadel project id tokens must be issued for"),
+  OIDC_JWKS_URL: envTypes.url().optional(),
+  OIDC_ALGORITHMS: z
+    .string()
+    .default("RS256,ES256")
+    .transform((v) => v.split(",").map((a) => a.trim()))
+    .refine((algs) => algs.every((a) => /^(RS|PS|ES)(256|384|512)$|^EdDSA$/.test(a)), {
+      message: "asymmetric JWS algorithms only",
+    })
+    .describe("a comma-separated list of asymmetric JWS algorithms (RS256, ES256, PS256, EdDSA, ...)"),
+  TENANT_CACHE_TTL_MS: z.coerce.number().int().min(0).default(5000).describe("milliseconds, 0 to disable"),
+  ...Object.fromEntries(
+    SUBGRAPHS.map(({ name, defaultPort }) => [
+      subgraphUrlVariable(name),
+      envTypes.url().default(`http://127.0.0.1:${defaultPort}/graphql`),
+    ]),
+  ),
+};
+
+export interface GatewayConfig {
+  nodeEnv: "development" | "production" | "test";
+  logLevel: string;
+  host: string;
+  port: number;
+  supergraphFile: string;
+  databaseUrl: string;
+  contextSigningKey: string;
+  oidc: { issuer: string; audience: string; jwksUrl: string; algorithms: string[] } | null;
+  tenantCacheTtlMs: number;
+  subgraphUrls: Record<SubgraphName, string>;
+}
+
+/** The gateway's settings from the environment; outside development a token issuer is mandatory. */
+export function parseGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  const raw = parseEnv(gatewayShape, env) as z.infer<z.ZodObject<typeof gatewayShape>> & Record<string, string>;
+  const problems: string[] = [];
+  if (raw.OIDC_ISSUER && !raw.OIDC_AUDIENCE) problems.push("OIDC_AUDIENCE is required with OIDC_ISSUER: the Zitadel project id.");
+  if (!raw.OIDC_ISSUER && raw.NODE_ENV === "production") problems.push("OIDC_ISSUER is required in production: the Zitadel issuer URL.");
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    nodeEnv: raw.NODE_ENV,
+    logLevel: raw.LOG_LEVEL,
+    host: raw.HOST,
+    port: raw.PORT,
+    supergraphFile: raw.SUPERGRAPH_FILE,
+    databaseUrl: raw.DATABASE_URL,
+    contextSigningKey: raw.CONTEXT_SIGNING_KEY,
+    oidc: raw.OIDC_ISSUER
+      ? {
+          issuer: raw.OIDC_ISSUER,
+          audience: raw.OIDC_AUDIENCE!,
+          jwksUrl: raw.OIDC_JWKS_URL ?? `${raw.OIDC_ISSUER.replace(/\/$/, "")}/oauth/v2/keys`,
+          algorithms: raw.OIDC_ALGORITHMS,
+        }
+      : null,
+    tenantCacheTtlMs: raw.TENANT_CACHE_TTL_MS,
+    subgraphUrls: Object.fromEntries(SUBGRAPHS.map(({ name }) => [name, raw[subgraphUrlVariable(name)]])) as Record<SubgraphName, string>,
+  };
+}

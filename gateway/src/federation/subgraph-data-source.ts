@@ -1,0 +1,24 @@
+import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from "@apollo/gateway";
+import { REQUEST_ID_HEADER, TENANT_CONTEXT_HEADER, type TenantContextSigner } from "@kombify/service-core";
+import type { GatewayContext } from "../gateway-context.js";
+
+/**
+ * Sends each subgraph fetch with the request id and a tenant context signed for that subgraph alone.
+ * Nothing of the client's own headers is forwarded, so a client's X-Tenant-ID never reaches a subgraph.
+ */
+export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
+  constructor(
+    readonly name: string,
+    url: string,
+    private readonly signer: TenantContextSigner,
+  ) {
+    super({ url });
+  }
+
+  override async willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<void> {
+    if (!("caller" in context) || !context.caller) return;
+    request.http?.headers.set(REQUEST_ID_HEADER, context.requestId);
+    const signed = await this.signer.sign(context.caller, context.requestId, this.name);
+    if (signed) request.http?.headers.set(TENANT_CONTEXT_HEADER, signed);
+  }
+}

@@ -1,0 +1,106 @@
+import { readFileSync } from "node:fs";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { ApolloGateway } from "@apollo/gateway";
+import { ApolloServer } from "@apollo/server";
+import {
+  connectDatabase,
+  ErrorCode,
+  handleGraphQLHttp,
+  importContextSigningKey,
+  listen,
+  REQUEST_ID_HEADER,
+  requestIdOf,
+  runInRequestScope,
+  sendGraphQLError,
+  sendJson,
+  TenantContextSigner,
+  type Logger,
+} from "@kombify/service-core";
+import { AccessTokenVerifier } from "./auth/access-token-verifier.js";
+import { CallerAuthenticator } from "./auth/caller-authenticator.js";
+import type { GatewayConfig } from "./config.js";
+import { SubgraphDataSource } from "./federation/subgraph-data-source.js";
+import type { GatewayContext } from "./gateway-context.js";
+import { createGatewayErrorFormatter } from "./http/gateway-error-formatter.js";
+import { subgraphReadiness } from "./http/readiness.js";
+import { TenantResolver } from "./tenancy/tenant-resolver.js";
+
+export interface RunningGateway {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** The supergraph's front door: verifies the caller, resolves the tenant, plans and runs each operation. */
+export async function startGateway(config: GatewayConfig, log: Logger): Promise<RunningGateway> {
+  const supergraphSdl = readFileSync(config.supergraphFile, "utf8");
+  const signer = new TenantContextSigner(await importContextSigningKey(config.contextSigningKey));
+  const gateway = new ApolloGateway({
+    supergraphSdl,
+    logger: log,
+    buildService: ({ name, url }) =>
+      new SubgraphDataSource(name, config.subgraphUrls[name as keyof GatewayConfig["subgraphUrls"]] ?? url!, signer),
+  });
+  const apollo = new ApolloServer<GatewayContext>({
+    gateway,
+    introspection: true,
+    includeStacktraceInErrorResponses: false,
+    formatError: createGatewayErrorFormatter(log, config.nodeEnv !== "production"),
+  });
+  await apollo.start();
+
+  const database = connectDatabase(config.databaseUrl, { max: 5 });
+  const authenticator = new CallerAuthenticator(
+    config.oidc ? new AccessTokenVerifier(config.oidc) : null,
+    new TenantResolver(database.db, config.tenantCacheTtlMs),
+  );
+  if (!config.oidc) log.warn("OIDC_ISSUER is not set: every caller is anonymous (development only)");
+
+  async function route(req: IncomingMessage, res: ServerResponse, requestId: string, requestLog: Logger): Promise<void> {
+    const path = new URL(req.url ?? "/", "http://localhost").pathname;
+    const idHeader = { [REQUEST_ID_HEADER]: requestId };
+    if (path === "/health" && req.method === "GET") return sendJson(res, 200, { status: "ok", service: "gateway" }, idHeader);
+    if (path === "/ready" && req.method === "GET") {
+      const readiness = await subgraphReadiness(config.subgraphUrls);
+      return sendJson(res, readiness.ready ? 200 : 503, { service: "gateway", ...readiness }, idHeader);
+    }
+    if (path !== "/graphql") return sendJson(res, 404, { error: "NOT_FOUND", message: `No route for ${req.method} ${path}; the graph is at /graphql.` }, idHeader);
+    const authentication = await authenticator.fromRequest(req);
+    if (!authentication.ok) {
+      requestLog.info({ reason: authentication.message }, "rejected an access token");
+      return sendGraphQLError(res, 401, ErrorCode.UNAUTHENTICATED, authentication.message, {
+        ...idHeader,
+        "www-authenticate": 'Bearer error="invalid_token"',
+      });
+    }
+    const context: GatewayContext = { caller: authentication.caller, requestId, log: requestLog };
+    return handleGraphQLHttp(apollo, req, res, async () => context, idHeader);
+  }
+
+  const server = createServer((req, res) => {
+    const requestId = requestIdOf(req);
+    const requestLog = log.child({ requestId });
+    runInRequestScope({ requestId, log: requestLog }, () =>
+      route(req, res, requestId, requestLog).catch((error) => {
+        requestLog.error({ err: error }, "request failed");
+        if (!res.headersSent) sendGraphQLError(res, 500, ErrorCode.INTERNAL, "Internal error. Quote the request id when you report it.", { [REQUEST_ID_HEADER]: requestId });
+        else res.end();
+      }),
+    );
+  });
+  await listen(server, config.host, config.port);
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${config.host === "0.0.0.0" ? "localhost" : config.host}:${port}`;
+  log.info({ url: `${url}/graphql` }, "gateway listening");
+  return {
+    url,
+    async stop() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await apollo.stop();
+      await database.close();
+    },
+  };
+}

@@ -1,0 +1,2 @@
+export { parseGatewayConfig, type GatewayConfig } from "./config.js";
+export { startGateway, type RunningGateway } from "./gateway-server.js";
