@@ -1,0 +1,33 @@
+import { resolve } from "node:path";
+import { z } from "zod";
+import { DEV_POCKETBASE_PASSWORD, ConfigError, envTypes, parseEnv } from "@kombify/service-core";
+
+const launcherShape = {
+  NODE_ENV: envTypes.nodeEnv(),
+  LOG_LEVEL: envTypes.logLevel(),
+  KOMBIFY_DATA_DIR: z.string().default(".data").describe("a directory for PostgreSQL, PocketBase and key files"),
+  HOST: z.string().default("127.0.0.1").describe("the interface the gateway listens on"),
+  PORT: envTypes.port(4000),
+  SUBGRAPH_PORT_BASE: envTypes.port(4001),
+  DATABASE_URL: envTypes.postgresUrl().optional(),
+  EMBEDDED_POSTGRES_PORT: envTypes.port(54329),
+  POCKETBASE_URL: envTypes.url().optional(),
+  POCKETBASE_PORT: envTypes.port(8090),
+  POCKETBASE_SUPERUSER_EMAIL: z.email().default("admin@kombify.local").describe("an email address"),
+  POCKETBASE_SUPERUSER_PASSWORD: z.string().min(10).default(DEV_POCKETBASE_PASSWORD).describe("at least 10 characters"),
+  OIDC_ISSUER: envTypes.url().optional(),
+  OIDC_AUDIENCE: z.string().min(1).optional().describe("the Zitadel project id"),
+  DEV_ISSUER_PORT: envTypes.port(4009),
+  SEED_DEMO: envTypes.boolean(true),
+};
+
+export type LauncherConfig = z.infer<z.ZodObject<typeof launcherShape>> & { dataDir: string };
+
+export function parseLauncherConfig(env: NodeJS.ProcessEnv = process.env): LauncherConfig {
+  const config = parseEnv(launcherShape, env);
+  if (config.NODE_ENV === "production" && !config.OIDC_ISSUER) {
+    throw new ConfigError(["OIDC_ISSUER is required in production: the development sign-in is not for real users."]);
+  }
+  if (config.OIDC_ISSUER && !config.OIDC_AUDIENCE) throw new ConfigError(["OIDC_AUDIENCE is required with OIDC_ISSUER."]);
+  return { ...config, dataDir: resolve(config.KOMBIFY_DATA_DIR) };
+}

