@@ -32,12 +32,23 @@ export function parseEnv<Shape extends z.ZodRawShape>(
   const problems = result.error.issues.map((issue) => {
     const variable = issue.path.join(".");
     const got = input[variable];
-    const expectation = (shape[variable] as z.ZodType | undefined)?.description ?? issue.message;
+    const expectation = descriptionOf(shape[variable] as z.ZodType | undefined) ?? issue.message;
     return got === undefined
       ? `${variable} is required: ${expectation}`
       : `${variable}=${JSON.stringify(got)} is invalid: ${expectation}`;
   });
   throw new ConfigError(problems);
+}
+
+/** The expectation text of a schema, looking through wrappers such as `.default()` and `.optional()`. */
+function descriptionOf(schema: z.ZodType | undefined): string | undefined {
+  let current: unknown = schema;
+  while (current instanceof z.ZodType) {
+    if (current.description) return current.description;
+    const def = (current as unknown as { def: { innerType?: unknown; in?: unknown } }).def;
+    current = def.innerType ?? def.in;
+  }
+  return undefined;
 }
 
 /** Runs an entry point's config parsing; on failure prints the problems and exits without a stack trace. */
