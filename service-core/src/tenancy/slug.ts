@@ -25,6 +25,7 @@ export function assertValidSlug(slug: string, field = "slug"): string {
 export function slugFromName(name: string): string {
   const base = name
     .normalize("NFKD")
+    .replace(/\p{M}/gu, "")
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, "-")
     .replace(/^[^a-z]+/, "")
