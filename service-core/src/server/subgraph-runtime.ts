@@ -53,6 +53,8 @@ export interface SubgraphRuntime {
   plans: PlanCatalog;
   stackkits: StackKitCatalog;
   checks: { database: () => Promise<boolean>; pocketbase: () => Promise<boolean> };
+  /** The base URL this subgraph listens on (known once it listens; PORT=0 picks a free port). */
+  listeningUrl(): string;
 }
 
 export interface SubgraphService {
@@ -86,6 +88,7 @@ export async function launchSubgraph(
     email: settings.POCKETBASE_SUPERUSER_EMAIL,
     password: settings.POCKETBASE_SUPERUSER_PASSWORD,
   });
+  let listeningUrl: string | undefined;
   const runtime: SubgraphRuntime = {
     name,
     settings,
@@ -100,6 +103,10 @@ export async function launchSubgraph(
     checks: {
       database: () => databaseAnswers(database),
       pocketbase: () => pocketBaseAnswers(settings.POCKETBASE_URL),
+    },
+    listeningUrl() {
+      if (!listeningUrl) throw new Error(`subgraph ${name} is not listening yet`);
+      return listeningUrl;
     },
   };
   const service = await factory(runtime);
@@ -124,6 +131,7 @@ export async function launchSubgraph(
     settings.HOST,
     settings.PORT,
   );
+  listeningUrl = running.url;
   log.info({ url: `${running.url}/graphql` }, "subgraph listening");
   return {
     url: running.url,
@@ -155,5 +163,6 @@ export function schemaOnlyRuntime(name: string): SubgraphRuntime {
     plans: inertDependency("plans"),
     stackkits: inertDependency("stackkits"),
     checks: inertDependency("checks"),
+    listeningUrl: inertDependency("listeningUrl"),
   };
 }

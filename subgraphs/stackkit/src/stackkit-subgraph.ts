@@ -20,7 +20,7 @@ const stackKitSettings = {
 /** The StackKit catalog: public listing, entitlement per plan, signed downloads. Kits come from stackkits/. */
 export const createStackKitSubgraph: SubgraphFactory = async (runtime) => {
   const settings = parseEnv(stackKitSettings, runtime.env);
-  const publicUrl = settings.STACKKIT_PUBLIC_URL ?? `http://${runtime.settings.HOST}:${runtime.settings.PORT}`;
+  const publicUrl = () => settings.STACKKIT_PUBLIC_URL ?? runtime.listeningUrl();
   // Without a configured secret, links stay valid only for this process's lifetime: fine for development.
   const links = new DownloadLinks(settings.STACKKIT_DOWNLOAD_SECRET ?? randomBytes(32).toString("hex"), publicUrl);
   const subgraph = await buildFederatedSubgraph({

@@ -11,12 +11,13 @@ export interface DownloadLink {
 export class DownloadLinks {
   constructor(
     private readonly secret: string,
-    private readonly publicUrl: string,
+    /** Where clients reach this subgraph's /downloads; read per link, as it is known only once listening. */
+    private readonly publicUrl: () => string,
   ) {}
 
   create(kitId: string, version: string, now = Date.now()): DownloadLink {
     const expires = now + LINK_LIFETIME_MS;
-    const url = new URL("/downloads", this.publicUrl);
+    const url = new URL("/downloads", this.publicUrl());
     url.searchParams.set("kit", kitId);
     url.searchParams.set("version", version);
     url.searchParams.set("expires", String(expires));
