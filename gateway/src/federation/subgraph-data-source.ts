@@ -1,5 +1,6 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from "@apollo/gateway";
-import { REQUEST_ID_HEADER, TENANT_CONTEXT_HEADER, type TenantContextSigner } from "@kombify/service-core";
+import type { GatewayGraphQLResponse } from "@apollo/server-gateway-interface";
+import { errors, REQUEST_ID_HEADER, TENANT_CONTEXT_HEADER, type TenantContextSigner } from "@kombify/service-core";
 import type { GatewayContext } from "../gateway-context.js";
 
 /**
@@ -13,6 +14,17 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     private readonly signer: TenantContextSigner,
   ) {
     super({ url });
+  }
+
+  /** A subgraph that cannot be reached is UNAVAILABLE, named, so clients get partial data they can explain. */
+  override async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayGraphQLResponse> {
+    try {
+      return await super.process(options);
+    } catch (error) {
+      const context = options.context as Partial<GatewayContext>;
+      context.log?.warn({ subgraph: this.name, err: error }, "subgraph unavailable");
+      throw errors.unavailable(`The ${this.name} service is unavailable; try again shortly.`);
+    }
   }
 
   override async willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<void> {
