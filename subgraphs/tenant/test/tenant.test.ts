@@ -1,0 +1,118 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eq } from "drizzle-orm";
+import { FEATURE_FLAGS_COLLECTION, Role, tables, type SignedInCaller } from "@kombify/service-core";
+import { createTenantSubgraph } from "@kombify/subgraph-tenant";
+import { createTestTenant, startTestSubgraph, uniqueSuffix, type TestSubgraph, type TestTenant } from "@kombify/testkit";
+
+function newcomer(orgId = `org-${uniqueSuffix()}`): SignedInCaller {
+  return { kind: "user", userId: `user-${uniqueSuffix()}`, email: "new@example.test", name: "New", orgId, roles: [], tenant: null };
+}
+
+describe("tenant subgraph", () => {
+  let subgraph: TestSubgraph;
+  let acme: TestTenant;
+  let other: TestTenant;
+
+  beforeAll(async () => {
+    subgraph = await startTestSubgraph("tenant", createTenantSubgraph);
+    acme = await createTestTenant(subgraph.runtime, { plan: "PRO" });
+    other = await createTestTenant(subgraph.runtime);
+  });
+  afterAll(() => subgraph?.stop());
+
+  it("creates a tenant for the caller's organisation, with its PocketBase namespace and an audit entry", async () => {
+    const caller = newcomer();
+    const slug = `lab-${uniqueSuffix()}`;
+    const { data, errors } = await subgraph.query(
+      `mutation($slug: String) { createTenant(name: "  Bob's Lab ", slug: $slug) { id slug name zitadelOrgId instance { name tenantCount } } }`,
+      { caller, variables: { slug } },
+    );
+    expect(errors).toBeUndefined();
+    expect(data.createTenant).toMatchObject({ slug, name: "Bob's Lab", zitadelOrgId: caller.orgId, instance: { name: "test-instance" } });
+    expect(data.createTenant.instance.tenantCount).toBeGreaterThanOrEqual(3);
+
+    const pb = await subgraph.runtime.pocketbase.forInstance(subgraph.runtime.settings.POCKETBASE_URL);
+    const suffix = slug.replace(/-/g, "_");
+    for (const prefix of ["users", "stacks", "nodes", "jobs"]) {
+      await expect(pb.collections.getOne(`${prefix}_${suffix}`)).resolves.toMatchObject({ name: `${prefix}_${suffix}` });
+    }
+    const flags = await pb.collection(FEATURE_FLAGS_COLLECTION).getFullList({ filter: pb.filter("namespace = {:ns}", { ns: `users_${suffix}` }) });
+    expect(flags.map((flag) => flag.key)).toContain("simulations");
+
+    const audit = await subgraph.runtime.db.select().from(tables.auditLog).where(eq(tables.auditLog.tenantId, data.createTenant.id));
+    expect(audit).toEqual([expect.objectContaining({ action: "tenant.create", actorUserId: caller.userId })]);
+  });
+
+  it("derives a valid slug from the name when none is given", async () => {
+    const { data, errors } = await subgraph.query(`mutation { createTenant(name: "Été Homelab ${uniqueSuffix()}") { slug } }`, { caller: newcomer() });
+    expect(errors).toBeUndefined();
+    expect(data.createTenant.slug).toMatch(/^ete-homelab-[a-f0-9]+$/);
+  });
+
+  it("refuses a second tenant, a taken slug, bad or reserved slugs, and anonymous callers", async () => {
+    const caller = newcomer();
+    const slug = `dup-${uniqueSuffix()}`;
+    await subgraph.query(`mutation { createTenant(name: "First", slug: "${slug}") { id } }`, { caller });
+    const again = await subgraph.query(`mutation { createTenant(name: "Second") { id } }`, { caller });
+    expect(again.errors?.[0]?.extensions?.code).toBe("CONFLICT");
+    const taken = await subgraph.query(`mutation { createTenant(name: "Other", slug: "${slug}") { id } }`, { caller: newcomer() });
+    expect(taken.errors?.[0]).toMatchObject({ extensions: { code: "CONFLICT" } });
+    expect(taken.errors?.[0]?.message).toContain("slug");
+    for (const bad of ["Upper", "a", "users_x", "x--y", "-lead", "admin", "a".repeat(41)]) {
+      const result = await subgraph.query(`mutation($s: String) { createTenant(name: "Bad", slug: $s) { id } }`, { caller: newcomer(), variables: { s: bad } });
+      expect(result.errors?.[0]?.extensions, bad).toMatchObject({ code: "BAD_USER_INPUT", field: "slug" });
+    }
+    const anonymous = await subgraph.query(`mutation { createTenant(name: "Anon") { id } }`);
+    expect(anonymous.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
+  });
+
+  it("answers myTenant with the caller's own tenant and its plan's flags", async () => {
+    const { data } = await subgraph.query("{ myTenant { id slug featureFlags { key enabled source } } }", { caller: acme.member });
+    expect(data.myTenant).toMatchObject({ id: acme.tenant.id, slug: acme.tenant.slug });
+    expect(data.myTenant.featureFlags).toContainEqual({ key: "custom-domains", enabled: true, source: "PLAN" });
+    const none = await subgraph.query("{ myTenant { id } }", { caller: newcomer() });
+    expect(none.data.myTenant).toBeNull();
+  });
+
+  it("lets only platform admins list instances and override flags, and syncs overrides to PocketBase", async () => {
+    const forbidden = await subgraph.query("{ instances { name } }", { caller: acme.as([Role.TENANT_OWNER]) });
+    expect(forbidden.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
+    const admin = acme.as([Role.PLATFORM_ADMIN], `admin-${uniqueSuffix()}`);
+    const listed = await subgraph.query("{ instances { name maxTenants deploymentMode healthy } }", { caller: admin });
+    expect(listed.data.instances).toContainEqual({ name: "test-instance", maxTenants: 10000, deploymentMode: "SHARED", healthy: true });
+
+    const mutation = `mutation($t: ID!) { setFeatureFlag(tenantId: $t, key: "priority-support", enabled: true) { key enabled source } }`;
+    const denied = await subgraph.query(mutation, { caller: other.as([Role.TENANT_OWNER]), variables: { t: other.tenant.id } });
+    expect(denied.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
+    const set = await subgraph.query(mutation, { caller: admin, variables: { t: other.tenant.id } });
+    expect(set.data.setFeatureFlag).toEqual({ key: "priority-support", enabled: true, source: "OVERRIDE" });
+    const pb = await subgraph.runtime.pocketbase.forInstance(subgraph.runtime.settings.POCKETBASE_URL);
+    const synced = await pb.collection(FEATURE_FLAGS_COLLECTION).getFirstListItem(
+      pb.filter("namespace = {:ns} && key = 'priority-support'", { ns: `users_${other.tenant.slug.replace(/-/g, "_")}` }),
+    );
+    expect(synced.enabled).toBe(true);
+    const unknown = await subgraph.query(`mutation { setFeatureFlag(tenantId: "00000000-0000-0000-0000-000000000000", key: "x-y", enabled: true) { key } }`, { caller: admin });
+    expect(unknown.errors?.[0]?.extensions?.code).toBe("NOT_FOUND");
+    const badKey = await subgraph.query(`mutation($t: ID!) { setFeatureFlag(tenantId: $t, key: "Bad Key", enabled: true) { key } }`, { caller: admin, variables: { t: other.tenant.id } });
+    expect(badKey.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "key" });
+  });
+
+  it("shows the audit log to owners and admins of the tenant only", async () => {
+    const member = await subgraph.query("{ auditLog { action } }", { caller: other.member });
+    expect(member.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
+    const owner = await subgraph.query("{ auditLog(first: 10) { action target actorUserId requestId } }", { caller: other.as([Role.TENANT_ADMIN]) });
+    expect(owner.errors).toBeUndefined();
+    expect(owner.data.auditLog[0]).toMatchObject({ action: "feature-flag.set", target: `tenant:${other.tenant.id}` });
+    expect(owner.data.auditLog.every((entry: { target: string }) => !entry.target?.includes(acme.tenant.id))).toBe(true);
+    const tooMany = await subgraph.query("{ auditLog(first: 100000) { action } }", { caller: other.as([Role.TENANT_OWNER]) });
+    expect(tooMany.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "first" });
+  });
+
+  it("resolves Tenant references only for the caller's own tenant", async () => {
+    const query = 'query($r: [_Any!]!) { _entities(representations: $r) { ... on Tenant { id slug } } }';
+    const own = await subgraph.query(query, { caller: acme.member, variables: { r: [{ __typename: "Tenant", id: acme.tenant.id }] } });
+    expect(own.data._entities).toEqual([{ id: acme.tenant.id, slug: acme.tenant.slug }]);
+    const foreign = await subgraph.query(query, { caller: acme.member, variables: { r: [{ __typename: "Tenant", id: other.tenant.id }] } });
+    expect(foreign.data._entities).toEqual([null]);
+  });
+});

@@ -1,0 +1,96 @@
+import { inject } from "vitest";
+import {
+  generateContextKeyPair,
+  launchSubgraph,
+  parseSubgraphSettings,
+  REQUEST_ID_HEADER,
+  TENANT_CONTEXT_HEADER,
+  TenantContextSigner,
+  importContextSigningKey,
+  type Caller,
+  type ContextKeyPair,
+  type SubgraphFactory,
+  type SubgraphName,
+  type SubgraphRuntime,
+} from "@kombify/service-core";
+import { TEST_SUPERUSER } from "./global-setup.js";
+
+export interface GraphQLResponse<T = any> {
+  status: number;
+  data?: T;
+  errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[];
+  headers: Headers;
+}
+
+export interface TestSubgraph {
+  name: SubgraphName;
+  url: string;
+  runtime: SubgraphRuntime;
+  /** Calls the subgraph directly, as the gateway would for `caller` (a context signed with `keys`). */
+  query<T = any>(query: string, options?: { variables?: Record<string, unknown>; caller?: Caller; headers?: Record<string, string> }): Promise<GraphQLResponse<T>>;
+  stop(): Promise<void>;
+}
+
+let sharedKeys: Promise<ContextKeyPair> | undefined;
+/** One context key pair per test file, shared by its subgraphs and gateway. */
+export function testContextKeys(): Promise<ContextKeyPair> {
+  sharedKeys ??= generateContextKeyPair();
+  return sharedKeys;
+}
+
+export function subgraphTestEnv(keys: ContextKeyPair): NodeJS.ProcessEnv {
+  return {
+    NODE_ENV: "test",
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
+    PORT: "0",
+    DATABASE_URL: inject("databaseUrl"),
+    POCKETBASE_URL: inject("pocketbaseUrl"),
+    POCKETBASE_SUPERUSER_EMAIL: TEST_SUPERUSER.email,
+    POCKETBASE_SUPERUSER_PASSWORD: TEST_SUPERUSER.password,
+    CONTEXT_VERIFY_KEY: keys.verifyKey,
+    STACK_INSTANCE_NAME: "test-instance",
+  };
+}
+
+export async function postGraphQL<T>(url: string, body: unknown, headers: Record<string, string> = {}): Promise<GraphQLResponse<T>> {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+  const text = await response.text();
+  let parsed: { data?: T; errors?: GraphQLResponse["errors"] } = {};
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new Error(`Not JSON (${response.status}): ${text.slice(0, 300)}`);
+  }
+  return { status: response.status, data: parsed.data, errors: parsed.errors, headers: response.headers };
+}
+
+/** A real subgraph server on a free port over the run's PostgreSQL and PocketBase. */
+export async function startTestSubgraph(
+  name: SubgraphName,
+  factory: SubgraphFactory,
+  options: { keys?: ContextKeyPair; env?: NodeJS.ProcessEnv } = {},
+): Promise<TestSubgraph> {
+  const keys = options.keys ?? (await testContextKeys());
+  const env = { ...subgraphTestEnv(keys), ...options.env };
+  const launched = await launchSubgraph(name, factory, parseSubgraphSettings(0, env), { env });
+  const signer = new TenantContextSigner(await importContextSigningKey(keys.signingKey));
+  return {
+    name,
+    url: launched.url,
+    runtime: launched.runtime,
+    async query(query, { variables, caller, headers } = {}) {
+      const requestId = `test-${Math.random().toString(36).slice(2)}`;
+      const context = caller ? await signer.sign(caller, requestId, name) : null;
+      return postGraphQL(`${launched.url}/graphql`, { query, variables }, {
+        [REQUEST_ID_HEADER]: requestId,
+        ...(context ? { [TENANT_CONTEXT_HEADER]: context } : {}),
+        ...headers,
+      });
+    },
+    stop: launched.stop,
+  };
+}

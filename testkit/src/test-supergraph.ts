@@ -1,0 +1,71 @@
+import { inject } from "vitest";
+import { parseGatewayConfig, startGateway } from "@kombify/gateway";
+import {
+  createLogger,
+  LocalOidcIssuer,
+  SUBGRAPHS,
+  subgraphUrlVariable,
+  type SubgraphFactory,
+  type SubgraphName,
+} from "@kombify/service-core";
+import { createBillingSubgraph } from "@kombify/subgraph-billing";
+import { createIdentitySubgraph } from "@kombify/subgraph-identity";
+import { createSimulationSubgraph } from "@kombify/subgraph-simulation";
+import { createStackSubgraph } from "@kombify/subgraph-stack";
+import { createStackKitSubgraph } from "@kombify/subgraph-stackkit";
+import { createTenantSubgraph } from "@kombify/subgraph-tenant";
+import { postGraphQL, startTestSubgraph, testContextKeys, type GraphQLResponse, type TestSubgraph } from "./test-subgraph.js";
+
+export const SUBGRAPH_FACTORIES: Record<SubgraphName, SubgraphFactory> = {
+  tenant: createTenantSubgraph,
+  identity: createIdentitySubgraph,
+  stack: createStackSubgraph,
+  simulation: createSimulationSubgraph,
+  stackkit: createStackKitSubgraph,
+  billing: createBillingSubgraph,
+};
+
+export const TEST_AUDIENCE = "kombify-test-project";
+
+export interface TestSupergraph {
+  url: string;
+  issuer: LocalOidcIssuer;
+  subgraphs: Record<SubgraphName, TestSubgraph>;
+  graphql<T = any>(query: string, options?: { token?: string; variables?: Record<string, unknown>; headers?: Record<string, string> }): Promise<GraphQLResponse<T>>;
+  stop(): Promise<void>;
+}
+
+/** The six subgraphs and the gateway, in this process, on free ports, with a local Zitadel-shaped issuer. */
+export async function startTestSupergraph(): Promise<TestSupergraph> {
+  const keys = await testContextKeys();
+  const issuer = await LocalOidcIssuer.start({ audience: TEST_AUDIENCE });
+  const subgraphs = {} as Record<SubgraphName, TestSubgraph>;
+  for (const { name } of SUBGRAPHS) subgraphs[name] = await startTestSubgraph(name, SUBGRAPH_FACTORIES[name], { keys });
+  const config = parseGatewayConfig({
+    NODE_ENV: "test",
+    PORT: "0",
+    DATABASE_URL: inject("databaseUrl"),
+    CONTEXT_SIGNING_KEY: keys.signingKey,
+    OIDC_ISSUER: issuer.issuer,
+    OIDC_AUDIENCE: TEST_AUDIENCE,
+    TENANT_CACHE_TTL_MS: "0",
+    ...Object.fromEntries(SUBGRAPHS.map(({ name }) => [subgraphUrlVariable(name), `${subgraphs[name].url}/graphql`])),
+  });
+  const gateway = await startGateway(config, createLogger("gateway", process.env.TEST_LOG_LEVEL ?? "silent"));
+  return {
+    url: gateway.url,
+    issuer,
+    subgraphs,
+    graphql(query, { token, variables, headers } = {}) {
+      return postGraphQL(`${gateway.url}/graphql`, { query, variables }, {
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...headers,
+      });
+    },
+    async stop() {
+      await gateway.stop();
+      for (const subgraph of Object.values(subgraphs)) await subgraph.stop();
+      await issuer.stop();
+    },
+  };
+}

@@ -1,0 +1,60 @@
+import { randomBytes } from "node:crypto";
+import { inject } from "vitest";
+import {
+  tables,
+  type Db,
+  type NamespaceResolver,
+  type PlanTier,
+  type Role,
+  type SignedInCaller,
+  type TenantRef,
+} from "@kombify/service-core";
+import { InstanceDirectory, TenantDirectory } from "@kombify/subgraph-tenant";
+
+export function uniqueSuffix(): string {
+  return randomBytes(4).toString("hex");
+}
+
+export interface TestTenant {
+  tenant: TenantRef;
+  orgId: string;
+  /** A tenant member of this tenant, as a verified context would describe them. */
+  member: SignedInCaller;
+  as(roles: Role[], userId?: string): SignedInCaller;
+}
+
+/** Creates a tenant through the tenant subgraph's own code (row + PocketBase namespace), on the given plan. */
+export async function createTestTenant(
+  deps: { db: Db; namespaces: NamespaceResolver },
+  options: { plan?: PlanTier; slug?: string } = {},
+): Promise<TestTenant> {
+  await new InstanceDirectory(deps.db).register({
+    name: "test-instance",
+    region: "test",
+    deploymentMode: "SHARED",
+    maxTenants: 10_000,
+    pocketbaseUrl: inject("pocketbaseUrl"),
+  });
+  const suffix = uniqueSuffix();
+  const orgId = `org-${suffix}`;
+  const row = await new TenantDirectory(deps.db, deps.namespaces).create({
+    name: `Test tenant ${suffix}`,
+    slug: options.slug ?? `t-${suffix}`,
+    zitadelOrgId: orgId,
+  });
+  const plan = options.plan ?? "FREE";
+  if (plan !== "FREE") {
+    await deps.db.insert(tables.billingSubscriptions).values({ tenantId: row.id, status: "active", planTier: plan });
+  }
+  const tenant: TenantRef = { id: row.id, slug: row.slug, plan };
+  const as = (roles: Role[], userId = `user-${suffix}`): SignedInCaller => ({
+    kind: "user",
+    userId,
+    email: `${userId}@example.test`,
+    name: `User ${suffix}`,
+    orgId,
+    roles,
+    tenant,
+  });
+  return { tenant, orgId, member: as([]), as };
+}
