@@ -13,6 +13,7 @@ const launcherShape = {
   EMBEDDED_POSTGRES_PORT: envTypes.port(54329),
   POCKETBASE_URL: envTypes.url().optional(),
   POCKETBASE_PORT: envTypes.port(8090),
+  POCKETBASE_BINARY: z.string().optional().describe("a path to a PocketBase executable"),
   POCKETBASE_SUPERUSER_EMAIL: z.email().default("admin@kombify.local").describe("an email address"),
   POCKETBASE_SUPERUSER_PASSWORD: z.string().min(10).default(DEV_POCKETBASE_PASSWORD).describe("at least 10 characters"),
   OIDC_ISSUER: envTypes.url().optional(),

@@ -1,5 +1,5 @@
 export { startEmbeddedPostgres, type RunningPostgres } from "./postgres/embedded-postgres.js";
 export { ensureDatabaseExists } from "./postgres/postgres-database.js";
-export { startPocketBase, type RunningPocketBase } from "./pocketbase/pocketbase-process.js";
+export { pocketBaseBinary, startPocketBase, type RunningPocketBase } from "./pocketbase/pocketbase-process.js";
 export { waitForOk } from "./services/ports.js";
 export { DEMO_USER } from "./seed/demo-seed.js";

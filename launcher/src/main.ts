@@ -16,7 +16,7 @@ import {
 } from "@kombify/service-core";
 import { parseLauncherConfig } from "./config.js";
 import { loadOrCreateContextKeys } from "./keys/context-keys.js";
-import { startPocketBase } from "./pocketbase/pocketbase-process.js";
+import { pocketBaseBinary, startPocketBase } from "./pocketbase/pocketbase-process.js";
 import { startEmbeddedPostgres } from "./postgres/embedded-postgres.js";
 import { ensureDatabaseExists, redact } from "./postgres/postgres-database.js";
 import { DEMO_USER, seedDemoTenant } from "./seed/demo-seed.js";
@@ -53,6 +53,8 @@ setInterval(() => {
 try {
   mkdirSync(config.dataDir, { recursive: true });
   const subgraphPorts = SUBGRAPHS.map((subgraph, index) => ({ ...subgraph, port: config.SUBGRAPH_PORT_BASE + index }));
+  // Everything that can be checked before starting anything is checked first.
+  const pocketbaseBinary = config.POCKETBASE_URL ? null : pocketBaseBinary(config.POCKETBASE_BINARY);
   await assertPortFree(config.PORT, config.HOST, "PORT");
   for (const { port } of subgraphPorts) await assertPortFree(port, "127.0.0.1", "SUBGRAPH_PORT_BASE");
 
@@ -70,6 +72,7 @@ try {
   if (!pocketbaseUrl) {
     await assertPortFree(config.POCKETBASE_PORT, "127.0.0.1", "POCKETBASE_PORT");
     const pocketbase = await startPocketBase({
+      binary: pocketbaseBinary!,
       dataDir: config.dataDir,
       port: config.POCKETBASE_PORT,
       superuser: { email: config.POCKETBASE_SUPERUSER_EMAIL, password: config.POCKETBASE_SUPERUSER_PASSWORD },
@@ -158,7 +161,7 @@ try {
   process.stdout.write(`${lines.join("\n")}\n`);
   log.info({ gateway: `${gatewayUrl}/graphql` }, "ready");
 } catch (error) {
-  log.fatal({ err: error }, (error as Error).message);
-  process.stderr.write(`\nkombify could not start: ${(error as Error).message}\n`);
+  log.debug({ err: error }, "start-up failed");
+  process.stderr.write(`kombify could not start: ${(error as Error).message}\n`);
   await stopAll(1);
 }

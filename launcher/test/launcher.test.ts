@@ -1,0 +1,182 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+import { freePort, postGraphQL } from "@kombify/testkit";
+
+const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
+
+/** The ```graphql blocks of the README: the example operations we promise work after `pnpm start`. */
+function readmeOperations(): string[] {
+  const readme = readFileSync(join(repoRoot, "README.md"), "utf8");
+  return [...readme.matchAll(/```graphql\n([\s\S]*?)```/g)].map((match) => match[1]!.trim());
+}
+
+async function launcherEnv(dataDir: string): Promise<NodeJS.ProcessEnv> {
+  const subgraphBase = await consecutiveFreePorts(6);
+  const { DATABASE_URL: _ignored, POCKETBASE_URL: _alsoIgnored, ...inherited } = process.env;
+  return {
+    ...inherited,
+    NODE_ENV: "development",
+    LOG_LEVEL: "warn",
+    KOMBIFY_DATA_DIR: dataDir,
+    PORT: String(await freePort()),
+    SUBGRAPH_PORT_BASE: String(subgraphBase),
+    EMBEDDED_POSTGRES_PORT: String(await freePort()),
+    POCKETBASE_PORT: String(await freePort()),
+    DEV_ISSUER_PORT: String(await freePort()),
+  };
+}
+
+async function consecutiveFreePorts(count: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * 20_000);
+    const free = await Promise.all(Array.from({ length: count }, (_, i) => isFree(base + i)));
+    if (free.every(Boolean)) return base;
+  }
+  throw new Error("no run of free ports found");
+}
+
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+  });
+}
+
+interface Launched {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+function launch(env: NodeJS.ProcessEnv): Launched {
+  const child = spawn(process.execPath, ["--import", "tsx", "launcher/src/main.ts"], { cwd: repoRoot, env, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  child.stdout!.on("data", (chunk) => (output += chunk));
+  child.stderr!.on("data", (chunk) => (output += chunk));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  return { child, output: () => output, exited };
+}
+
+async function waitForOutput(launched: Launched, text: string, timeoutMs = 90_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!launched.output().includes(text)) {
+    if (launched.child.exitCode !== null) throw new Error(`launcher exited early:\n${launched.output()}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for "${text}":\n${launched.output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/** Every process below `pid`, from /proc. */
+function descendants(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const parent = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
+    } catch {
+      // exited while we looked
+    }
+  }
+  const found: number[] = [];
+  const queue = [pid];
+  while (queue.length > 0) for (const child of children.get(queue.shift()!) ?? []) found.push(child), queue.push(child);
+  return found;
+}
+
+function commandOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ").trim();
+  } catch {
+    return "";
+  }
+}
+
+/** The processes of `pids` still running after a grace period, with their command lines. */
+async function survivors(pids: number[], graceMs = 5000): Promise<string[]> {
+  const deadline = Date.now() + graceMs;
+  while (pids.some(alive) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+  return pids.filter(alive).map((pid) => `${pid} ${commandOf(pid)}`);
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe("pnpm start (the launcher)", () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "kombify-launcher-"));
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it("starts PostgreSQL, PocketBase, six subgraphs and the gateway; the README's operations work; SIGTERM leaves nothing behind; data survives a restart", { timeout: 240_000 }, async () => {
+    const env = await launcherEnv(dataDir);
+    const first = launch(env);
+    await waitForOutput(first, "kombify supergraph is up");
+    const gateway = `http://127.0.0.1:${env.PORT}/graphql`;
+    const token = readFileSync(join(dataDir, "demo-token"), "utf8").trim();
+
+    const operations = readmeOperations();
+    expect(operations.length).toBeGreaterThanOrEqual(3);
+    for (const operation of operations) {
+      const result = await postGraphQL<Record<string, unknown>>(gateway, { query: operation }, { authorization: `Bearer ${token}` });
+      expect(result.errors, operation).toBeUndefined();
+      expect(Object.values(result.data ?? {}).every((value) => value !== null), operation).toBe(true);
+    }
+    const crossing = await postGraphQL<any>(gateway, { query: "{ myTenant { slug plan { name } stacks { name stackKit { name tier } } } }" }, { authorization: `Bearer ${token}` });
+    expect(crossing.data.myTenant).toMatchObject({ slug: "demo", plan: { name: "Free" } });
+    expect(crossing.data.myTenant.stacks).toContainEqual({ name: "media-server", stackKit: { name: "Media Center", tier: "FREE" } });
+
+    const started = descendants(first.child.pid!);
+    expect(started.length).toBeGreaterThanOrEqual(9); // postgres, pocketbase, six subgraphs, gateway
+    first.child.kill("SIGTERM");
+    expect(await first.exited).toBe(0);
+    expect(await survivors(started)).toEqual([]);
+
+    const second = launch(env);
+    await waitForOutput(second, "kombify supergraph is up");
+    const again = await postGraphQL<any>(gateway, { query: "{ myTenant { stacks { name } } }" }, { authorization: `Bearer ${readFileSync(join(dataDir, "demo-token"), "utf8").trim()}` });
+    const names = again.data.myTenant.stacks.map((stack: { name: string }) => stack.name);
+    expect(names).toContain("media-server");
+    expect(names.filter((name: string) => name === "media-server")).toHaveLength(1);
+    const secondProcesses = descendants(second.child.pid!);
+    second.child.kill("SIGINT");
+    expect(await second.exited).toBe(0);
+    expect(await survivors(secondProcesses)).toEqual([]);
+  });
+
+  it("refuses bad configuration in one line that names the variable", async () => {
+    const launched = launch({ ...(await launcherEnv(dataDir)), PORT: "not-a-port" });
+    expect(await launched.exited).toBe(78);
+    expect(launched.output().trim()).toBe('Invalid configuration: PORT="not-a-port" is invalid: a TCP port number (0-65535)');
+  });
+
+  it("says which port is busy and what to do, before starting anything", async () => {
+    const env = await launcherEnv(dataDir);
+    const blocker = createServer().listen(Number(env.PORT), "127.0.0.1");
+    try {
+      const launched = launch(env);
+      expect(await launched.exited).toBe(1);
+      expect(launched.output().trim()).toBe(`kombify could not start: Port ${env.PORT} is already in use (PORT): stop what holds it, or set PORT to a free port.`);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it("says what to do when the PocketBase binary is missing", async () => {
+    const launched = launch({ ...(await launcherEnv(dataDir)), POCKETBASE_BINARY: "/nonexistent/pocketbase" });
+    expect(await launched.exited).toBe(1);
+    expect(launched.output().trim()).toBe(
+      "kombify could not start: POCKETBASE_BINARY=/nonexistent/pocketbase does not exist: point it at a PocketBase executable, or unset it.",
+    );
+  });
+});
