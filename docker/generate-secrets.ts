@@ -4,7 +4,7 @@ import { generateContextKeyPair } from "@kombify/service-core";
 
 const secret = () => randomBytes(24).toString("base64url");
 const keys = await generateContextKeyPair();
-const pem = (value: string) => JSON.stringify(value.trim().replace(/\n/g, "\\n"));
+const pem = (value: string) => `"${value.trim().replace(/\n/g, "\\n")}"`;
 process.stdout.write(
   [
     `POSTGRES_PASSWORD=${secret()}`,

@@ -8,7 +8,8 @@ import { createStackSubgraph } from "@kombify/subgraph-stack";
 import { createStackKitSubgraph } from "@kombify/subgraph-stackkit";
 import { createTenantSubgraph } from "@kombify/subgraph-tenant";
 
-const factories: Record<SubgraphName, SubgraphFactory> = {
+/** Each subgraph's factory, by name: composition builds their SDL, tests start them in-process. */
+export const SUBGRAPH_FACTORIES: Record<SubgraphName, SubgraphFactory> = {
   tenant: createTenantSubgraph,
   identity: createIdentitySubgraph,
   stack: createStackSubgraph,
@@ -33,7 +34,7 @@ export class CompositionFailed extends Error {
 export async function composeSupergraph(): Promise<ComposedSupergraph> {
   const subgraphs = [];
   for (const { name, defaultPort } of SUBGRAPHS) {
-    const service = await factories[name](schemaOnlyRuntime(name));
+    const service = await SUBGRAPH_FACTORIES[name](schemaOnlyRuntime(name));
     subgraphs.push({ name, sdl: service.subgraph.sdl, url: `http://127.0.0.1:${defaultPort}/graphql` });
   }
   const result = composeServices(subgraphs.map(({ name, sdl, url }) => ({ name, url, typeDefs: parse(sdl) })));

@@ -5,25 +5,10 @@ import {
   LocalOidcIssuer,
   SUBGRAPHS,
   subgraphUrlVariable,
-  type SubgraphFactory,
   type SubgraphName,
 } from "@kombify/service-core";
-import { createBillingSubgraph } from "@kombify/subgraph-billing";
-import { createIdentitySubgraph } from "@kombify/subgraph-identity";
-import { createSimulationSubgraph } from "@kombify/subgraph-simulation";
-import { createStackSubgraph } from "@kombify/subgraph-stack";
-import { createStackKitSubgraph } from "@kombify/subgraph-stackkit";
-import { createTenantSubgraph } from "@kombify/subgraph-tenant";
+import { SUBGRAPH_FACTORIES } from "@kombify/schema";
 import { postGraphQL, startTestSubgraph, testContextKeys, type GraphQLResponse, type TestSubgraph } from "./test-subgraph.js";
-
-export const SUBGRAPH_FACTORIES: Record<SubgraphName, SubgraphFactory> = {
-  tenant: createTenantSubgraph,
-  identity: createIdentitySubgraph,
-  stack: createStackSubgraph,
-  simulation: createSimulationSubgraph,
-  stackkit: createStackKitSubgraph,
-  billing: createBillingSubgraph,
-};
 
 export const TEST_AUDIENCE = "kombify-test-project";
 
