@@ -29,3 +29,7 @@ export * from "./plans/effective-plan.js";
 export * from "./tenancy/ids.js";
 export * from "./oidc/local-oidc-issuer.js";
 export * from "./tenant-context/context-key-pair.js";
+export * from "./tenancy/instance-directory.js";
+export * from "./tenancy/tenant-directory.js";
+export * from "./pocketbase/legacy-namespace-migration.js";
+export * from "./tenancy/tenant-access.js";

@@ -31,6 +31,9 @@ export interface TestSubgraph {
   stop(): Promise<void>;
 }
 
+/** The KombiStack instance every test tenant is placed on: the run's PocketBase. */
+export const TEST_INSTANCE = { name: "test-instance", maxTenants: 10_000 };
+
 let sharedKeys: Promise<ContextKeyPair> | undefined;
 /** One context key pair per test file, shared by its subgraphs and gateway. */
 export function testContextKeys(): Promise<ContextKeyPair> {
@@ -48,7 +51,8 @@ export function subgraphTestEnv(keys: ContextKeyPair): NodeJS.ProcessEnv {
     POCKETBASE_SUPERUSER_EMAIL: TEST_SUPERUSER.email,
     POCKETBASE_SUPERUSER_PASSWORD: TEST_SUPERUSER.password,
     CONTEXT_VERIFY_KEY: keys.verifyKey,
-    STACK_INSTANCE_NAME: "test-instance",
+    STACK_INSTANCE_NAME: TEST_INSTANCE.name,
+    STACK_INSTANCE_MAX_TENANTS: String(TEST_INSTANCE.maxTenants),
   };
 }
 

@@ -21,7 +21,7 @@ export interface TestSupergraph {
 }
 
 /** The six subgraphs and the gateway, in this process, on free ports, with a local Zitadel-shaped issuer. */
-export async function startTestSupergraph(): Promise<TestSupergraph> {
+export async function startTestSupergraph(options: { gatewayEnv?: NodeJS.ProcessEnv } = {}): Promise<TestSupergraph> {
   const keys = await testContextKeys();
   const issuer = await LocalOidcIssuer.start({ audience: TEST_AUDIENCE });
   const subgraphs = {} as Record<SubgraphName, TestSubgraph>;
@@ -35,6 +35,7 @@ export async function startTestSupergraph(): Promise<TestSupergraph> {
     OIDC_AUDIENCE: TEST_AUDIENCE,
     TENANT_CACHE_TTL_MS: "0",
     ...Object.fromEntries(SUBGRAPHS.map(({ name }) => [subgraphUrlVariable(name), `${subgraphs[name].url}/graphql`])),
+    ...options.gatewayEnv,
   });
   const gateway = await startGateway(config, createLogger("gateway", process.env.TEST_LOG_LEVEL ?? "silent"));
   return {

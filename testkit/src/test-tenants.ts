@@ -1,7 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { inject } from "vitest";
+import { TEST_INSTANCE } from "./test-subgraph.js";
 import {
+  InstanceDirectory,
   tables,
+  TenantDirectory,
   type Db,
   type NamespaceResolver,
   type PlanTier,
@@ -9,7 +12,6 @@ import {
   type SignedInCaller,
   type TenantRef,
 } from "@kombify/service-core";
-import { InstanceDirectory, TenantDirectory } from "@kombify/subgraph-tenant";
 
 export function uniqueSuffix(): string {
   return randomBytes(4).toString("hex");
@@ -29,10 +31,10 @@ export async function createTestTenant(
   options: { plan?: PlanTier; slug?: string } = {},
 ): Promise<TestTenant> {
   await new InstanceDirectory(deps.db).register({
-    name: "test-instance",
-    region: "test",
+    name: TEST_INSTANCE.name,
+    region: "local",
     deploymentMode: "SHARED",
-    maxTenants: 10_000,
+    maxTenants: TEST_INSTANCE.maxTenants,
     pocketbaseUrl: inject("pocketbaseUrl"),
   });
   const suffix = uniqueSuffix();
@@ -53,6 +55,7 @@ export async function createTestTenant(
     email: `${userId}@example.test`,
     name: `User ${suffix}`,
     orgId,
+    orgName: `Org ${suffix}`,
     roles,
     tenant,
   });

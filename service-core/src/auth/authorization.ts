@@ -21,11 +21,11 @@ export function requireUser(context: RequestContext): SignedInCaller {
   return context.caller;
 }
 
-/** The caller's tenant; NOT_FOUND when the organisation has none yet (createTenant or launchHomelab first). */
+/** The caller's tenant; a caller whose organisation has none yet may only create one or launch (FORBIDDEN). */
 export function requireTenant(context: RequestContext): TenantRef {
   const caller = requireUser(context);
   if (!caller.tenant) {
-    throw errors.notFound("Your organisation's tenant (create it with createTenant or launchHomelab first)");
+    throw errors.forbidden("Your organisation has no tenant yet: create it with createTenant or launchHomelab first.");
   }
   return caller.tenant;
 }
@@ -42,18 +42,3 @@ export const authChecker: AuthChecker<RequestContext> = ({ context }, roles) => 
   throw errors.forbidden(`This operation needs one of the roles: ${roles.join(", ")}.`);
 };
 
-/**
- * Guards fields of a Tenant entity reached by reference: only the caller's own tenant (or any, for a
- * platform admin). Returns false rather than throwing so callers can choose NOT_FOUND or empty results.
- */
-export function mayReadTenant(context: RequestContext, tenantId: string): boolean {
-  const caller = context.caller;
-  if (caller.kind !== "user") return false;
-  if (caller.tenant?.id === tenantId) return true;
-  return effectiveRoles(caller).has(Role.PLATFORM_ADMIN);
-}
-
-export function assertMayReadTenant(context: RequestContext, tenantId: string): void {
-  requireUser(context);
-  if (!mayReadTenant(context, tenantId)) throw errors.notFound("Tenant", tenantId);
-}

@@ -22,6 +22,8 @@ export interface SignedInCaller {
   email: string | null;
   name: string | null;
   orgId: string | null;
+  /** The organisation's display name, when the token carries it. */
+  orgName: string | null;
   roles: Role[];
   /** null while the caller's organisation has no tenant yet. */
   tenant: TenantRef | null;

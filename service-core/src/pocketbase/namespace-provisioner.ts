@@ -1,6 +1,6 @@
 import type PocketBase from "pocketbase";
 import { callPocketBase, isNotFound } from "./pocketbase-connections.js";
-import { FEATURE_FLAGS_COLLECTION, type TenantNamespace } from "./namespace-resolver.js";
+import { FEATURE_FLAGS_COLLECTION, SSO_MAPPINGS_COLLECTION, type TenantNamespace } from "./namespace-resolver.js";
 
 type FieldSpec = Record<string, unknown> & { name: string; type: string };
 
@@ -8,14 +8,15 @@ const autodate = (name: string, onUpdate: boolean): FieldSpec => ({ name, type: 
 const text = (name: string, required = false, max = 200): FieldSpec => ({ name, type: "text", required, max });
 
 /**
- * Creates a tenant's collections (users_, stacks_, nodes_, jobs_) if they are missing. Idempotent, so a
- * half-finished provisioning is completed by running it again. API rules let only the namespace's own
- * users read it: a users_<a> token sees nothing of <b>.
+ * Creates a tenant's collections (users_, stacks_, nodes_, jobs_), and the instance's platform collections,
+ * if they are missing. Idempotent, so a half-finished provisioning is completed by running it again. API
+ * rules let only the namespace's own users read it: a users_<a> token sees nothing of <b>.
  */
 export async function provisionNamespace(namespace: TenantNamespace): Promise<void> {
   const { pb, collections: names, instanceUrl } = namespace;
   const ownUsersOnly = `@request.auth.collectionName = "${names.users}"`;
 
+  await ensurePlatformCollections(pb, instanceUrl);
   await callPocketBase(instanceUrl, async () => {
     await ensureCollection(pb, {
       name: names.users,
@@ -74,10 +75,13 @@ export async function provisionNamespace(namespace: TenantNamespace): Promise<vo
   });
 }
 
-/** The platform collection the per-tenant feature flags are synced into; each namespace reads only its own rows. */
-export async function ensureFeatureFlagsCollection(pb: PocketBase, instanceUrl: string): Promise<void> {
-  await callPocketBase(instanceUrl, () =>
-    ensureCollection(pb, {
+/**
+ * The platform collections every instance holds: `_feature_flags` (synced per tenant; each namespace reads only
+ * its own rows) and `_sso_mappings` (Zitadel subject → tenant, superusers only).
+ */
+export async function ensurePlatformCollections(pb: PocketBase, instanceUrl: string): Promise<void> {
+  await callPocketBase(instanceUrl, async () => {
+    await ensureCollection(pb, {
       name: FEATURE_FLAGS_COLLECTION,
       type: "base",
       fields: [text("namespace", true, 100), text("key", true, 100), { name: "enabled", type: "bool" }],
@@ -87,17 +91,38 @@ export async function ensureFeatureFlagsCollection(pb: PocketBase, instanceUrl: 
       createRule: null,
       updateRule: null,
       deleteRule: null,
-    }),
-  );
+    });
+    await ensureCollection(pb, {
+      name: SSO_MAPPINGS_COLLECTION,
+      type: "base",
+      fields: [text("zitadel_sub", true, 200), text("tenant_id", true, 100), text("tenant_slug", true, 100), text("user_record", true, 50), autodate("created", false), autodate("updated", true)],
+      indexes: [`CREATE UNIQUE INDEX idx_sso_mappings_sub_tenant ON ${SSO_MAPPINGS_COLLECTION} (zitadel_sub, tenant_id)`],
+      listRule: null,
+      viewRule: null,
+      createRule: null,
+      updateRule: null,
+      deleteRule: null,
+    });
+  });
 }
 
 function rules(readRule: string) {
   return { listRule: readRule, viewRule: readRule, createRule: null, updateRule: null, deleteRule: null };
 }
 
-async function ensureCollection(pb: PocketBase, spec: Record<string, unknown> & { name: string }): Promise<{ id: string }> {
+type CollectionSpec = Record<string, unknown> & { name: string; fields: FieldSpec[] };
+
+/**
+ * Creates the collection, or completes an existing one (adopted legacy collections, older namespaces) with
+ * the fields it lacks and the given API rules.
+ */
+async function ensureCollection(pb: PocketBase, spec: CollectionSpec): Promise<{ id: string }> {
   try {
-    return await pb.collections.getOne(spec.name);
+    const existing = await pb.collections.getOne(spec.name);
+    const present = new Set((existing.fields as { name: string }[]).map((field) => field.name));
+    const missing = spec.fields.filter((field) => !present.has(field.name)).map((field) => ({ ...field, required: false }));
+    const { fields: _fields, indexes: _indexes, type: _type, ...rules } = spec;
+    return await pb.collections.update(existing.id, { ...rules, fields: [...existing.fields, ...missing] });
   } catch (error) {
     if (!isNotFound(error)) throw error;
   }

@@ -16,6 +16,8 @@ export interface NamespaceCollections {
 
 /** The platform-wide collection the tenant flags are synced into, readable per namespace. */
 export const FEATURE_FLAGS_COLLECTION = "_feature_flags";
+/** The platform-wide record of which Zitadel subject was given which namespace user (superusers only). */
+export const SSO_MAPPINGS_COLLECTION = "_sso_mappings";
 
 /** A tenant's slice of a PocketBase instance: the only handle through which tenant homelab data is reached. */
 export interface TenantNamespace {
@@ -52,8 +54,9 @@ export class NamespaceResolver {
     private readonly connections: PocketBaseConnections,
   ) {}
 
-  async resolve(tenant: TenantRef): Promise<TenantNamespace> {
-    const instanceUrl = await this.instanceUrlOf(tenant.id);
+  /** `db` may be a transaction that has just created the tenant (not yet visible to other connections). */
+  async resolve(tenant: TenantRef, db: Pick<Db, "select"> = this.db): Promise<TenantNamespace> {
+    const instanceUrl = await this.instanceUrlOf(tenant.id, db);
     return {
       tenant,
       instanceUrl,
@@ -62,10 +65,10 @@ export class NamespaceResolver {
     };
   }
 
-  private async instanceUrlOf(tenantId: string): Promise<string> {
+  private async instanceUrlOf(tenantId: string, db: Pick<Db, "select">): Promise<string> {
     const cached = this.instanceUrlByTenant.get(tenantId);
     if (cached) return cached;
-    const [row] = await this.db
+    const [row] = await db
       .select({ url: stackInstances.pocketbaseUrl })
       .from(tenants)
       .innerJoin(stackInstances, eq(tenants.instanceId, stackInstances.id))

@@ -1,16 +1,17 @@
 import { z } from "zod";
 import {
   buildFederatedSubgraph,
-  ensureFeatureFlagsCollection,
+  hasLegacyCollections,
+  InstanceDirectory,
+  migrateLegacyCollections,
   parseEnv,
   resolverContainer,
+  TenantDirectory,
   type SubgraphFactory,
 } from "@kombify/service-core";
 import { AuditLogResolver } from "./audit/audit-log.resolver.js";
 import { FeatureFlags } from "./feature-flag/feature-flags.js";
-import { InstanceDirectory } from "./instance/instance-directory.js";
 import { StackInstanceResolver } from "./instance/stack-instance.resolver.js";
-import { TenantDirectory } from "./tenant/tenant-directory.js";
 import { TenantResolver } from "./tenant/tenant.resolver.js";
 
 const instanceSettings = {
@@ -18,6 +19,7 @@ const instanceSettings = {
   STACK_INSTANCE_REGION: z.string().min(1).default("local").describe("a region name"),
   STACK_INSTANCE_MODE: z.enum(["SHARED", "DEDICATED"]).default("SHARED").describe("SHARED or DEDICATED"),
   STACK_INSTANCE_MAX_TENANTS: z.coerce.number().int().positive().optional().describe("a positive integer"),
+  LEGACY_DEFAULT_TENANT_ORG_ID: z.string().min(1).optional().describe("the Zitadel organisation id that owns pre-multi-tenant data"),
 };
 
 /** Tenants, the KombiStack instances they live on, feature flags and the audit log (PostgreSQL). */
@@ -34,27 +36,35 @@ export const createTenantSubgraph: SubgraphFactory = async (runtime) => {
       new AuditLogResolver(runtime.db),
     ]),
     referenceResolvers: {
-      Tenant: TenantResolver.reference(tenants),
+      Tenant: TenantResolver.reference(runtime.db, tenants),
       StackInstance: { __resolveReference: (reference: { id: string }) => instances.get(reference.id) },
     },
   });
+  /** Pre-multi-tenant data becomes the `default` tenant's, once an owner organisation is configured. */
+  async function migrateLegacyNamespace(instanceId: string, pocketbaseUrl: string): Promise<void> {
+    const pb = await runtime.pocketbase.forInstance(pocketbaseUrl);
+    if (settings.LEGACY_DEFAULT_TENANT_ORG_ID) {
+      await migrateLegacyCollections({ pb, instanceUrl: pocketbaseUrl, instanceId, orgId: settings.LEGACY_DEFAULT_TENANT_ORG_ID, tenants, log: runtime.log });
+    } else if (await hasLegacyCollections(pb, pocketbaseUrl)) {
+      runtime.log.warn("PocketBase holds un-namespaced stacks/nodes/jobs: set LEGACY_DEFAULT_TENANT_ORG_ID to migrate them into the default tenant");
+    }
+  }
+
   return {
     subgraph,
     readiness: { database: runtime.checks.database, pocketbase: runtime.checks.pocketbase },
     async start() {
       const pocketbaseUrl = runtime.settings.POCKETBASE_URL;
-      await instances.register({
+      const instance = await instances.register({
         name: settings.STACK_INSTANCE_NAME,
         region: settings.STACK_INSTANCE_REGION,
         deploymentMode: settings.STACK_INSTANCE_MODE,
         maxTenants: settings.STACK_INSTANCE_MAX_TENANTS ?? (settings.STACK_INSTANCE_MODE === "SHARED" ? 50 : 1),
         pocketbaseUrl,
       });
-      try {
-        await ensureFeatureFlagsCollection(await runtime.pocketbase.forInstance(pocketbaseUrl), pocketbaseUrl);
-      } catch (error) {
-        runtime.log.warn({ err: error }, "PocketBase is not reachable yet; feature flags will sync once it is");
-      }
+      await migrateLegacyNamespace(instance.id, pocketbaseUrl).catch((error) =>
+        runtime.log.error({ err: error }, "could not migrate the un-namespaced PocketBase collections"),
+      );
     },
   };
 };

@@ -1,6 +1,5 @@
 import { Authorized, Query, Resolver } from "type-graphql";
-import { Role } from "@kombify/service-core";
-import type { InstanceDirectory } from "./instance-directory.js";
+import { Role, type InstanceDirectory } from "@kombify/service-core";
 import { StackInstance } from "./stack-instance.type.js";
 
 @Resolver(() => StackInstance)

@@ -21,7 +21,7 @@ export class StackInstance {
   region!: string;
 
   @Field(() => DeploymentMode)
-  deploymentMode!: DeploymentMode;
+  deploymentMode!: `${DeploymentMode}`;
 
   @Field(() => Int)
   maxTenants!: number;

@@ -8,13 +8,13 @@ import {
   Role,
   slugFromName,
   type Db,
+  type InstanceDirectory,
   type RequestContext,
+  type TenantDirectory,
 } from "@kombify/service-core";
 import { FeatureFlag } from "../feature-flag/feature-flag.type.js";
 import type { FeatureFlags } from "../feature-flag/feature-flags.js";
-import type { InstanceDirectory } from "../instance/instance-directory.js";
 import { StackInstance } from "../instance/stack-instance.type.js";
-import type { TenantDirectory } from "./tenant-directory.js";
 import { Tenant } from "./tenant.type.js";
 
 const FLAG_KEY = /^[a-z][a-z0-9-]{1,63}$/;
@@ -48,9 +48,7 @@ export class TenantResolver {
     const trimmed = name.trim();
     if (trimmed.length < 1 || trimmed.length > 100) throw errors.badInput("name", "must be 1 to 100 characters.");
     const chosenSlug = assertValidSlug(slug ?? slugFromName(trimmed));
-    if (caller.tenant || (await this.tenants.byOrganisation(caller.orgId))) {
-      throw errors.conflict("Your organisation already has a tenant.");
-    }
+    if (caller.tenant) throw errors.conflict("Your organisation already has a tenant.");
     const tenant = await this.tenants.create({ name: trimmed, slug: chosenSlug, zitadelOrgId: caller.orgId });
     await recordAudit(this.db, context, { action: "tenant.create", target: `tenant:${tenant.id}`, tenantId: tenant.id, details: { slug: tenant.slug } });
     await this.flags.syncToNamespace(tenant);
@@ -88,10 +86,10 @@ export class TenantResolver {
   }
 
   /** Another subgraph's `Tenant { id }`: resolved only for the caller's own tenant (or a platform admin). */
-  static reference(tenants: TenantDirectory) {
+  static reference(db: Db, tenants: TenantDirectory) {
     return {
       async __resolveReference(reference: Pick<Tenant, "id">, context: RequestContext): Promise<Tenant | null> {
-        if (!mayReadTenant(context, reference.id)) return null;
+        if (!(await mayReadTenant(db, context, reference.id))) return null;
         return tenants.byId(reference.id);
       },
     };

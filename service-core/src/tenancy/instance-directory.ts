@@ -1,6 +1,6 @@
 import { eq, sql } from "drizzle-orm";
-import { tables, type Db, type StackInstanceRow } from "@kombify/service-core";
-import type { StackInstance } from "./stack-instance.type.js";
+import type { Db } from "../database/database.js";
+import { stackInstances, type StackInstanceRow } from "../database/schema.js";
 
 export interface ConfiguredInstance {
   name: string;
@@ -10,6 +10,16 @@ export interface ConfiguredInstance {
   pocketbaseUrl: string;
 }
 
+export interface InstanceSummary {
+  id: string;
+  name: string;
+  region: string;
+  deploymentMode: "SHARED" | "DEDICATED";
+  maxTenants: number;
+  tenantCount: number;
+  healthy: boolean;
+}
+
 /** Tenants on the instance row of the enclosing query (spelled out: drizzle would leave the columns unqualified). */
 export const tenantCount = sql<number>`(select count(*)::int from tenants as placed where placed.instance_id = stack_instances.id)`;
 
@@ -17,13 +27,13 @@ export const tenantCount = sql<number>`(select count(*)::int from tenants as pla
 export class InstanceDirectory {
   constructor(private readonly db: Db) {}
 
-  /** Registers (or updates) the instance this deployment is configured with; returns its row. */
+  /** Registers (or updates) an instance this deployment is configured with; returns its row. */
   async register(instance: ConfiguredInstance): Promise<StackInstanceRow> {
     const [row] = await this.db
-      .insert(tables.stackInstances)
+      .insert(stackInstances)
       .values(instance)
       .onConflictDoUpdate({
-        target: tables.stackInstances.name,
+        target: stackInstances.name,
         set: {
           region: instance.region,
           deploymentMode: instance.deploymentMode,
@@ -35,29 +45,23 @@ export class InstanceDirectory {
     return row!;
   }
 
-  async list(): Promise<StackInstance[]> {
-    const rows = await this.db
-      .select({ row: tables.stackInstances, tenantCount })
-      .from(tables.stackInstances)
-      .orderBy(tables.stackInstances.name);
-    return rows.map(({ row, tenantCount }) => toStackInstance(row, tenantCount));
+  async list(): Promise<InstanceSummary[]> {
+    const rows = await this.db.select({ row: stackInstances, tenantCount }).from(stackInstances).orderBy(stackInstances.name);
+    return rows.map(({ row, tenantCount }) => toSummary(row, tenantCount));
   }
 
-  async get(id: string): Promise<StackInstance | null> {
-    const [found] = await this.db
-      .select({ row: tables.stackInstances, tenantCount })
-      .from(tables.stackInstances)
-      .where(eq(tables.stackInstances.id, id));
-    return found ? toStackInstance(found.row, found.tenantCount) : null;
+  async get(id: string): Promise<InstanceSummary | null> {
+    const [found] = await this.db.select({ row: stackInstances, tenantCount }).from(stackInstances).where(eq(stackInstances.id, id));
+    return found ? toSummary(found.row, found.tenantCount) : null;
   }
 }
 
-function toStackInstance(row: StackInstanceRow, count: number): StackInstance {
+function toSummary(row: StackInstanceRow, count: number): InstanceSummary {
   return {
     id: row.id,
     name: row.name,
     region: row.region,
-    deploymentMode: row.deploymentMode as StackInstance["deploymentMode"],
+    deploymentMode: row.deploymentMode,
     maxTenants: row.maxTenants,
     tenantCount: count,
     healthy: row.healthy,

@@ -1,0 +1,108 @@
+import { randomBytes } from "node:crypto";
+import { asc, eq, sql } from "drizzle-orm";
+import type { Db } from "../database/database.js";
+import { stackInstances, tenants, type TenantRow } from "../database/schema.js";
+import { errors } from "../errors/app-error.js";
+import type { NamespaceResolver } from "../pocketbase/namespace-resolver.js";
+import { provisionNamespace } from "../pocketbase/namespace-provisioner.js";
+import { isUuid } from "./ids.js";
+import { tenantCount } from "./instance-directory.js";
+import { assertValidSlug, slugFromName } from "./slug.js";
+
+export interface NewTenant {
+  name: string;
+  slug: string;
+  zitadelOrgId: string;
+  /** Place the tenant on this instance (its data is already there) instead of the one with most room. */
+  instanceId?: string;
+}
+
+type Transaction = Parameters<Parameters<Db["transaction"]>[0]>[0];
+
+/**
+ * Tenant records in PostgreSQL and their PocketBase namespaces, created together in one transaction:
+ * if the namespace cannot be made, no tenant row remains. Creation for one organisation is serialised
+ * by an advisory lock, so concurrent first launches make exactly one tenant.
+ */
+export class TenantDirectory {
+  constructor(
+    private readonly db: Db,
+    private readonly namespaces: NamespaceResolver,
+  ) {}
+
+  async byId(id: string): Promise<TenantRow | null> {
+    if (!isUuid(id)) return null;
+    const [row] = await this.db.select().from(tenants).where(eq(tenants.id, id));
+    return row ?? null;
+  }
+
+  async byOrganisation(orgId: string): Promise<TenantRow | null> {
+    const [row] = await this.db.select().from(tenants).where(eq(tenants.zitadelOrgId, orgId));
+    return row ?? null;
+  }
+
+  /** Creates the organisation's tenant with exactly this slug; CONFLICT if it has one or the slug is taken. */
+  create(input: NewTenant): Promise<TenantRow> {
+    return this.forOrganisation(input.zitadelOrgId, async (tx, existing) => {
+      if (existing) throw errors.conflict("Your organisation already has a tenant.");
+      if (await slugTaken(tx, input.slug)) throw errors.conflict(`The slug "${input.slug}" is taken; choose another.`);
+      return this.insertAndProvision(tx, input);
+    });
+  }
+
+  /** The organisation's tenant, created (named `name`, slug derived from it) if it has none yet. */
+  async ensureForOrganisation(orgId: string, name: string): Promise<{ tenant: TenantRow; created: boolean }> {
+    let created = false;
+    const tenant = await this.forOrganisation(orgId, async (tx, existing) => {
+      if (existing) return existing;
+      const base = slugFromName(name).slice(0, 30).replace(/-+$/, "");
+      let slug = isAcceptableSlug(base) ? base : `lab-${randomBytes(3).toString("hex")}`;
+      while (await slugTaken(tx, slug)) slug = `${base.slice(0, 30)}-${randomBytes(3).toString("hex")}`;
+      created = true;
+      return this.insertAndProvision(tx, { name, slug, zitadelOrgId: orgId });
+    });
+    return { tenant, created };
+  }
+
+  private forOrganisation(orgId: string, work: (tx: Transaction, existing: TenantRow | null) => Promise<TenantRow>): Promise<TenantRow> {
+    return this.db.transaction(async (tx) => {
+      await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`tenant-org:${orgId}`}))`);
+      const [existing] = await tx.select().from(tenants).where(eq(tenants.zitadelOrgId, orgId));
+      return work(tx, existing ?? null);
+    });
+  }
+
+  /** Places the tenant on the healthy instance with the most room (rows locked, so none is overfilled). */
+  private async insertAndProvision(tx: Transaction, input: NewTenant): Promise<TenantRow> {
+    const candidates = await tx
+      .select({ id: stackInstances.id, maxTenants: stackInstances.maxTenants, tenantCount })
+      .from(stackInstances)
+      .where(input.instanceId ? eq(stackInstances.id, input.instanceId) : eq(stackInstances.healthy, true))
+      .orderBy(asc(stackInstances.name))
+      .for("update");
+    const instance = input.instanceId
+      ? candidates[0]
+      : candidates
+          .filter((candidate) => candidate.tenantCount < candidate.maxTenants)
+          .sort((a, b) => a.tenantCount / a.maxTenants - b.tenantCount / b.maxTenants)[0];
+    if (!instance) throw errors.unavailable("No healthy KombiStack instance has room for another tenant.");
+    const [row] = await tx.insert(tenants).values({ ...input, instanceId: instance.id }).returning();
+    const tenant = row!;
+    await provisionNamespace(await this.namespaces.resolve({ id: tenant.id, slug: tenant.slug, plan: "FREE" }, tx));
+    return tenant;
+  }
+}
+
+async function slugTaken(tx: Transaction, slug: string): Promise<boolean> {
+  const [row] = await tx.select({ id: tenants.id }).from(tenants).where(eq(tenants.slug, slug));
+  return Boolean(row);
+}
+
+function isAcceptableSlug(slug: string): boolean {
+  try {
+    assertValidSlug(slug);
+    return true;
+  } catch {
+    return false;
+  }
+}
