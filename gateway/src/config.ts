@@ -23,6 +23,8 @@ const gatewayShape = {
       message: "asymmetric JWS algorithms only",
     })
     .describe("a comma-separated list of asymmetric JWS algorithms (RS256, ES256, PS256, EdDSA, ...)"),
+  OIDC_JWKS_REFRESH_COOLDOWN_MS: z.coerce.number().int().min(0).default(30_000).describe("milliseconds between refetches for unknown key ids"),
+  OIDC_JWKS_MAX_AGE_MS: z.coerce.number().int().min(1000).default(600_000).describe("milliseconds before the keys are refetched"),
   TENANT_CACHE_TTL_MS: z.coerce.number().int().min(0).default(5000).describe("milliseconds, 0 to disable"),
   ...Object.fromEntries(
     SUBGRAPHS.map(({ name, defaultPort }) => [
@@ -40,7 +42,13 @@ export interface GatewayConfig {
   supergraphFile: string;
   databaseUrl: string;
   contextSigningKey: string;
-  oidc: { issuer: string; audience: string; jwksUrl: string; algorithms: string[] } | null;
+  oidc: {
+    issuer: string;
+    audience: string;
+    jwksUrl: string;
+    algorithms: string[];
+    jwks: { refreshCooldownMs: number; maxAgeMs: number };
+  } | null;
   tenantCacheTtlMs: number;
   subgraphUrls: Record<SubgraphName, string>;
 }
@@ -66,6 +74,7 @@ export function parseGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gatewa
           audience: raw.OIDC_AUDIENCE!,
           jwksUrl: raw.OIDC_JWKS_URL ?? `${raw.OIDC_ISSUER.replace(/\/$/, "")}/oauth/v2/keys`,
           algorithms: raw.OIDC_ALGORITHMS,
+          jwks: { refreshCooldownMs: raw.OIDC_JWKS_REFRESH_COOLDOWN_MS, maxAgeMs: raw.OIDC_JWKS_MAX_AGE_MS },
         }
       : null,
     tenantCacheTtlMs: raw.TENANT_CACHE_TTL_MS,

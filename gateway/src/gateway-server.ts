@@ -24,7 +24,7 @@ import { SubgraphDataSource } from "./federation/subgraph-data-source.js";
 import type { GatewayContext } from "./gateway-context.js";
 import { createGatewayErrorFormatter } from "./http/gateway-error-formatter.js";
 import { subgraphReadiness } from "./http/readiness.js";
-import { TenantResolver } from "./tenancy/tenant-resolver.js";
+import { TENANT_CHANGED_CHANNEL, TenantResolver } from "./tenancy/tenant-resolver.js";
 
 export interface RunningGateway {
   url: string;
@@ -50,10 +50,9 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   await apollo.start();
 
   const database = connectDatabase(config.databaseUrl, { max: 5 });
-  const authenticator = new CallerAuthenticator(
-    config.oidc ? new AccessTokenVerifier(config.oidc) : null,
-    new TenantResolver(database.db, config.tenantCacheTtlMs),
-  );
+  const tenants = new TenantResolver(database.db, config.tenantCacheTtlMs);
+  await database.sql.listen(TENANT_CHANGED_CHANNEL, (orgId) => tenants.forget(orgId));
+  const authenticator = new CallerAuthenticator(config.oidc ? new AccessTokenVerifier(config.oidc, log) : null, tenants);
   if (!config.oidc) log.warn("OIDC_ISSUER is not set: every caller is anonymous (development only)");
 
   async function route(req: IncomingMessage, res: ServerResponse, requestId: string, requestLog: Logger): Promise<void> {
@@ -67,11 +66,13 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     if (path !== "/graphql") return sendJson(res, 404, { error: "NOT_FOUND", message: `No route for ${req.method} ${path}; the graph is at /graphql.` }, idHeader);
     const authentication = await authenticator.fromRequest(req);
     if (!authentication.ok) {
-      requestLog.info({ reason: authentication.message }, "rejected an access token");
-      return sendGraphQLError(res, 401, ErrorCode.UNAUTHENTICATED, authentication.message, {
-        ...idHeader,
-        "www-authenticate": 'Bearer error="invalid_token"',
-      });
+      requestLog.info({ reason: authentication.message }, "could not authenticate the caller");
+      return authentication.code === "UNAVAILABLE"
+        ? sendGraphQLError(res, 503, ErrorCode.UNAVAILABLE, authentication.message, idHeader)
+        : sendGraphQLError(res, 401, ErrorCode.UNAUTHENTICATED, authentication.message, {
+            ...idHeader,
+            "www-authenticate": 'Bearer error="invalid_token"',
+          });
     }
     const context: GatewayContext = { caller: authentication.caller, requestId, log: requestLog };
     return handleGraphQLHttp(apollo, req, res, async () => context, idHeader);

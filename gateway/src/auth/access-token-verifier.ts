@@ -1,7 +1,9 @@
-import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload } from "jose";
-import { ALL_ROLES, type Role } from "@kombify/service-core";
+import { errors as joseErrors, jwtVerify, type JWTPayload } from "jose";
+import { ALL_ROLES, type Logger, type Role } from "@kombify/service-core";
+import { JwksCache, JwksUnavailableError, type JwksCacheOptions } from "./jwks-cache.js";
 
 export const ZITADEL_ORG_CLAIM = "urn:zitadel:iam:user:resourceowner:id";
+export const ZITADEL_ORG_NAME_CLAIM = "urn:zitadel:iam:user:resourceowner:name";
 export const ZITADEL_ROLES_CLAIM = "urn:zitadel:iam:org:project:roles";
 
 /** Who the verified token says is calling, before the tenant is resolved. */
@@ -10,6 +12,7 @@ export interface VerifiedIdentity {
   email: string | null;
   name: string | null;
   orgId: string | null;
+  orgName: string | null;
   roles: Role[];
 }
 
@@ -20,26 +23,27 @@ export interface AccessTokenVerifierOptions {
   algorithms: string[];
   /** Seconds of clock skew tolerated on exp/nbf. @default 30 */
   clockToleranceSeconds?: number;
+  jwks?: JwksCacheOptions;
 }
 
 export class InvalidTokenError extends Error {}
+export { JwksUnavailableError };
 
 /** Verifies Zitadel access tokens against the issuer's JWKS, with issuer, audience and algorithms pinned. */
 export class AccessTokenVerifier {
-  private readonly jwks: ReturnType<typeof createRemoteJWKSet>;
+  private readonly jwks: JwksCache;
 
-  constructor(private readonly options: AccessTokenVerifierOptions) {
-    this.jwks = createRemoteJWKSet(new URL(options.jwksUrl), {
-      cooldownDuration: 30_000,
-      cacheMaxAge: 10 * 60_000,
-      timeoutDuration: 5_000,
-    });
+  constructor(
+    private readonly options: AccessTokenVerifierOptions,
+    log: Logger,
+  ) {
+    this.jwks = new JwksCache(options.jwksUrl, log, options.jwks);
   }
 
   async verify(token: string): Promise<VerifiedIdentity> {
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, this.jwks, {
+      ({ payload } = await jwtVerify(token, this.jwks.getKey, {
         issuer: this.options.issuer,
         audience: this.options.audience,
         algorithms: this.options.algorithms,
@@ -47,6 +51,7 @@ export class AccessTokenVerifier {
         requiredClaims: ["sub", "exp"],
       }));
     } catch (error) {
+      if (error instanceof JwksUnavailableError) throw error;
       throw new InvalidTokenError(describeJoseError(error));
     }
     return identityFromClaims(payload);
@@ -59,9 +64,6 @@ function describeJoseError(error: unknown): string {
   if (error instanceof joseErrors.JWKSNoMatchingKey) return "The access token is signed with an unknown key.";
   if (error instanceof joseErrors.JOSEAlgNotAllowed) return "The access token's signing algorithm is not accepted.";
   if (error instanceof joseErrors.JWSSignatureVerificationFailed) return "The access token's signature is invalid.";
-  if (error instanceof joseErrors.JWKSTimeout || error instanceof joseErrors.JOSEError && error.code === "ERR_JWKS_TIMEOUT") {
-    return "The token issuer's keys could not be fetched.";
-  }
   return "The access token is malformed or not accepted.";
 }
 
@@ -79,6 +81,7 @@ export function identityFromClaims(payload: JWTPayload): VerifiedIdentity {
     email: stringClaim(payload, "email"),
     name: stringClaim(payload, "name") ?? stringClaim(payload, "preferred_username"),
     orgId: stringClaim(payload, ZITADEL_ORG_CLAIM),
+    orgName: stringClaim(payload, ZITADEL_ORG_NAME_CLAIM),
     roles: granted.filter((role): role is Role => (ALL_ROLES as readonly string[]).includes(role)),
   };
 }

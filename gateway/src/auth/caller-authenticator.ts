@@ -1,9 +1,11 @@
 import type { IncomingMessage } from "node:http";
 import { ANONYMOUS, type Caller } from "@kombify/service-core";
 import type { TenantResolver } from "../tenancy/tenant-resolver.js";
-import { InvalidTokenError, type AccessTokenVerifier } from "./access-token-verifier.js";
+import { InvalidTokenError, JwksUnavailableError, type AccessTokenVerifier } from "./access-token-verifier.js";
 
-export type Authentication = { ok: true; caller: Caller } | { ok: false; message: string };
+export type Authentication =
+  | { ok: true; caller: Caller }
+  | { ok: false; code: "UNAUTHENTICATED" | "UNAVAILABLE"; message: string };
 
 /**
  * From an `Authorization: Bearer` header (or a graphql-ws connection_init payload) to a caller with its
@@ -22,14 +24,15 @@ export class CallerAuthenticator {
   async fromAuthorization(header: string | undefined): Promise<Authentication> {
     if (!header) return { ok: true, caller: ANONYMOUS };
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    if (!match) return { ok: false, message: "The Authorization header must be 'Bearer <access token>'." };
-    if (!this.verifier) return { ok: false, message: "This gateway has no token issuer configured (OIDC_ISSUER)." };
+    if (!match) return { ok: false, code: "UNAUTHENTICATED", message: "The Authorization header must be 'Bearer <access token>'." };
+    if (!this.verifier) return { ok: false, code: "UNAUTHENTICATED", message: "This gateway has no token issuer configured (OIDC_ISSUER)." };
     try {
       const identity = await this.verifier.verify(match[1]!);
       const tenant = identity.orgId ? await this.tenants.byOrganisation(identity.orgId) : null;
       return { ok: true, caller: { kind: "user", ...identity, tenant } };
     } catch (error) {
-      if (error instanceof InvalidTokenError) return { ok: false, message: error.message };
+      if (error instanceof InvalidTokenError) return { ok: false, code: "UNAUTHENTICATED", message: error.message };
+      if (error instanceof JwksUnavailableError) return { ok: false, code: "UNAVAILABLE", message: error.message };
       throw error;
     }
   }

@@ -1,9 +1,12 @@
 import { eq } from "drizzle-orm";
 import { effectivePlanTier, tables, type Db, type TenantRef } from "@kombify/service-core";
 
+export const TENANT_CHANGED_CHANNEL = "kombify_tenant_changed";
+
 /**
  * Organisation → tenant (with its plan), cached briefly. Only found tenants are cached, so a tenant
- * created a moment ago is seen at once; `forget` drops an entry when a tenant changes.
+ * created a moment ago is seen at once; PostgreSQL notifies every change of a tenant or its plan
+ * (see migration 0001), and `forget` drops that organisation's entry at once.
  */
 export class TenantResolver {
   private readonly cache = new Map<string, { tenant: TenantRef; expiresAt: number }>();
