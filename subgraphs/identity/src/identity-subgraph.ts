@@ -1,13 +1,35 @@
-import { buildFederatedSubgraph, resolverContainer, type SubgraphFactory } from "@kombify/service-core";
+import { z } from "zod";
+import {
+  buildFederatedSubgraph,
+  parseEnv,
+  resolverContainer,
+  TenantDirectory,
+  type SubgraphFactory,
+} from "@kombify/service-core";
+import { HomelabLauncher } from "./launch/homelab-launcher.js";
 import { UserCache } from "./user/user-cache.js";
 import { UserResolver } from "./user/user.resolver.js";
 
+const identitySettings = {
+  LAUNCH_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600).describe("seconds, 60 to 86400"),
+  HOMELAB_URL_TEMPLATE: z
+    .string()
+    .includes("{slug}")
+    .default("{instanceUrl}/?tenant={slug}")
+    .describe("a URL template with {slug} (and optionally {instanceUrl})"),
+};
+
 /** Who is calling: `me` from the verified context, the user cache, and the SSO exchange into PocketBase. */
 export const createIdentitySubgraph: SubgraphFactory = async (runtime) => {
+  const settings = parseEnv(identitySettings, runtime.env);
   const users = new UserCache(runtime.db);
+  const launcher = new HomelabLauncher(runtime.db, new TenantDirectory(runtime.db, runtime.namespaces), runtime.namespaces, users, {
+    tokenTtlSeconds: settings.LAUNCH_TOKEN_TTL_SECONDS,
+    redirectUrlTemplate: settings.HOMELAB_URL_TEMPLATE,
+  });
   const subgraph = await buildFederatedSubgraph({
     resolvers: [UserResolver],
-    container: resolverContainer([new UserResolver(users)]),
+    container: resolverContainer([new UserResolver(users, launcher)]),
     referenceResolvers: { User: UserResolver.reference(users) },
   });
   return { subgraph, readiness: { database: runtime.checks.database, pocketbase: runtime.checks.pocketbase } };

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
-import { Role, tables } from "@kombify/service-core";
+import { namespaceCollections, Role, SSO_MAPPINGS_COLLECTION, tables } from "@kombify/service-core";
 import { createIdentitySubgraph } from "@kombify/subgraph-identity";
 import { createTestTenant, startTestSubgraph, type TestSubgraph, type TestTenant } from "@kombify/testkit";
 
@@ -38,8 +38,18 @@ describe("identity subgraph", () => {
     expect(other.data._entities).toEqual([null]);
   });
 
-  it("says launchHomelab is not available yet, with a code", async () => {
-    const { errors } = await subgraph.query("mutation { launchHomelab { token } }", { caller: tenant.member });
-    expect(errors?.[0]?.extensions?.code).toBe("UNAVAILABLE");
+  it("launches into the caller's existing tenant: namespace user, SSO mapping and user cache", async () => {
+    const caller = tenant.as([Role.TENANT_MEMBER], `launcher-${tenant.tenant.slug}`);
+    const { data, errors } = await subgraph.query("mutation { launchHomelab { token redirectUrl expiresAt user { id tenant { id } } } }", { caller });
+    expect(errors).toBeUndefined();
+    expect(data.launchHomelab.user).toEqual({ id: caller.userId, tenant: { id: tenant.tenant.id } });
+    expect(data.launchHomelab.redirectUrl).toContain(`tenant=${tenant.tenant.slug}`);
+    const pb = await subgraph.runtime.pocketbase.forInstance(subgraph.runtime.settings.POCKETBASE_URL);
+    const users = await pb.collection(namespaceCollections(tenant.tenant.slug).users).getFullList({ filter: pb.filter("zitadel_sub = {:s}", { s: caller.userId }) });
+    expect(users).toHaveLength(1);
+    const mapping = await pb.collection(SSO_MAPPINGS_COLLECTION).getFirstListItem(pb.filter("zitadel_sub = {:s}", { s: caller.userId }));
+    expect(mapping).toMatchObject({ tenant_id: tenant.tenant.id, tenant_slug: tenant.tenant.slug, user_record: users[0]!.id });
+    const [cached] = await subgraph.runtime.db.select().from(tables.users).where(eq(tables.users.id, caller.userId));
+    expect(cached?.tenantId).toBe(tenant.tenant.id);
   });
 });

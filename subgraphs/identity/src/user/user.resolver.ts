@@ -1,11 +1,15 @@
 import { Authorized, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from "type-graphql";
 import { errors, requireUser, type RequestContext } from "@kombify/service-core";
+import type { HomelabLauncher } from "../launch/homelab-launcher.js";
 import type { UserCache } from "./user-cache.js";
 import { HomelabLaunch, TenantReference, User } from "./user.type.js";
 
 @Resolver(() => User)
 export class UserResolver {
-  constructor(private readonly users: UserCache) {}
+  constructor(
+    private readonly users: UserCache,
+    private readonly launcher: HomelabLauncher,
+  ) {}
 
   @Query(() => User, { nullable: true, description: "The caller, as the verified token says." })
   me(@Ctx() context: RequestContext): Promise<User> {
@@ -16,8 +20,8 @@ export class UserResolver {
   @Mutation(() => HomelabLaunch, {
     description: "Finds or creates the tenant by the token's organisation and the user in users_<slug>; returns a token.",
   })
-  launchHomelab(): HomelabLaunch {
-    throw errors.notYetAvailable("launchHomelab");
+  launchHomelab(@Ctx() context: RequestContext): Promise<HomelabLaunch> {
+    return this.launcher.launch(context);
   }
 
   @FieldResolver(() => TenantReference)

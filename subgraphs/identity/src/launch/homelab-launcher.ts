@@ -1,0 +1,110 @@
+import { randomBytes } from "node:crypto";
+import type { RecordModel } from "pocketbase";
+import {
+  callPocketBase,
+  effectivePlanTier,
+  errors,
+  recordAudit,
+  requireUser,
+  SSO_MAPPINGS_COLLECTION,
+  tables,
+  type Db,
+  type NamespaceResolver,
+  type RequestContext,
+  type SignedInCaller,
+  type TenantDirectory,
+  type TenantNamespace,
+  type TenantRow,
+} from "@kombify/service-core";
+import { eq } from "drizzle-orm";
+import type { UserCache } from "../user/user-cache.js";
+import type { HomelabLaunch } from "../user/user.type.js";
+
+export interface LaunchSettings {
+  /** Lifetime of the PocketBase token handed out (impersonation tokens cannot be renewed). */
+  tokenTtlSeconds: number;
+  /** Where the homelab lives; `{instanceUrl}` and `{slug}` are filled in. */
+  redirectUrlTemplate: string;
+}
+
+/**
+ * The SSO exchange: from a verified Zitadel caller to a PocketBase session in its tenant's namespace.
+ * Finds or creates the tenant by organisation and the user in users_<slug> by Zitadel subject, records the
+ * mapping, and returns a short-lived token made by superuser impersonation (no password ever leaves us).
+ */
+export class HomelabLauncher {
+  constructor(
+    private readonly db: Db,
+    private readonly tenants: TenantDirectory,
+    private readonly namespaces: NamespaceResolver,
+    private readonly users: UserCache,
+    private readonly settings: LaunchSettings,
+  ) {}
+
+  async launch(context: RequestContext): Promise<HomelabLaunch> {
+    const caller = requireUser(context);
+    if (!caller.orgId) throw errors.forbidden("Your token names no organisation, so there is no homelab to launch.");
+    const { tenant, created } = await this.tenants.ensureForOrganisation(caller.orgId, caller.orgName ?? `${caller.name ?? "My"} homelab`);
+    if (created) await recordAudit(this.db, context, { action: "tenant.create", target: `tenant:${tenant.id}`, tenantId: tenant.id, details: { slug: tenant.slug, via: "launchHomelab" } });
+    const namespace = await this.namespaces.resolve({ id: tenant.id, slug: tenant.slug, plan: await this.planOf(tenant) });
+    const record = await this.findOrCreateNamespaceUser(namespace, caller);
+    await this.recordMapping(namespace, caller, record);
+    const { token } = await callPocketBase(namespace.instanceUrl, () =>
+      namespace.pb.collection(namespace.collections.users).impersonate(record.id, this.settings.tokenTtlSeconds).then((client) => ({ token: client.authStore.token })),
+    );
+    const user = await this.users.remember({ ...caller, tenant: { id: tenant.id, slug: tenant.slug, plan: namespace.tenant.plan } });
+    await recordAudit(this.db, context, { action: "homelab.launch", target: `user:${caller.userId}`, tenantId: tenant.id, details: { namespaceUser: record.id } });
+    return {
+      token,
+      redirectUrl: this.settings.redirectUrlTemplate.replaceAll("{instanceUrl}", namespace.instanceUrl.replace(/\/$/, "")).replaceAll("{slug}", tenant.slug),
+      expiresAt: new Date(Date.now() + this.settings.tokenTtlSeconds * 1000),
+      user,
+    };
+  }
+
+  private async planOf(tenant: TenantRow) {
+    const [subscription] = await this.db.select().from(tables.billingSubscriptions).where(eq(tables.billingSubscriptions.tenantId, tenant.id));
+    return effectivePlanTier(subscription);
+  }
+
+  /** The namespace user for this Zitadel subject; concurrent first launches race on a unique index, and lose gracefully. */
+  private async findOrCreateNamespaceUser(namespace: TenantNamespace, caller: SignedInCaller): Promise<RecordModel> {
+    const users = namespace.pb.collection(namespace.collections.users);
+    const bySubject = namespace.pb.filter("zitadel_sub = {:sub}", { sub: caller.userId });
+    const find = () => callPocketBase(namespace.instanceUrl, () => users.getList(1, 1, { filter: bySubject })).then((page) => page.items[0]);
+    const existing = await find();
+    if (existing) return existing;
+    const password = randomBytes(24).toString("base64url");
+    try {
+      return await callPocketBase(namespace.instanceUrl, () =>
+        users.create({
+          email: caller.email ?? `${caller.userId.replace(/[^A-Za-z0-9._-]/g, "_")}@users.kombify.invalid`,
+          emailVisibility: false,
+          verified: true,
+          password,
+          passwordConfirm: password,
+          name: caller.name ?? "",
+          zitadel_sub: caller.userId,
+        }),
+      );
+    } catch (error) {
+      const winner = await find();
+      if (winner) return winner;
+      throw error;
+    }
+  }
+
+  private async recordMapping(namespace: TenantNamespace, caller: SignedInCaller, record: RecordModel): Promise<void> {
+    const mappings = namespace.pb.collection(SSO_MAPPINGS_COLLECTION);
+    const filter = namespace.pb.filter("zitadel_sub = {:sub} && tenant_id = {:tenant}", { sub: caller.userId, tenant: namespace.tenant.id });
+    await callPocketBase(namespace.instanceUrl, async () => {
+      const existing = await mappings.getList(1, 1, { filter });
+      if (existing.items[0]) return;
+      await mappings
+        .create({ zitadel_sub: caller.userId, tenant_id: namespace.tenant.id, tenant_slug: namespace.tenant.slug, user_record: record.id })
+        .catch(async (error) => {
+          if (!(await mappings.getList(1, 1, { filter })).items[0]) throw error;
+        });
+    });
+  }
+}
