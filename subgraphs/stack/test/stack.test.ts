@@ -136,6 +136,6 @@ describe("stack subgraph", () => {
     const anonymous = await subgraph.query("{ stacks { id } }");
     expect(anonymous.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
     const noTenant = await subgraph.query("{ stacks { id } }", { caller: { ...alice.member, tenant: null } });
-    expect(noTenant.errors?.[0]?.extensions?.code).toBe("NOT_FOUND");
+    expect(noTenant.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
   });
 });

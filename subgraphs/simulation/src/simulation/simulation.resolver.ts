@@ -22,29 +22,34 @@ export class SimulationResolver {
   @Authorized()
   @Mutation(() => Simulation)
   createSimulation(
+    @Ctx() context: RequestContext,
     @Arg("name", () => String) _name: string,
     @Arg("nodeCount", () => Int) _nodeCount: number,
     @Arg("image", () => String, { nullable: true }) _image?: string | null,
     @Arg("stackKitId", () => ID, { nullable: true }) _stackKitId?: string | null,
   ): Simulation {
+    requireTenant(context);
     throw errors.notYetAvailable("createSimulation");
   }
 
   @Authorized()
   @Mutation(() => Simulation)
-  startSimulation(@Arg("id", () => ID) _id: string): Simulation {
+  async startSimulation(@Ctx() context: RequestContext, @Arg("id", () => ID) id: string): Promise<Simulation> {
+    await this.ownSimulation(context, id);
     throw errors.notYetAvailable("startSimulation");
   }
 
   @Authorized()
   @Mutation(() => Simulation)
-  stopSimulation(@Arg("id", () => ID) _id: string): Simulation {
+  async stopSimulation(@Ctx() context: RequestContext, @Arg("id", () => ID) id: string): Promise<Simulation> {
+    await this.ownSimulation(context, id);
     throw errors.notYetAvailable("stopSimulation");
   }
 
   @Authorized()
   @Mutation(() => Boolean)
-  deleteSimulation(@Arg("id", () => ID) _id: string): boolean {
+  async deleteSimulation(@Ctx() context: RequestContext, @Arg("id", () => ID) id: string): Promise<boolean> {
+    await this.ownSimulation(context, id);
     throw errors.notYetAvailable("deleteSimulation");
   }
 
@@ -56,6 +61,12 @@ export class SimulationResolver {
     },
   })
   simulationUpdated(@Root() simulation: Simulation, @Arg("id", () => ID, { nullable: true }) _id?: string | null): Simulation {
+    return simulation;
+  }
+
+  private async ownSimulation(context: RequestContext, id: string): Promise<Simulation> {
+    const simulation = await this.store.get(requireTenant(context).id, id);
+    if (!simulation) throw errors.notFound("Simulation", id);
     return simulation;
   }
 

@@ -18,7 +18,8 @@ export class JobResolver {
 
   @Authorized()
   @Mutation(() => Job)
-  cancelJob(@Arg("id", () => ID) _id: string): Job {
+  async cancelJob(@Ctx() context: RequestContext, @Arg("id", () => ID) id: string): Promise<Job> {
+    if (!(await (await this.stores.of(context)).job(id))) throw errors.notFound("Job", id);
     throw errors.notYetAvailable("cancelJob");
   }
 

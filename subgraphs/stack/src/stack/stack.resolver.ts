@@ -75,7 +75,8 @@ export class StackResolver {
 
   @Authorized()
   @Mutation(() => Job)
-  deployStack(@Arg("id", () => ID) _id: string): Job {
+  async deployStack(@Ctx() context: RequestContext, @Arg("id", () => ID) id: string): Promise<Job> {
+    if (!(await (await this.stores.of(context)).stack(id))) throw errors.notFound("Stack", id);
     throw errors.notYetAvailable("deployStack");
   }
 
