@@ -15,6 +15,7 @@ const caller: SignedInCaller = {
   email: "u1@example.test",
   name: "U1",
   orgId: "org-1",
+  orgName: "Org One",
   roles: ["tenant:owner"],
   tenant: { id: "7a1c1a4e-0000-4000-8000-000000000001", slug: "acme", plan: "PRO" },
 };

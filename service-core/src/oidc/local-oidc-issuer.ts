@@ -6,6 +6,7 @@ import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from "jose";
 import { listen } from "../server/subgraph-server.js";
 
 const ORG_CLAIM = "urn:zitadel:iam:user:resourceowner:id";
+const ORG_NAME_CLAIM = "urn:zitadel:iam:user:resourceowner:name";
 const ROLES_CLAIM = "urn:zitadel:iam:org:project:roles";
 
 export interface TokenClaims {
@@ -13,6 +14,7 @@ export interface TokenClaims {
   email?: string;
   name?: string;
   orgId?: string;
+  orgName?: string;
   roles?: string[];
   /** jose time span ("1h") or seconds since epoch. @default "1h" */
   expiresIn?: string | number;
@@ -74,6 +76,7 @@ export class LocalOidcIssuer {
       ...(claims.email ? { email: claims.email } : {}),
       ...(claims.name ? { name: claims.name } : {}),
       ...(claims.orgId ? { [ORG_CLAIM]: claims.orgId } : {}),
+      ...(claims.orgName ? { [ORG_NAME_CLAIM]: claims.orgName } : {}),
       ...(claims.roles ? { [ROLES_CLAIM]: roles } : {}),
     })
       .setProtectedHeader({ alg: "RS256", kid: key.kid, typ: "JWT" })

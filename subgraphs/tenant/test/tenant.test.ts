@@ -5,7 +5,7 @@ import { createTenantSubgraph } from "@kombify/subgraph-tenant";
 import { createTestTenant, startTestSubgraph, uniqueSuffix, type TestSubgraph, type TestTenant } from "@kombify/testkit";
 
 function newcomer(orgId = `org-${uniqueSuffix()}`): SignedInCaller {
-  return { kind: "user", userId: `user-${uniqueSuffix()}`, email: "new@example.test", name: "New", orgId, roles: [], tenant: null };
+  return { kind: "user", userId: `user-${uniqueSuffix()}`, email: "new@example.test", name: "New", orgId, orgName: null, roles: [], tenant: null };
 }
 
 describe("tenant subgraph", () => {

@@ -21,14 +21,14 @@ export class TenantBillingResolver {
 
   @FieldResolver(() => Plan, { description: "The tenant's plan, FREE until a Stripe subscription says otherwise." })
   async plan(@Root() tenant: Tenant, @Ctx() context: RequestContext): Promise<Plan> {
-    assertMayReadTenant(context, tenant.id);
+    await assertMayReadTenant(this.db, context, tenant.id);
     const row = await this.subscriptionOf(tenant.id);
     return toPlan(this.plans.get(effectivePlanTier(row)));
   }
 
   @FieldResolver(() => BillingSubscription, { nullable: true })
   async subscription(@Root() tenant: Tenant, @Ctx() context: RequestContext): Promise<BillingSubscription | null> {
-    assertMayReadTenant(context, tenant.id);
+    await assertMayReadTenant(this.db, context, tenant.id);
     const row = await this.subscriptionOf(tenant.id);
     if (!row) return null;
     return {
