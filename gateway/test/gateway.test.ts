@@ -64,6 +64,27 @@ describe("gateway over the six subgraphs", () => {
     expect(privateData.data?.myTenant ?? null).toBeNull();
   });
 
+  it("lets anonymous callers reach only the public catalog and plans: every other root field is UNAUTHENTICATED", async () => {
+    const publicFields = ["{ stackKits { id } }", '{ stackKit(id: "base-homelab") { id } }', "{ plans { tier } }"];
+    for (const query of publicFields) expect((await graph.graphql(query)).errors, query).toBeUndefined();
+    const id = "00000000-0000-4000-8000-000000000000";
+    const privateFields = [
+      "{ myTenant { id } }", "{ instances { id } }", "{ auditLog { id } }", "{ me { id } }", "{ stacks { id } }",
+      `{ stack(id: "${id}") { id } }`, `{ job(id: "${id}") { id } }`, "{ simulations { id } }", `{ simulation(id: "${id}") { id } }`,
+      'mutation { createTenant(name: "x") { id } }', `mutation { setFeatureFlag(tenantId: "${id}", key: "k-k", enabled: true) { key } }`,
+      "mutation { launchHomelab { token } }", 'mutation { createStack(name: "x", stackKitId: "base-homelab", nodes: [{ hostname: "h", address: "10.0.0.1" }]) { id } }',
+      `mutation { deployStack(id: "${id}") { id } }`, `mutation { cancelJob(id: "${id}") { id } }`, `mutation { deleteStack(id: "${id}") }`,
+      'mutation { createSimulation(name: "x", nodeCount: 1) { id } }', `mutation { startSimulation(id: "${id}") { id } }`,
+      `mutation { stopSimulation(id: "${id}") { id } }`, `mutation { deleteSimulation(id: "${id}") }`,
+      'mutation { requestStackKitDownload(id: "base-homelab") { url } }', "mutation { startCheckout(tier: PRO) { url } }", "mutation { openBillingPortal { url } }",
+    ];
+    for (const query of privateFields) {
+      const response = await graph.graphql(query);
+      expect(response.errors?.[0]?.extensions?.code, query).toBe("UNAUTHENTICATED");
+      expect(Object.values(response.data ?? {}).every((value) => value === null), query).toBe(true);
+    }
+  });
+
   it("ignores tenant headers a client makes up", async () => {
     const { data, errors } = await graph.graphql("{ myTenant { name } }", {
       headers: { "x-tenant-id": "anything", "x-user-id": "someone", "x-kombify-context": "forged.token.here" },
