@@ -153,3 +153,29 @@ export type BillingSubscriptionRow = typeof billingSubscriptions.$inferSelect;
 export type SimulationRow = typeof simulations.$inferSelect;
 export type SimulationNodeRow = typeof simulationNodes.$inferSelect;
 export type AuditLogRow = typeof auditLog.$inferSelect;
+
+/**
+ * Jobs waiting for or held by a runner; the job itself (status, progress, logs) lives in the tenant's
+ * PocketBase namespace. One row per active job, at most one per stack; a runner claims rows with
+ * FOR UPDATE SKIP LOCKED and holds a session advisory lock while it lives, so a dead runner's claims are
+ * recognisable at once.
+ */
+export const jobQueue = pgTable(
+  "job_queue",
+  {
+    jobId: text("job_id").primaryKey(),
+    tenantId: uuid("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    stackId: text("stack_id").notNull(),
+    kind: text("kind").notNull(),
+    /** The stack's status before the job, restored when the job is cancelled. */
+    stackStatusBefore: text("stack_status_before").notNull(),
+    enqueuedAt: timestamp("enqueued_at", { withTimezone: true }).notNull().defaultNow(),
+    claimedBy: text("claimed_by"),
+    claimedAt: timestamp("claimed_at", { withTimezone: true }),
+  },
+  (t) => [uniqueIndex("job_queue_one_per_stack").on(t.tenantId, t.stackId), index("job_queue_unclaimed").on(t.enqueuedAt)],
+);
+
+export type JobQueueRow = typeof jobQueue.$inferSelect;

@@ -1,12 +1,32 @@
-import { buildFederatedSubgraph, resolverContainer, type RequestContext, type SubgraphFactory } from "@kombify/service-core";
+import { z } from "zod";
+import { buildFederatedSubgraph, envTypes, parseEnv, resolverContainer, type RequestContext, type SubgraphFactory } from "@kombify/service-core";
+import { JobQueue } from "./job/job-queue.js";
+import { JobService } from "./job/job-service.js";
+import { JobRunner } from "./runner/job-runner.js";
+import { DryRunStepExecutor } from "./runner/step-executor.js";
 import { JobResolver } from "./job/job.resolver.js";
 import { HomelabStores } from "./stack/homelab-stores.js";
 import { StackResolver } from "./stack/stack.resolver.js";
 import { Tenant, TenantStacksResolver } from "./tenant/tenant-stacks.resolver.js";
 
-/** Stacks, their nodes and jobs, stored in each tenant's PocketBase namespace. */
+const stackSettings = {
+  JOB_RUNNER_ENABLED: envTypes.boolean(true),
+  JOB_RUNNER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4).describe("an integer from 1 to 64"),
+  DRY_RUN_STEP_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(400).describe("milliseconds per step on nodes without an agent"),
+};
+
+/** Stacks, their nodes and jobs, stored in each tenant's PocketBase namespace, and the runner that deploys them. */
 export const createStackSubgraph: SubgraphFactory = async (runtime) => {
+  const settings = parseEnv(stackSettings, runtime.env);
   const stores = new HomelabStores(runtime.namespaces);
+  const queue = new JobQueue(runtime.db);
+  const jobs = new JobService(runtime.db, stores, queue);
+  const runner = settings.JOB_RUNNER_ENABLED
+    ? new JobRunner(runtime.db, queue, runtime.namespaces, runtime.stackkits, new DryRunStepExecutor(settings.DRY_RUN_STEP_DELAY_MS), runtime.log, {
+        databaseUrl: runtime.settings.DATABASE_URL,
+        concurrency: settings.JOB_RUNNER_CONCURRENCY,
+      })
+    : null;
   const byIdInCallersNamespace =
     <T>(find: (store: Awaited<ReturnType<HomelabStores["of"]>>, id: string) => Promise<T | null>) =>
     async (reference: { id: string }, context: RequestContext): Promise<T | null> => {
@@ -16,8 +36,8 @@ export const createStackSubgraph: SubgraphFactory = async (runtime) => {
   const subgraph = await buildFederatedSubgraph({
     resolvers: [StackResolver, JobResolver, TenantStacksResolver],
     container: resolverContainer([
-      new StackResolver(stores, runtime.stackkits, runtime.plans, runtime.db),
-      new JobResolver(stores),
+      new StackResolver(stores, runtime.stackkits, runtime.plans, runtime.db, jobs),
+      new JobResolver(stores, jobs),
       new TenantStacksResolver(stores),
     ]),
     orphanedTypes: [Tenant],
@@ -28,5 +48,10 @@ export const createStackSubgraph: SubgraphFactory = async (runtime) => {
       Node: { __resolveReference: byIdInCallersNamespace((store, id) => store.node(id)) },
     },
   });
-  return { subgraph, readiness: { database: runtime.checks.database, pocketbase: runtime.checks.pocketbase } };
+  return {
+    subgraph,
+    readiness: { database: runtime.checks.database, pocketbase: runtime.checks.pocketbase },
+    start: async () => runner?.start(),
+    stop: async () => runner?.stop(),
+  };
 };

@@ -2,13 +2,17 @@ import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver
 import { errors, type RequestContext } from "@kombify/service-core";
 import type { HomelabStores } from "../stack/homelab-stores.js";
 import { Stack } from "../stack/stack.type.js";
+import type { JobService } from "./job-service.js";
 import { Job } from "./job.type.js";
 
 const MAX_LOG_TAIL = 10_000;
 
 @Resolver(() => Job)
 export class JobResolver {
-  constructor(private readonly stores: HomelabStores) {}
+  constructor(
+    private readonly stores: HomelabStores,
+    private readonly jobs: JobService,
+  ) {}
 
   @Authorized()
   @Query(() => Job, { nullable: true })
@@ -18,9 +22,8 @@ export class JobResolver {
 
   @Authorized()
   @Mutation(() => Job)
-  async cancelJob(@Ctx() context: RequestContext, @Arg("id", () => ID) id: string): Promise<Job> {
-    if (!(await (await this.stores.of(context)).job(id))) throw errors.notFound("Job", id);
-    throw errors.notYetAvailable("cancelJob");
+  cancelJob(@Ctx() context: RequestContext, @Arg("id", () => ID) id: string): Promise<Job> {
+    return this.jobs.cancel(context, id);
   }
 
   @Authorized()

@@ -23,10 +23,10 @@ export class Job {
   id!: string;
 
   @Field(() => JobKind)
-  kind!: JobKind;
+  kind!: `${JobKind}`;
 
   @Field(() => JobStatus)
-  status!: JobStatus;
+  status!: `${JobStatus}`;
 
   @Field(() => Float, { description: "0.0 to 1.0" })
   progress!: number;

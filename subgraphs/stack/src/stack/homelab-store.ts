@@ -6,6 +6,15 @@ import type { NodeInput, Stack } from "./stack.type.js";
 
 const POCKETBASE_ID = /^[a-z0-9]{15}$/;
 
+export interface JobPatch {
+  status?: Job["status"];
+  progress?: number;
+  message?: string;
+  logs?: string[];
+  startedAt?: Date;
+  finishedAt?: Date;
+}
+
 /** Reads and writes one tenant's stacks, nodes and jobs, always inside the namespace it is given. */
 export class HomelabStore {
   constructor(private readonly namespace: TenantNamespace) {}
@@ -89,6 +98,31 @@ export class HomelabStore {
     return page.items.map(toJob);
   }
 
+  async createJob(id: string, stackId: string, kind: Job["kind"]): Promise<Job> {
+    const record = await this.call(() =>
+      this.collection("jobs").create({ id, stack: stackId, kind, status: "QUEUED", progress: 0, logs: [], message: "Queued" }),
+    );
+    return toJob(record);
+  }
+
+  async updateJob(id: string, patch: JobPatch): Promise<Job> {
+    const record = await this.call(() =>
+      this.collection("jobs").update(id, {
+        ...(patch.status ? { status: patch.status } : {}),
+        ...(patch.progress !== undefined ? { progress: patch.progress } : {}),
+        ...(patch.message !== undefined ? { message: patch.message } : {}),
+        ...(patch.logs ? { logs: patch.logs } : {}),
+        ...(patch.startedAt ? { started_at: patch.startedAt.toISOString() } : {}),
+        ...(patch.finishedAt ? { finished_at: patch.finishedAt.toISOString() } : {}),
+      }),
+    );
+    return toJob(record);
+  }
+
+  async setStackStatus(id: string, status: Stack["status"]): Promise<void> {
+    await this.call(() => this.collection("stacks").update(id, { status }));
+  }
+
   async job(id: string): Promise<Job | null> {
     const record = await this.findOne("jobs", id);
     return record ? toJob(record) : null;
@@ -121,7 +155,7 @@ function toNode(record: RecordModel): Node {
   return { id: record.id, hostname: record.hostname, address: record.address, role: record.role, status: record.status };
 }
 
-function toJob(record: RecordModel): Job {
+export function toJob(record: RecordModel): Job {
   return {
     id: record.id,
     stackId: record.stack,

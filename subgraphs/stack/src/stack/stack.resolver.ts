@@ -9,6 +9,7 @@ import {
   type RequestContext,
   type StackKitCatalog,
 } from "@kombify/service-core";
+import type { JobService } from "../job/job-service.js";
 import { Job } from "../job/job.type.js";
 import { Node } from "../node/node.type.js";
 import type { HomelabStores } from "./homelab-stores.js";
@@ -24,6 +25,7 @@ export class StackResolver {
     private readonly stackkits: StackKitCatalog,
     private readonly plans: PlanCatalog,
     private readonly db: Db,
+    private readonly jobService: JobService,
   ) {}
 
   @Authorized()
@@ -74,10 +76,9 @@ export class StackResolver {
   }
 
   @Authorized()
-  @Mutation(() => Job)
-  async deployStack(@Ctx() context: RequestContext, @Arg("id", () => ID) id: string): Promise<Job> {
-    if (!(await (await this.stores.of(context)).stack(id))) throw errors.notFound("Stack", id);
-    throw errors.notYetAvailable("deployStack");
+  @Mutation(() => Job, { description: "Queues a deploy of the stack's kit onto its nodes; CONFLICT while another job of the stack is active." })
+  deployStack(@Ctx() context: RequestContext, @Arg("id", () => ID) id: string): Promise<Job> {
+    return this.jobService.deploy(context, id);
   }
 
   @FieldResolver(() => StackKitReference)

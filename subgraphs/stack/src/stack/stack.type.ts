@@ -27,7 +27,7 @@ export class Stack {
   name!: string;
 
   @Field(() => StackStatus)
-  status!: StackStatus;
+  status!: `${StackStatus}`;
 
   @Field(() => Date)
   createdAt!: Date;

@@ -1,0 +1,179 @@
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
+import { eq } from "drizzle-orm";
+import postgres from "postgres";
+import {
+  effectivePlanTier,
+  tables,
+  type Db,
+  type JobQueueRow,
+  type Logger,
+  type NamespaceResolver,
+  type StackKitCatalog,
+} from "@kombify/service-core";
+import { JOB_QUEUED_CHANNEL, type JobQueue } from "../job/job-queue.js";
+import { HomelabStore } from "../stack/homelab-store.js";
+import type { Stack } from "../stack/stack.type.js";
+import type { StepExecutor } from "./step-executor.js";
+
+export interface JobRunnerOptions {
+  databaseUrl: string;
+  /** Jobs run at once by this runner. @default 4 */
+  concurrency?: number;
+  /** How often to look for work and for jobs of dead runners, besides notifications. @default 2000 */
+  pollIntervalMs?: number;
+}
+
+/** The advisory-lock key of a runner: its id, hashed by PostgreSQL. */
+const lockKey = (runnerId: string) => `job-runner:${runnerId}`;
+
+/**
+ * Executes queued jobs: the kit's steps on each of the stack's nodes, in order, writing status, progress and
+ * log lines to the job in PocketBase (which is what subscribers see). Each runner holds a session advisory lock
+ * named after itself; a claim whose runner no longer holds its lock belongs to a dead runner, and that job is
+ * failed with a message rather than left RUNNING.
+ */
+export class JobRunner {
+  readonly id = `runner-${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
+  private readonly lockSql: postgres.Sql;
+  private readonly inFlight = new Map<string, AbortController>();
+  private timer: NodeJS.Timeout | undefined;
+  private draining = false;
+  private stopped = false;
+  private listener: { unlisten(): Promise<void> } | undefined;
+
+  constructor(
+    private readonly db: Db,
+    private readonly queue: JobQueue,
+    private readonly namespaces: NamespaceResolver,
+    private readonly stackkits: StackKitCatalog,
+    private readonly executor: StepExecutor,
+    private readonly log: Logger,
+    private readonly options: JobRunnerOptions,
+  ) {
+    this.lockSql = postgres(options.databaseUrl, { max: 1, onnotice: () => {} });
+  }
+
+  async start(): Promise<void> {
+    await this.lockSql`select pg_advisory_lock(hashtext(${lockKey(this.id)}))`;
+    await this.failJobsOfDeadRunners();
+    this.listener = await this.lockSql.listen(JOB_QUEUED_CHANNEL, () => void this.drain());
+    this.timer = setInterval(() => {
+      void this.failJobsOfDeadRunners().then(() => this.drain());
+    }, this.options.pollIntervalMs ?? 2000);
+    void this.drain();
+    this.log.info({ runner: this.id }, "job runner started");
+  }
+
+  /** Stops taking jobs; jobs in flight are failed with a message (never left RUNNING). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    for (const controller of this.inFlight.values()) controller.abort(new Error("The job runner was stopped while this job ran; deploy again."));
+    const deadline = Date.now() + 5000;
+    while (this.inFlight.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    await this.listener?.unlisten().catch(() => {});
+    await this.lockSql.end({ timeout: 5 });
+  }
+
+  private async drain(): Promise<void> {
+    if (this.draining || this.stopped) return;
+    this.draining = true;
+    try {
+      while (!this.stopped && this.inFlight.size < (this.options.concurrency ?? 4)) {
+        const row = await this.queue.claimNext(this.id);
+        if (!row) break;
+        const controller = new AbortController();
+        this.inFlight.set(row.jobId, controller);
+        void this.execute(row, controller.signal)
+          .catch((error) => this.log.error({ err: error, jobId: row.jobId }, "job runner failed to record a job's end"))
+          .finally(() => {
+            this.inFlight.delete(row.jobId);
+            void this.drain();
+          });
+      }
+    } catch (error) {
+      this.log.error({ err: error }, "could not claim jobs");
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private async storeFor(row: JobQueueRow): Promise<HomelabStore | null> {
+    const [tenant] = await this.db
+      .select({ id: tables.tenants.id, slug: tables.tenants.slug, status: tables.billingSubscriptions.status, planTier: tables.billingSubscriptions.planTier })
+      .from(tables.tenants)
+      .leftJoin(tables.billingSubscriptions, eq(tables.billingSubscriptions.tenantId, tables.tenants.id))
+      .where(eq(tables.tenants.id, row.tenantId));
+    if (!tenant) return null;
+    const plan = effectivePlanTier(tenant.status && tenant.planTier ? { status: tenant.status, planTier: tenant.planTier } : null);
+    return new HomelabStore(await this.namespaces.resolve({ id: tenant.id, slug: tenant.slug, plan }));
+  }
+
+  private async execute(row: JobQueueRow, signal: AbortSignal): Promise<void> {
+    const store = await this.storeFor(row);
+    if (!store) return this.queue.remove(row.jobId);
+    const job = await store.job(row.jobId);
+    if (!job || job.status === "CANCELLED") {
+      if (job) await store.setStackStatus(row.stackId, row.stackStatusBefore as Stack["status"]);
+      return this.queue.remove(row.jobId);
+    }
+    const log = this.log.child({ jobId: row.jobId, stackId: row.stackId });
+    const logs = [...job.allLogs];
+    try {
+      const stack = await store.stack(row.stackId);
+      if (!stack) throw new Error("The stack was deleted.");
+      const kit = this.stackkits.find(stack.stackKitId);
+      if (!kit) throw new Error(`StackKit ${stack.stackKitId} is no longer in the catalog.`);
+      const nodes = await store.nodesOf(stack.id);
+      if (nodes.length === 0) throw new Error("The stack has no nodes.");
+      await store.updateJob(row.jobId, { status: "RUNNING", startedAt: new Date(), message: `Deploying ${kit.name} ${kit.version}` });
+      const total = kit.steps.length * nodes.length;
+      let done = 0;
+      for (const step of kit.steps) {
+        for (const node of nodes) {
+          if ((await store.job(row.jobId))?.status === "CANCELLED") {
+            await store.setStackStatus(stack.id, row.stackStatusBefore as Stack["status"]);
+            log.info("job cancelled while running");
+            return;
+          }
+          await this.executor.run(node, step, (line) => logs.push(line), signal);
+          done += 1;
+          await store.updateJob(row.jobId, { progress: done / total, logs, message: `${step.name} on ${node.hostname}` });
+        }
+      }
+      await store.updateJob(row.jobId, { status: "SUCCEEDED", progress: 1, message: `Deployed ${kit.name} ${kit.version}`, finishedAt: new Date(), logs });
+      await store.setStackStatus(stack.id, "RUNNING");
+      log.info("job succeeded");
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      logs.push(`error: ${message}`);
+      await store.updateJob(row.jobId, { status: "FAILED", message, finishedAt: new Date(), logs });
+      await store.setStackStatus(row.stackId, "FAILED").catch(() => {});
+      log.warn({ reason: message }, "job failed");
+    } finally {
+      await this.queue.remove(row.jobId);
+    }
+  }
+
+  /** Jobs claimed by a runner whose lock is free (its process is gone) are failed with a message. */
+  private async failJobsOfDeadRunners(): Promise<void> {
+    for (const row of await this.queue.claimed()) {
+      if (row.claimedBy === this.id) continue;
+      const [{ dead } = { dead: false }] = await this.lockSql<{ dead: boolean }[]>`select pg_try_advisory_lock(hashtext(${lockKey(row.claimedBy!)})) as dead`;
+      if (!dead) continue;
+      await this.lockSql`select pg_advisory_unlock(hashtext(${lockKey(row.claimedBy!)}))`;
+      const store = await this.storeFor(row);
+      if (store) {
+        const message = "The job runner stopped while this job ran; deploy again.";
+        const job = await store.job(row.jobId);
+        if (job && job.status !== "SUCCEEDED" && job.status !== "CANCELLED") {
+          await store.updateJob(row.jobId, { status: "FAILED", message, finishedAt: new Date(), logs: [...job.allLogs, `error: ${message}`] });
+          await store.setStackStatus(row.stackId, "FAILED");
+        }
+      }
+      await this.queue.remove(row.jobId);
+      this.log.warn({ jobId: row.jobId, deadRunner: row.claimedBy }, "failed a job left by a runner that is gone");
+    }
+  }
+}

@@ -1,0 +1,70 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createStackSubgraph } from "@kombify/subgraph-stack";
+import { createTestTenant, startTestSubgraph, type TestSubgraph, type TestTenant } from "@kombify/testkit";
+
+const JOB_FIELDS = "id kind status progress message logs startedAt finishedAt stack { id status }";
+
+describe("stack jobs: deploy, run, cancel", () => {
+  let subgraph: TestSubgraph;
+  let tenant: TestTenant;
+
+  async function newStack(name: string): Promise<string> {
+    const { data, errors } = await subgraph.query(
+      `mutation { createStack(name: "${name}", stackKitId: "base-homelab", nodes: [{ hostname: "n1", address: "10.0.0.1" }, { hostname: "n2", address: "10.0.0.2" }]) { id } }`,
+      { caller: tenant.member },
+    );
+    expect(errors).toBeUndefined();
+    return data.createStack.id;
+  }
+
+  async function job(id: string) {
+    return (await subgraph.query(`{ job(id: "${id}") { ${JOB_FIELDS} } }`, { caller: tenant.member })).data.job;
+  }
+
+  beforeAll(async () => {
+    subgraph = await startTestSubgraph("stack", createStackSubgraph, { env: { DRY_RUN_STEP_DELAY_MS: "60" } });
+    tenant = await createTestTenant(subgraph.runtime, { plan: "PRO" });
+  });
+  afterAll(() => subgraph?.stop());
+
+  it("runs a deploy from QUEUED to SUCCEEDED with rising progress and a log line per step and node", async () => {
+    const stackId = await newStack("deploy-me");
+    const { data, errors } = await subgraph.query(`mutation { deployStack(id: "${stackId}") { ${JOB_FIELDS} } }`, { caller: tenant.member });
+    expect(errors).toBeUndefined();
+    expect(data.deployStack).toMatchObject({ kind: "DEPLOY", status: "QUEUED", progress: 0, stack: { status: "DEPLOYING" } });
+    const seen: number[] = [];
+    await expect
+      .poll(async () => {
+        const current = await job(data.deployStack.id);
+        seen.push(current.progress);
+        return current.status;
+      }, { timeout: 10_000, interval: 40 })
+      .toBe("SUCCEEDED");
+    expect(seen).toEqual([...seen].sort((a, b) => a - b));
+    const done = await job(data.deployStack.id);
+    expect(done).toMatchObject({ progress: 1, stack: { status: "RUNNING" } });
+    expect(done.logs).toContain("[n1] $ mkdir -p /opt/kombify && echo prepared");
+    expect(done.logs.filter((line: string) => line.includes("recorded"))).toHaveLength(6); // 3 steps × 2 nodes
+    expect(new Date(done.finishedAt).getTime()).toBeGreaterThanOrEqual(new Date(done.startedAt).getTime());
+  });
+
+  it("allows one active job per stack, and cancels a running job before its next step", async () => {
+    const stackId = await newStack("one-at-a-time");
+    const first = await subgraph.query(`mutation { deployStack(id: "${stackId}") { id } }`, { caller: tenant.member });
+    const second = await subgraph.query(`mutation { deployStack(id: "${stackId}") { id } }`, { caller: tenant.member });
+    expect(second.errors?.[0]?.extensions?.code).toBe("CONFLICT");
+    const jobId = first.data.deployStack.id;
+    await expect.poll(async () => (await job(jobId)).status, { timeout: 5000, interval: 20 }).toBe("RUNNING");
+    const cancelled = await subgraph.query(`mutation { cancelJob(id: "${jobId}") { status } }`, { caller: tenant.member });
+    expect(cancelled.data.cancelJob.status).toBe("CANCELLED");
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const after = await job(jobId);
+    expect(after.status).toBe("CANCELLED");
+    expect(after.progress).toBeLessThan(1);
+    expect(after.stack.status).toBe("DRAFT");
+    const again = await subgraph.query(`mutation { cancelJob(id: "${jobId}") { status } }`, { caller: tenant.member });
+    expect(again.errors?.[0]?.extensions?.code).toBe("CONFLICT");
+    const redeploy = await subgraph.query(`mutation { deployStack(id: "${stackId}") { id } }`, { caller: tenant.member });
+    expect(redeploy.errors).toBeUndefined();
+  });
+});
