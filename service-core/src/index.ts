@@ -33,3 +33,5 @@ export * from "./tenancy/instance-directory.js";
 export * from "./tenancy/tenant-directory.js";
 export * from "./pocketbase/legacy-namespace-migration.js";
 export * from "./tenancy/tenant-access.js";
+export * from "./streams/push-queue.js";
+export * from "./pocketbase/realtime-fanout.js";

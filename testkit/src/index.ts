@@ -2,3 +2,4 @@ export * from "./test-subgraph.js";
 export * from "./test-tenants.js";
 export * from "./test-supergraph.js";
 export { freePort, TEST_SUPERUSER } from "./global-setup.js";
+export * from "./test-subscriptions.js";

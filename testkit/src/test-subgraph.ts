@@ -28,6 +28,8 @@ export interface TestSubgraph {
   runtime: SubgraphRuntime;
   /** Calls the subgraph directly, as the gateway would for `caller` (a context signed with `keys`). */
   query<T = any>(query: string, options?: { variables?: Record<string, unknown>; caller?: Caller; headers?: Record<string, string> }): Promise<GraphQLResponse<T>>;
+  /** The signed context the gateway would send this subgraph for `caller`. */
+  contextFor(caller: Caller): Promise<string | null>;
   stop(): Promise<void>;
 }
 
@@ -95,6 +97,7 @@ export async function startTestSubgraph(
         ...headers,
       });
     },
+    contextFor: (caller) => signer.sign(caller, `test-${Math.random().toString(36).slice(2)}`, name),
     stop: launched.stop,
   };
 }

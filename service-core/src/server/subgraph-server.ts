@@ -1,4 +1,7 @@
+import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { useServer } from "graphql-ws/use/ws";
+import { WebSocketServer } from "ws";
 import type { AddressInfo } from "node:net";
 import { ApolloServer } from "@apollo/server";
 import { ApolloServerPluginInlineTraceDisabled } from "@apollo/server/plugin/disabled";
@@ -8,7 +11,7 @@ import type { BuiltSubgraph } from "../federation/build-subgraph-schema.js";
 import { handleGraphQLHttp, sendGraphQLError, sendJson } from "../http/graphql-http.js";
 import { REQUEST_ID_HEADER, requestIdOf, runInRequestScope } from "../http/request-scope.js";
 import type { Logger } from "../logging/logger.js";
-import { TENANT_CONTEXT_HEADER, type TenantContextVerifier } from "../tenant-context/tenant-context-token.js";
+import { TENANT_CONTEXT_EXTENSION, TENANT_CONTEXT_HEADER, type TenantContextVerifier } from "../tenant-context/tenant-context-token.js";
 
 export type ReadinessChecks = Record<string, () => Promise<boolean>>;
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse, log: Logger) => Promise<void>;
@@ -73,18 +76,42 @@ export async function startSubgraphServer(options: SubgraphServerOptions, host: 
     }
     if (path === "/graphql") {
       const contextHeader = req.headers[TENANT_CONTEXT_HEADER];
-      const verification = await options.verifier.verify(Array.isArray(contextHeader) ? contextHeader[0] : contextHeader);
-      if (verification.outcome === "rejected") {
-        log.warn({ reason: verification.reason }, "rejected a tenant context; treating the caller as anonymous");
-        await options.onRejectedContext?.(verification.reason, requestId, req).catch((error) =>
-          log.error({ err: error }, "could not record the rejected context"),
-        );
-      }
-      const context: RequestContext = { caller: verification.caller, requestId };
+      const context = await verifiedContext(Array.isArray(contextHeader) ? contextHeader[0] : contextHeader, requestId, req, log);
       return handleGraphQLHttp(apollo, req, res, async () => context, { [REQUEST_ID_HEADER]: requestId });
     }
     sendJson(res, 404, { error: "NOT_FOUND", message: `No route for ${req.method} ${path}` });
   }
+
+  /** Anything but a valid context signed for this subgraph makes the caller anonymous; rejections are recorded. */
+  async function verifiedContext(token: string | undefined, requestId: string, req: IncomingMessage, log: Logger): Promise<RequestContext> {
+    const verification = await options.verifier.verify(token);
+    if (verification.outcome === "rejected") {
+      log.warn({ reason: verification.reason }, "rejected a tenant context; treating the caller as anonymous");
+      await options.onRejectedContext?.(verification.reason, requestId, req).catch((error) =>
+        log.error({ err: error }, "could not record the rejected context"),
+      );
+    }
+    return { caller: verification.caller, requestId };
+  }
+
+  // Subscriptions over graphql-ws on the same path; each subscribe carries its own signed context.
+  const webSockets = options.subgraph.schema.getSubscriptionType() ? new WebSocketServer({ server, path: "/graphql" }) : null;
+  const subscriptions = webSockets
+    ? useServer(
+        {
+          schema: options.subgraph.schema,
+          isProd: !options.exposeInternalErrors,
+          context: (ctx, _id, payload) => {
+            const token = payload.extensions?.[TENANT_CONTEXT_EXTENSION];
+            const requestId = typeof payload.extensions?.requestId === "string" ? payload.extensions.requestId : randomUUID();
+            const log = options.log.child({ requestId });
+            return verifiedContext(typeof token === "string" ? token : undefined, requestId, ctx.extra.request, log);
+          },
+        },
+        webSockets,
+        12_000,
+      )
+    : null;
 
   await listen(server, host, port);
   const address = server.address() as AddressInfo;
@@ -93,6 +120,9 @@ export async function startSubgraphServer(options: SubgraphServerOptions, host: 
     server,
     url,
     async close() {
+      await subscriptions?.dispose();
+      for (const client of webSockets?.clients ?? []) client.terminate();
+      webSockets?.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -8,6 +8,8 @@ import { PLAN_TIERS } from "../plans/plan-tier.js";
  * Subgraphs trust nothing else: bare X-Tenant-ID / X-User-* headers mean nothing to them.
  */
 export const TENANT_CONTEXT_HEADER = "x-kombify-context";
+/** Where the same signed context travels on a graphql-ws subscribe message (`payload.extensions`). */
+export const TENANT_CONTEXT_EXTENSION = "kombifyContext";
 const ISSUER = "kombify-gateway";
 const ALGORITHM = "EdDSA";
 const LIFETIME_SECONDS = 60;

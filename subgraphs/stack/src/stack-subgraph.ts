@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { buildFederatedSubgraph, envTypes, parseEnv, resolverContainer, type RequestContext, type SubgraphFactory } from "@kombify/service-core";
+import { buildFederatedSubgraph, envTypes, parseEnv, RealtimeFanout, resolverContainer, type RequestContext, type SubgraphFactory } from "@kombify/service-core";
+import { JobEvents } from "./job/job-events.js";
 import { JobQueue } from "./job/job-queue.js";
 import { JobService } from "./job/job-service.js";
 import { JobRunner } from "./runner/job-runner.js";
@@ -48,6 +49,7 @@ export const createStackSubgraph: SubgraphFactory = async (runtime) => {
       Node: { __resolveReference: byIdInCallersNamespace((store, id) => store.node(id)) },
     },
   });
+  JobResolver.eventsBySchema.set(subgraph.schema, new JobEvents(runtime.namespaces, new RealtimeFanout()));
   return {
     subgraph,
     readiness: { database: runtime.checks.database, pocketbase: runtime.checks.pocketbase },

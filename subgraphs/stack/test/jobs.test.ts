@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createStackSubgraph } from "@kombify/subgraph-stack";
-import { createTestTenant, startTestSubgraph, type TestSubgraph, type TestTenant } from "@kombify/testkit";
+import { collect, createTestTenant, startTestSubgraph, wsClient, type TestSubgraph, type TestTenant } from "@kombify/testkit";
 
 const JOB_FIELDS = "id kind status progress message logs startedAt finishedAt stack { id status }";
 
@@ -66,5 +66,45 @@ describe("stack jobs: deploy, run, cancel", () => {
     expect(again.errors?.[0]?.extensions?.code).toBe("CONFLICT");
     const redeploy = await subgraph.query(`mutation { deployStack(id: "${stackId}") { id } }`, { caller: tenant.member });
     expect(redeploy.errors).toBeUndefined();
+  });
+});
+
+describe("jobUpdated on the stack subgraph itself", () => {
+  let subgraph: TestSubgraph;
+  let alice: TestTenant;
+  let bob: TestTenant;
+
+  beforeAll(async () => {
+    subgraph = await startTestSubgraph("stack", createStackSubgraph, { env: { DRY_RUN_STEP_DELAY_MS: "40" } });
+    alice = await createTestTenant(subgraph.runtime);
+    bob = await createTestTenant(subgraph.runtime);
+  });
+  afterAll(() => subgraph?.stop());
+
+  it("streams the tenant's job changes from PocketBase, filtered in the subgraph, and nothing of other tenants", async () => {
+    const stack = await subgraph.query(
+      'mutation { createStack(name: "watched", stackKitId: "base-homelab", nodes: [{ hostname: "n1", address: "10.0.0.1" }]) { id } }',
+      { caller: alice.member },
+    );
+    const stackId = stack.data.createStack.id;
+    const client = wsClient(`${subgraph.url}/graphql`);
+    const query = "subscription($stackId: ID) { jobUpdated(stackId: $stackId) { id status progress logs(tail: 1) } }";
+    const own = collect(client, query, { stackId }, { kombifyContext: await subgraph.contextFor(alice.member) });
+    const stranger = collect(client, query, { stackId }, { kombifyContext: await subgraph.contextFor(bob.member) });
+    const anonymous = collect(client, query, { stackId });
+    await expect(anonymous.until((events) => events.length > 0)).resolves.toBeTruthy();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await subgraph.query(`mutation { deployStack(id: "${stackId}") { id } }`, { caller: alice.member });
+    const events = await own.until((all) => all.some((event) => event.data?.jobUpdated.status === "SUCCEEDED"));
+    const statuses = events.map((event) => event.data!.jobUpdated.status);
+    expect(statuses[0]).toBe("QUEUED");
+    expect(statuses).toContain("RUNNING");
+    const progress = events.map((event) => event.data!.jobUpdated.progress);
+    expect(progress).toEqual([...progress].sort((a, b) => a - b));
+    expect(stranger.events).toEqual([]);
+    expect(anonymous.events[0]?.errors?.[0]?.extensions?.code ?? anonymous.events[0]).toBeTruthy();
+    own.unsubscribe();
+    stranger.unsubscribe();
+    await client.dispose();
   });
 });

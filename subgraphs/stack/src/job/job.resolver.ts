@@ -2,6 +2,8 @@ import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver
 import { errors, type RequestContext } from "@kombify/service-core";
 import type { HomelabStores } from "../stack/homelab-stores.js";
 import { Stack } from "../stack/stack.type.js";
+import type { GraphQLSchema } from "graphql";
+import type { JobEvents, JobFilter } from "./job-events.js";
 import type { JobService } from "./job-service.js";
 import { Job } from "./job.type.js";
 
@@ -26,11 +28,15 @@ export class JobResolver {
     return this.jobs.cancel(context, id);
   }
 
-  @Authorized()
+  /** The JobEvents of each built schema: type-graphql's `subscribe` sees the schema, not the resolver instance. */
+  static readonly eventsBySchema = new WeakMap<GraphQLSchema, JobEvents>();
+
   @Subscription(() => Job, {
     description: "Every change of a job of the caller's tenant; narrowed to one job or one stack when given.",
-    subscribe: () => {
-      throw errors.notYetAvailable("jobUpdated");
+    subscribe: ({ args, context, info }) => {
+      const events = JobResolver.eventsBySchema.get(info.schema);
+      if (!events) throw errors.unavailable("Job updates are not available on this server.");
+      return events.subscribe(context as RequestContext, args as JobFilter);
     },
   })
   jobUpdated(
