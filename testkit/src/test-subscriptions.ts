@@ -2,11 +2,11 @@ import { createClient, type Client, type FormattedExecutionResult } from "graphq
 import WebSocket from "ws";
 
 export interface CollectedSubscription<T> {
-  events: FormattedExecutionResult<T>[];
+  events: FormattedExecutionResult<T, unknown>[];
   /** Resolves when the stream completes; rejects with what the server sent on error. */
   done: Promise<void>;
   /** Resolves once `predicate` holds for the events received so far. */
-  until(predicate: (events: FormattedExecutionResult<T>[]) => boolean, timeoutMs?: number): Promise<FormattedExecutionResult<T>[]>;
+  until(predicate: (events: FormattedExecutionResult<T, unknown>[]) => boolean, timeoutMs?: number): Promise<FormattedExecutionResult<T, unknown>[]>;
   unsubscribe(): void;
 }
 
@@ -23,7 +23,7 @@ export function wsClient(url: string, connectionParams?: Record<string, unknown>
 
 /** Subscribes and records every event, for assertions. */
 export function collect<T = any>(client: Client, query: string, variables: Record<string, unknown> = {}, extensions?: Record<string, unknown>): CollectedSubscription<T> {
-  const events: FormattedExecutionResult<T>[] = [];
+  const events: FormattedExecutionResult<T, unknown>[] = [];
   const waiters = new Set<() => void>();
   let unsubscribe = () => {};
   const done = new Promise<void>((resolve, reject) => {
