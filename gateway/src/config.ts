@@ -25,6 +25,11 @@ const gatewayShape = {
     .describe("a comma-separated list of asymmetric JWS algorithms (RS256, ES256, PS256, EdDSA, ...)"),
   OIDC_JWKS_REFRESH_COOLDOWN_MS: z.coerce.number().int().min(0).default(30_000).describe("milliseconds between refetches for unknown key ids"),
   OIDC_JWKS_MAX_AGE_MS: z.coerce.number().int().min(1000).default(600_000).describe("milliseconds before the keys are refetched"),
+  WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number().int().min(1).default(100).describe("a positive integer"),
+  WS_MAX_SUBSCRIPTIONS_PER_TENANT: z.coerce.number().int().min(1).default(20_000).describe("a positive integer"),
+  WS_MAX_CONNECTIONS_PER_TENANT: z.coerce.number().int().min(1).default(20_000).describe("a positive integer"),
+  WS_KEEPALIVE_MS: z.coerce.number().int().min(1000).default(12_000).describe("milliseconds between pings"),
+  WS_BUFFER_PER_SUBSCRIBER: z.coerce.number().int().min(1).default(1000).describe("events held for a subscriber that is not reading"),
   TENANT_CACHE_TTL_MS: z.coerce.number().int().min(0).default(5000).describe("milliseconds, 0 to disable"),
   ...Object.fromEntries(
     SUBGRAPHS.map(({ name, defaultPort }) => [
@@ -50,6 +55,13 @@ export interface GatewayConfig {
     jwks: { refreshCooldownMs: number; maxAgeMs: number };
   } | null;
   tenantCacheTtlMs: number;
+  webSocket: {
+    maxSubscriptionsPerConnection: number;
+    maxSubscriptionsPerTenant: number;
+    maxConnectionsPerTenant: number;
+    keepAliveMs: number;
+    bufferPerSubscriber: number;
+  };
   subgraphUrls: Record<SubgraphName, string>;
 }
 
@@ -80,6 +92,13 @@ export function parseGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gatewa
         }
       : null,
     tenantCacheTtlMs: raw.TENANT_CACHE_TTL_MS,
+    webSocket: {
+      maxSubscriptionsPerConnection: raw.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION,
+      maxSubscriptionsPerTenant: raw.WS_MAX_SUBSCRIPTIONS_PER_TENANT,
+      maxConnectionsPerTenant: raw.WS_MAX_CONNECTIONS_PER_TENANT,
+      keepAliveMs: raw.WS_KEEPALIVE_MS,
+      bufferPerSubscriber: raw.WS_BUFFER_PER_SUBSCRIBER,
+    },
     subgraphUrls: Object.fromEntries(SUBGRAPHS.map(({ name }) => [name, raw[subgraphUrlVariable(name)]])) as Record<SubgraphName, string>,
   };
 }

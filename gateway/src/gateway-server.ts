@@ -25,6 +25,10 @@ import type { GatewayContext } from "./gateway-context.js";
 import { createGatewayErrorFormatter } from "./http/gateway-error-formatter.js";
 import { subgraphReadiness } from "./http/readiness.js";
 import { TENANT_CHANGED_CHANNEL, TenantResolver } from "./tenancy/tenant-resolver.js";
+import { attachGraphQLWebSocket } from "./subscriptions/gateway-websocket.js";
+import { SubscriptionHub } from "./subscriptions/subscription-hub.js";
+import { SubscriptionPlanner } from "./subscriptions/subscription-planner.js";
+import { UpstreamSubscriptions } from "./subscriptions/upstream-subscriptions.js";
 
 export interface RunningGateway {
   url: string;
@@ -35,17 +39,20 @@ export interface RunningGateway {
 export async function startGateway(config: GatewayConfig, log: Logger): Promise<RunningGateway> {
   const supergraphSdl = readFileSync(config.supergraphFile, "utf8");
   const signer = new TenantContextSigner(await importContextSigningKey(config.contextSigningKey));
+  const dataSources: Record<string, SubgraphDataSource> = Object.fromEntries(
+    Object.entries(config.subgraphUrls).map(([name, url]) => [name, new SubgraphDataSource(name, url, signer)]),
+  );
   const gateway = new ApolloGateway({
     supergraphSdl,
     logger: log,
-    buildService: ({ name, url }) =>
-      new SubgraphDataSource(name, config.subgraphUrls[name as keyof GatewayConfig["subgraphUrls"]] ?? url!, signer),
+    buildService: ({ name, url }) => dataSources[name] ?? new SubgraphDataSource(name, url!, signer),
   });
+  const formatError = createGatewayErrorFormatter(log, config.nodeEnv !== "production");
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     introspection: true,
     includeStacktraceInErrorResponses: false,
-    formatError: createGatewayErrorFormatter(log, config.nodeEnv !== "production"),
+    formatError,
   });
   await apollo.start();
 
@@ -59,6 +66,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     const path = new URL(req.url ?? "/", "http://localhost").pathname;
     const idHeader = { [REQUEST_ID_HEADER]: requestId };
     if (path === "/health" && req.method === "GET") return sendJson(res, 200, { status: "ok", service: "gateway" }, idHeader);
+    if (path === "/metrics" && req.method === "GET") return sendJson(res, 200, { subscriptions: webSocket.stats() }, idHeader);
     if (path === "/ready" && req.method === "GET") {
       const readiness = await subgraphReadiness(config.subgraphUrls);
       return sendJson(res, readiness.ready ? 200 : 503, { service: "gateway", ...readiness }, idHeader);
@@ -89,6 +97,20 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       }),
     );
   });
+  const planner = new SubscriptionPlanner(supergraphSdl);
+  const upstream = new UpstreamSubscriptions(config.subgraphUrls, log);
+  const hub = new SubscriptionHub(planner, upstream, dataSources, signer, formatError, { bufferPerSubscriber: config.webSocket.bufferPerSubscriber });
+  const webSocket = attachGraphQLWebSocket({
+    server,
+    schema: planner.apiGraphQLSchema,
+    authenticator,
+    hub,
+    apollo,
+    log,
+    limits: config.webSocket,
+    exposeInternalErrors: config.nodeEnv !== "production",
+  });
+
   await listen(server, config.host, config.port);
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host === "0.0.0.0" ? "localhost" : config.host}:${port}`;
@@ -96,6 +118,8 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   return {
     url,
     async stop() {
+      await webSocket.close();
+      await upstream.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -21,11 +21,11 @@ export interface TestSupergraph {
 }
 
 /** The six subgraphs and the gateway, in this process, on free ports, with a local Zitadel-shaped issuer. */
-export async function startTestSupergraph(options: { gatewayEnv?: NodeJS.ProcessEnv } = {}): Promise<TestSupergraph> {
+export async function startTestSupergraph(options: { gatewayEnv?: NodeJS.ProcessEnv; subgraphEnv?: NodeJS.ProcessEnv } = {}): Promise<TestSupergraph> {
   const keys = await testContextKeys();
   const issuer = await LocalOidcIssuer.start({ audience: TEST_AUDIENCE });
   const subgraphs = {} as Record<SubgraphName, TestSubgraph>;
-  for (const { name } of SUBGRAPHS) subgraphs[name] = await startTestSubgraph(name, SUBGRAPH_FACTORIES[name], { keys });
+  for (const { name } of SUBGRAPHS) subgraphs[name] = await startTestSubgraph(name, SUBGRAPH_FACTORIES[name], { keys, env: options.subgraphEnv });
   const config = parseGatewayConfig({
     NODE_ENV: "test",
     PORT: "0",

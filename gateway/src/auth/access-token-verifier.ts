@@ -14,6 +14,8 @@ export interface VerifiedIdentity {
   orgId: string | null;
   orgName: string | null;
   roles: Role[];
+  /** When the token stops being valid (from `exp`). */
+  expiresAt: Date;
 }
 
 export interface AccessTokenVerifierOptions {
@@ -83,5 +85,6 @@ export function identityFromClaims(payload: JWTPayload): VerifiedIdentity {
     orgId: stringClaim(payload, ZITADEL_ORG_CLAIM),
     orgName: stringClaim(payload, ZITADEL_ORG_NAME_CLAIM),
     roles: granted.filter((role): role is Role => (ALL_ROLES as readonly string[]).includes(role)),
+    expiresAt: new Date(payload.exp! * 1000),
   };
 }

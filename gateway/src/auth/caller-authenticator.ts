@@ -4,7 +4,7 @@ import type { TenantResolver } from "../tenancy/tenant-resolver.js";
 import { InvalidTokenError, JwksUnavailableError, type AccessTokenVerifier } from "./access-token-verifier.js";
 
 export type Authentication =
-  | { ok: true; caller: Caller }
+  | { ok: true; caller: Caller; expiresAt: Date | null }
   | { ok: false; code: "UNAUTHENTICATED" | "UNAVAILABLE"; message: string };
 
 /**
@@ -22,14 +22,14 @@ export class CallerAuthenticator {
   }
 
   async fromAuthorization(header: string | undefined): Promise<Authentication> {
-    if (!header) return { ok: true, caller: ANONYMOUS };
+    if (!header) return { ok: true, caller: ANONYMOUS, expiresAt: null };
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!match) return { ok: false, code: "UNAUTHENTICATED", message: "The Authorization header must be 'Bearer <access token>'." };
     if (!this.verifier) return { ok: false, code: "UNAUTHENTICATED", message: "This gateway has no token issuer configured (OIDC_ISSUER)." };
     try {
-      const identity = await this.verifier.verify(match[1]!);
+      const { expiresAt, ...identity } = await this.verifier.verify(match[1]!);
       const tenant = identity.orgId ? await this.tenants.byOrganisation(identity.orgId) : null;
-      return { ok: true, caller: { kind: "user", ...identity, tenant } };
+      return { ok: true, caller: { kind: "user", ...identity, tenant }, expiresAt };
     } catch (error) {
       if (error instanceof InvalidTokenError) return { ok: false, code: "UNAUTHENTICATED", message: error.message };
       if (error instanceof JwksUnavailableError) return { ok: false, code: "UNAVAILABLE", message: error.message };

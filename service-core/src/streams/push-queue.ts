@@ -9,6 +9,7 @@ export class PushQueue<T> implements AsyncIterableIterator<T> {
   private waiting: ((result: IteratorResult<T>) => void) | null = null;
   private failure: Error | null = null;
   private closed = false;
+  private ending = false;
 
   constructor(
     private readonly onClose: () => void,
@@ -21,8 +22,19 @@ export class PushQueue<T> implements AsyncIterableIterator<T> {
     return this.closed;
   }
 
+  /** Values pushed but not yet read. */
+  get size(): number {
+    return this.buffer.length;
+  }
+
+  /** Completes the stream once what is buffered has been read. */
+  end(): void {
+    if (this.buffer.length === 0) this.close();
+    else this.ending = true;
+  }
+
   push(value: T): void {
-    if (this.closed) return;
+    if (this.closed || this.ending) return;
     if (this.waiting) {
       const resolve = this.waiting;
       this.waiting = null;
@@ -55,7 +67,10 @@ export class PushQueue<T> implements AsyncIterableIterator<T> {
       this.close();
       return Promise.reject(error);
     }
-    if (this.closed) return Promise.resolve({ value: undefined, done: true });
+    if (this.closed || this.ending) {
+      this.close();
+      return Promise.resolve({ value: undefined, done: true });
+    }
     return new Promise((resolve) => {
       this.waiting = resolve;
     });

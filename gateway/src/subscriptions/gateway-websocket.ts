@@ -1,0 +1,189 @@
+import { randomUUID } from "node:crypto";
+import type { Server } from "node:http";
+import type { ApolloServer } from "@apollo/server";
+import type { FormattedExecutionResult } from "graphql-ws";
+import { useServer } from "graphql-ws/use/ws";
+import { GraphQLError, print, type ExecutionResult, type GraphQLSchema } from "graphql";
+import { WebSocketServer } from "ws";
+import { AppError, ErrorCode, type Caller, type Logger } from "@kombify/service-core";
+import type { CallerAuthenticator } from "../auth/caller-authenticator.js";
+import type { GatewayContext } from "../gateway-context.js";
+import type { SubscriptionHub, SubscriptionResult } from "./subscription-hub.js";
+
+export const CloseCode = { Unauthorized: 4401, TooManyRequests: 4429, TryAgainLater: 1013 } as const;
+
+export interface WebSocketLimits {
+  /** @default 100 */
+  maxSubscriptionsPerConnection: number;
+  /** @default 20000 */
+  maxSubscriptionsPerTenant: number;
+  /** @default 20000 */
+  maxConnectionsPerTenant: number;
+  /** Milliseconds between WebSocket pings that keep idle connections alive through proxies. @default 12000 */
+  keepAliveMs: number;
+}
+
+interface Connection {
+  caller: Caller;
+  audience: string;
+  subscriptions: number;
+  expiryTimer?: NodeJS.Timeout;
+}
+
+type Extra = Record<PropertyKey, unknown> & { connection?: Connection };
+
+/** What operations on a socket run with: the gateway context plus the connection they count against. */
+interface SocketContext extends GatewayContext {
+  connection: Connection;
+}
+
+/** Per connection the tenant's key for limits: the tenant, else the user, else one shared anonymous pool. */
+function audienceOf(caller: Caller): string {
+  if (caller.kind !== "user") return "anonymous";
+  return caller.tenant ? `tenant:${caller.tenant.id}` : `user:${caller.userId}`;
+}
+
+/**
+ * graphql-ws on the gateway's /graphql. The token comes in connection_init as `{ authorization: "Bearer …" }`
+ * (browsers cannot set headers on the upgrade) and is verified like an HTTP request's; a bad one closes the
+ * socket with 4401, and so does its expiry later on. Subscriptions go to the hub; queries and mutations sent
+ * over the socket run through Apollo like HTTP ones.
+ */
+export function attachGraphQLWebSocket(options: {
+  server: Server;
+  schema: GraphQLSchema;
+  authenticator: CallerAuthenticator;
+  hub: SubscriptionHub;
+  apollo: ApolloServer<GatewayContext>;
+  log: Logger;
+  limits: WebSocketLimits;
+  exposeInternalErrors: boolean;
+}) {
+  const { limits, log } = options;
+  const webSockets = new WebSocketServer({ server: options.server, path: "/graphql" });
+  const connectionsPerAudience = new Map<string, number>();
+  const subscriptionsPerAudience = new Map<string, number>();
+  const bump = (map: Map<string, number>, key: string, by: number) => {
+    const next = (map.get(key) ?? 0) + by;
+    if (next <= 0) map.delete(key);
+    else map.set(key, next);
+  };
+
+  const disposable = useServer<Record<string, unknown>, Extra>(
+    {
+      schema: options.schema,
+      isProd: !options.exposeInternalErrors,
+      connectionInitWaitTimeout: 10_000,
+      onConnect: async (ctx) => {
+        const raw = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
+        const authentication = await options.authenticator.fromAuthorization(typeof raw === "string" ? raw : undefined);
+        if (!authentication.ok) {
+          ctx.extra.socket.close(authentication.code === "UNAVAILABLE" ? CloseCode.TryAgainLater : CloseCode.Unauthorized, authentication.message.slice(0, 120));
+          return false;
+        }
+        const audience = audienceOf(authentication.caller);
+        if ((connectionsPerAudience.get(audience) ?? 0) >= limits.maxConnectionsPerTenant) {
+          ctx.extra.socket.close(CloseCode.TooManyRequests, "Too many connections for this tenant.");
+          return false;
+        }
+        bump(connectionsPerAudience, audience, 1);
+        const connection: Connection = { caller: authentication.caller, audience, subscriptions: 0 };
+        if (authentication.expiresAt) {
+          const remaining = Math.min(authentication.expiresAt.getTime() - Date.now(), 2 ** 31 - 1);
+          connection.expiryTimer = setTimeout(() => ctx.extra.socket.close(CloseCode.Unauthorized, "The access token expired; reconnect with a fresh one."), Math.max(0, remaining));
+        }
+        ctx.extra.connection = connection;
+        return true;
+      },
+      onClose: (ctx) => {
+        const connection = ctx.extra.connection;
+        if (!connection) return;
+        clearTimeout(connection.expiryTimer);
+        bump(connectionsPerAudience, connection.audience, -1);
+      },
+      onSubscribe: (ctx) => {
+        const connection = ctx.extra.connection!;
+        if (connection.subscriptions >= limits.maxSubscriptionsPerConnection) {
+          return [new GraphQLError(`At most ${limits.maxSubscriptionsPerConnection} operations may run on one connection.`, { extensions: { code: ErrorCode.RATE_LIMITED } })];
+        }
+        if ((subscriptionsPerAudience.get(connection.audience) ?? 0) >= limits.maxSubscriptionsPerTenant) {
+          return [new GraphQLError(`Your tenant has reached ${limits.maxSubscriptionsPerTenant} open subscriptions.`, { extensions: { code: ErrorCode.RATE_LIMITED } })];
+        }
+        return undefined;
+      },
+      // Every result is formatted already (the hub's and Apollo's alike), so it goes out as it is.
+      onNext: (_ctx, _id, _payload, _args, result) => result as FormattedExecutionResult,
+      context: (ctx, _id, payload) => {
+        const requestId = typeof payload.extensions?.requestId === "string" ? payload.extensions.requestId : randomUUID();
+        const connection = ctx.extra.connection!;
+        return { caller: connection.caller, requestId, log: log.child({ requestId }), connection } satisfies SocketContext;
+      },
+      subscribe: async (args) => {
+        const context = args.contextValue as SocketContext;
+        try {
+          const stream = await options.hub.subscribe(args.document, args.operationName ?? undefined, (args.variableValues ?? {}) as Record<string, unknown>, context);
+          // Results are already formatted (plain JSON errors); graphql-ws only serialises them.
+          return countWhileOpen(stream, context.connection) as unknown as AsyncIterable<ExecutionResult>;
+        } catch (error) {
+          if (error instanceof AppError) return { errors: [error] };
+          context.log.error({ err: error }, "could not start a subscription");
+          return { errors: [new GraphQLError("Internal error. Quote the request id when you report it.", { extensions: { code: ErrorCode.INTERNAL } })] };
+        }
+      },
+      execute: async (args) => {
+        const response = await options.apollo.executeOperation(
+          { query: print(args.document), variables: (args.variableValues ?? {}) as Record<string, unknown>, operationName: args.operationName ?? undefined },
+          { contextValue: args.contextValue as GatewayContext },
+        );
+        return response.body.kind === "single" ? (response.body.singleResult as never) : { errors: [new GraphQLError("Incremental delivery is not supported over WebSocket.")] };
+      },
+    },
+    webSockets,
+    limits.keepAliveMs,
+  );
+
+  /** Counts a subscription against its connection's and tenant's limits until it ends, however it ends. */
+  function countWhileOpen(stream: AsyncIterableIterator<SubscriptionResult>, connection: Connection): AsyncIterableIterator<SubscriptionResult> {
+    bump(subscriptionsPerAudience, connection.audience, 1);
+    connection.subscriptions += 1;
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      bump(subscriptionsPerAudience, connection.audience, -1);
+      connection.subscriptions -= 1;
+    };
+    return {
+      next: async () => {
+        try {
+          const result = await stream.next();
+          if (result.done) release();
+          return result;
+        } catch (error) {
+          release();
+          throw error;
+        }
+      },
+      return: async () => {
+        release();
+        return stream.return ? stream.return() : { value: undefined, done: true };
+      },
+      throw: async (error?: unknown) => {
+        release();
+        return stream.throw ? stream.throw(error) : Promise.reject(error);
+      },
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+    };
+  }
+
+  return {
+    stats: () => ({ connections: webSockets.clients.size, ...options.hub.stats }),
+    async close() {
+      await disposable.dispose();
+      for (const client of webSockets.clients) client.terminate();
+      webSockets.close();
+    },
+  };
+}

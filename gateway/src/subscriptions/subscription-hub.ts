@@ -1,0 +1,155 @@
+import { executeQueryPlan, type GraphQLDataSource } from "@apollo/gateway";
+import type { FetchNode, PlanNode } from "@apollo/query-planner";
+import type { FormattedExecutionResult } from "graphql-ws";
+import { print, type DocumentNode, type GraphQLFormattedError } from "graphql";
+import { AppError, ErrorCode, PushQueue, TENANT_CONTEXT_EXTENSION, type Caller, type TenantContextSigner } from "@kombify/service-core";
+import type { GatewayContext } from "../gateway-context.js";
+import type { SubscriptionPlan, SubscriptionPlanner } from "./subscription-planner.js";
+import type { UpstreamSubscriptions } from "./upstream-subscriptions.js";
+
+export type SubscriptionResult = FormattedExecutionResult<Record<string, unknown>, unknown>;
+
+/** The service name under which each event is handed to executeQueryPlan as if the primary fetch had returned it. */
+const EVENT_SOURCE = "__subscription_event__";
+
+interface Group {
+  plan: SubscriptionPlan;
+  /** Whose context signs the fetches for other subgraphs' fields: all members share tenant, plan and roles. */
+  context: GatewayContext;
+  variables: Record<string, unknown>;
+  document: string;
+  subscribers: Set<PushQueue<SubscriptionResult>>;
+  stopUpstream: () => void;
+  /** Events are resolved one after another, so every subscriber sees them in upstream order. */
+  chain: Promise<void>;
+}
+
+export interface SubscriptionHubOptions {
+  /** Events buffered for one subscriber that is not reading; beyond it that subscriber is cut off. @default 1000 */
+  bufferPerSubscriber?: number;
+}
+
+function toFormattedError(error: { message: string; path?: readonly (string | number)[]; extensions?: Record<string, unknown> }): GraphQLFormattedError {
+  return { message: error.message, ...(error.path ? { path: error.path } : {}), ...(error.extensions ? { extensions: error.extensions } : {}) };
+}
+
+/** Who may share one upstream subscription and one resolution per event: same tenant, plan and roles. */
+function audienceOf(caller: Caller): string {
+  if (caller.kind !== "user") return "anonymous";
+  return JSON.stringify([caller.tenant?.id ?? null, caller.tenant?.plan ?? null, [...caller.roles].sort()]);
+}
+
+/**
+ * Federated subscriptions. Subscribers of one audience to one operation with the same variables share one
+ * upstream subscription to the owning subgraph; for each upstream event, the fields owned by other subgraphs
+ * are fetched once (executeQueryPlan over the plan's `rest`, with the event standing in for the primary
+ * fetch) and the shaped result is pushed to every subscriber's bounded queue. A subscriber that stops reading
+ * only loses its own stream; the last one to leave closes the upstream subscription.
+ */
+export class SubscriptionHub {
+  private readonly groups = new Map<string, Group>();
+  private subscriberCount = 0;
+
+  constructor(
+    private readonly planner: SubscriptionPlanner,
+    private readonly upstream: UpstreamSubscriptions,
+    private readonly serviceMap: Record<string, GraphQLDataSource>,
+    private readonly signer: TenantContextSigner,
+    private readonly formatError: (error: GraphQLFormattedError) => GraphQLFormattedError,
+    private readonly options: SubscriptionHubOptions = {},
+  ) {}
+
+  get stats() {
+    return { subscribers: this.subscriberCount, groups: this.groups.size, upstream: this.upstream.count };
+  }
+
+  async subscribe(document: DocumentNode, operationName: string | undefined, variables: Record<string, unknown>, context: GatewayContext): Promise<AsyncIterableIterator<SubscriptionResult>> {
+    const plan = this.planner.plan(document, operationName);
+    const printed = print(document);
+    const key = JSON.stringify([audienceOf(context.caller), operationName ?? null, printed, variables]);
+    const group = this.groups.get(key) ?? (await this.open(key, plan, printed, variables, context));
+    const queue: PushQueue<SubscriptionResult> = new PushQueue(
+      () => this.leave(key, group, queue),
+      this.options.bufferPerSubscriber ?? 1000,
+      () => new AppError(ErrorCode.RATE_LIMITED, "This subscriber fell too far behind; subscribe again and read faster."),
+    );
+    group.subscribers.add(queue);
+    this.subscriberCount += 1;
+    return queue;
+  }
+
+  private async open(key: string, plan: SubscriptionPlan, document: string, variables: Record<string, unknown>, context: GatewayContext): Promise<Group> {
+    const signed = await this.signer.sign(context.caller, context.requestId, plan.primary.serviceName);
+    const existing = this.groups.get(key);
+    if (existing) return existing;
+    const group: Group = { plan, context, variables, document, subscribers: new Set(), stopUpstream: () => {}, chain: Promise.resolve() };
+    this.groups.set(key, group);
+    group.stopUpstream = this.upstream.subscribe(
+      plan.primary.serviceName,
+      {
+        query: plan.primary.operation,
+        variables: plan.primaryVariables(variables),
+        extensions: { ...(signed ? { [TENANT_CONTEXT_EXTENSION]: signed } : {}), requestId: context.requestId },
+      },
+      {
+        next: (event) => {
+          group.chain = group.chain.then(() => this.deliver(group, event)).catch((error) => context.log.error({ err: error }, "could not resolve a subscription event"));
+        },
+        error: (error) => {
+          context.log.warn({ err: error, subgraph: plan.primary.serviceName }, "upstream subscription failed");
+          this.endGroup(key, group, {
+            errors: [{ message: `The ${plan.primary.serviceName} service stopped this subscription; subscribe again.`, extensions: { code: ErrorCode.UNAVAILABLE } }],
+          });
+        },
+        complete: () => this.endGroup(key, group),
+      },
+    );
+    return group;
+  }
+
+  private async deliver(group: Group, event: SubscriptionResult): Promise<void> {
+    if (group.subscribers.size === 0) return;
+    const result = event.data ? await this.resolve(group, event) : { errors: (event.errors ?? []).map(this.formatError) };
+    for (const subscriber of group.subscribers) subscriber.push(result);
+  }
+
+  /** The event as the primary fetch's answer, then the plan's fetches for other subgraphs' fields. */
+  private async resolve(group: Group, event: SubscriptionResult): Promise<SubscriptionResult> {
+    const eventFetch: FetchNode = { ...group.plan.primary, serviceName: EVENT_SOURCE };
+    const node: PlanNode = group.plan.rest ? { kind: "Sequence", nodes: [eventFetch, group.plan.rest] } : eventFetch;
+    const eventSource: GraphQLDataSource = { process: async () => ({ data: event.data as Record<string, unknown> }) };
+    const requestContext = {
+      request: { query: group.document, variables: group.variables },
+      context: group.context,
+      logger: group.context.log,
+      metrics: {},
+      cache: undefined,
+      overallCachePolicy: undefined,
+    } as unknown as Parameters<typeof executeQueryPlan>[2];
+    const result = await executeQueryPlan(
+      { kind: "QueryPlan", node },
+      { ...this.serviceMap, [EVENT_SOURCE]: eventSource },
+      requestContext,
+      group.plan.operationContext,
+      this.planner.supergraphSchema,
+      this.planner.apiSchema,
+    );
+    const errors = [...(event.errors ?? []), ...(result.errors ?? []).map(toFormattedError)].map(this.formatError);
+    return { data: result.data as Record<string, unknown> | null | undefined, ...(errors.length > 0 ? { errors } : {}) };
+  }
+
+  private leave(key: string, group: Group, queue: PushQueue<SubscriptionResult>): void {
+    if (!group.subscribers.delete(queue)) return;
+    this.subscriberCount -= 1;
+    if (group.subscribers.size === 0) this.endGroup(key, group);
+  }
+
+  private endGroup(key: string, group: Group, last?: SubscriptionResult): void {
+    if (this.groups.get(key) === group) this.groups.delete(key);
+    group.stopUpstream();
+    for (const subscriber of [...group.subscribers]) {
+      if (last) subscriber.push(last);
+      subscriber.end();
+    }
+  }
+}

@@ -1,0 +1,54 @@
+import { buildOperationContext } from "@apollo/gateway";
+import { operationFromDocument, Supergraph, type Schema } from "@apollo/federation-internals";
+import { QueryPlanner, type FetchNode, type PlanNode, type QueryPlan } from "@apollo/query-planner";
+import type { OperationContext } from "@apollo/gateway/dist/operationContext.js";
+import { print, type DocumentNode, type GraphQLSchema } from "graphql";
+
+/** A subscription's plan: the owning subgraph's stream (primary) and the fetches for fields owned elsewhere (rest). */
+export interface SubscriptionPlan {
+  primary: FetchNode;
+  rest: PlanNode | undefined;
+  operationContext: OperationContext;
+  /** The primary fetch's variables, picked from the client's. */
+  primaryVariables(variables: Record<string, unknown>): Record<string, unknown>;
+}
+
+/**
+ * Plans subscriptions against the same supergraph the gateway serves, with @apollo/query-planner, which
+ * plans them (a Subscription node) even though @apollo/gateway cannot execute them. Plans are cached by
+ * document and operation name.
+ */
+export class SubscriptionPlanner {
+  readonly supergraphSchema: GraphQLSchema;
+  readonly apiSchema: Schema;
+  readonly apiGraphQLSchema: GraphQLSchema;
+  private readonly planner: QueryPlanner;
+  private readonly cache = new Map<string, SubscriptionPlan>();
+
+  constructor(supergraphSdl: string) {
+    const supergraph = Supergraph.build(supergraphSdl);
+    this.supergraphSchema = supergraph.schema.toGraphQLJSSchema();
+    this.apiSchema = supergraph.apiSchema();
+    this.apiGraphQLSchema = this.apiSchema.toGraphQLJSSchema();
+    this.planner = new QueryPlanner(supergraph);
+  }
+
+  plan(document: DocumentNode, operationName: string | undefined): SubscriptionPlan {
+    const key = `${operationName ?? ""}\n${print(document)}`;
+    const cached = this.cache.get(key);
+    if (cached) return cached;
+    const queryPlan: QueryPlan = this.planner.buildQueryPlan(operationFromDocument(this.apiSchema, document, { operationName }));
+    if (queryPlan.node?.kind !== "Subscription") throw new Error("Not a subscription operation.");
+    const { primary, rest } = queryPlan.node;
+    const plan: SubscriptionPlan = {
+      primary,
+      rest,
+      operationContext: buildOperationContext({ schema: this.apiGraphQLSchema, operationDocument: document, operationName }),
+      primaryVariables: (variables) =>
+        Object.fromEntries((primary.variableUsages ?? []).filter((name) => name in variables).map((name) => [name, variables[name]])),
+    };
+    if (this.cache.size > 1000) this.cache.clear();
+    this.cache.set(key, plan);
+    return plan;
+  }
+}
