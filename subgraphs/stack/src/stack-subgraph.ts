@@ -6,6 +6,7 @@ import { JobService } from "./job/job-service.js";
 import { JobRunner } from "./runner/job-runner.js";
 import { DryRunStepExecutor } from "./runner/step-executor.js";
 import { JobResolver } from "./job/job.resolver.js";
+import { NodeResolver } from "./node/node.resolver.js";
 import { HomelabStores } from "./stack/homelab-stores.js";
 import { StackResolver } from "./stack/stack.resolver.js";
 import { Tenant, TenantStacksResolver } from "./tenant/tenant-stacks.resolver.js";
@@ -35,10 +36,11 @@ export const createStackSubgraph: SubgraphFactory = async (runtime) => {
       return find(await stores.of(context), reference.id);
     };
   const subgraph = await buildFederatedSubgraph({
-    resolvers: [StackResolver, JobResolver, TenantStacksResolver],
+    resolvers: [StackResolver, JobResolver, NodeResolver, TenantStacksResolver],
     container: resolverContainer([
       new StackResolver(stores, runtime.stackkits, runtime.plans, runtime.db, jobs),
       new JobResolver(stores, jobs),
+      new NodeResolver(stores, runtime.db),
       new TenantStacksResolver(stores),
     ]),
     orphanedTypes: [Tenant],

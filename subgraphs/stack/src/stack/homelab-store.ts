@@ -77,6 +77,22 @@ export class HomelabStore {
     }
   }
 
+  async addNode(stackId: string, node: NodeInput): Promise<Node> {
+    const record = await this.call(() => this.collection("nodes").create({ stack: stackId, ...node, status: "REGISTERED" }));
+    return toNode(record);
+  }
+
+  async removeNode(id: string): Promise<boolean> {
+    if (!POCKETBASE_ID.test(id)) return false;
+    try {
+      await this.call(() => this.collection("nodes").delete(id));
+      return true;
+    } catch (error) {
+      if (isNotFound(error)) return false;
+      throw error;
+    }
+  }
+
   async nodesOf(stackId: string): Promise<Node[]> {
     const pb = this.namespace.pb;
     const records = await this.call(() =>

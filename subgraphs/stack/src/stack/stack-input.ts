@@ -17,11 +17,16 @@ export function validateNewStack(name: string, nodes: NodeInput[]): { name: stri
   if (!STACK_NAME.test(trimmed)) {
     throw errors.badInput("name", "must be 1 to 64 characters of letters, digits, space, '.', '_' or '-', starting and ending with a letter or digit.");
   }
+  return { name: trimmed, nodes: validateNodes(nodes) };
+}
+
+/** Validates a stack's whole node list (new and existing), naming the offending field. */
+export function validateNodes(nodes: NodeInput[]): NodeInput[] {
   if (nodes.length < 1 || nodes.length > MAX_NODES_PER_STACK) {
     throw errors.badInput("nodes", `must list 1 to ${MAX_NODES_PER_STACK} nodes.`);
   }
   const seen = new Set<string>();
-  const cleaned = nodes.map((node, index) => {
+  return nodes.map((node, index) => {
     const hostname = node.hostname.trim().toLowerCase();
     const address = node.address.trim();
     const role = (node.role ?? "worker").trim();
@@ -32,5 +37,4 @@ export function validateNewStack(name: string, nodes: NodeInput[]): { name: stri
     seen.add(hostname);
     return { hostname, address, role };
   });
-  return { name: trimmed, nodes: cleaned };
 }

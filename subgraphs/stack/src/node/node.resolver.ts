@@ -1,0 +1,35 @@
+import { Arg, Authorized, Ctx, ID, Mutation, Resolver } from "type-graphql";
+import { errors, recordAudit, type Db, type RequestContext } from "@kombify/service-core";
+import type { HomelabStores } from "../stack/homelab-stores.js";
+import { validateNodes } from "../stack/stack-input.js";
+import { NodeInput } from "../stack/stack.type.js";
+import { Node } from "./node.type.js";
+
+@Resolver(() => Node)
+export class NodeResolver {
+  constructor(
+    private readonly stores: HomelabStores,
+    private readonly db: Db,
+  ) {}
+
+  @Authorized()
+  @Mutation(() => Node, { description: "Adds a node to a stack; hostnames are unique within the stack." })
+  async addNode(@Ctx() context: RequestContext, @Arg("stackId", () => ID) stackId: string, @Arg("node", () => NodeInput) node: NodeInput): Promise<Node> {
+    const store = await this.stores.of(context);
+    if (!(await store.stack(stackId))) throw errors.notFound("Stack", stackId);
+    const existing = await store.nodesOf(stackId);
+    const [valid] = validateNodes([...existing, node]).slice(existing.length);
+    const added = await store.addNode(stackId, valid!);
+    await recordAudit(this.db, context, { action: "node.add", target: `stack:${stackId}`, details: { node: added.id } });
+    return added;
+  }
+
+  @Authorized()
+  @Mutation(() => Boolean, { description: "Removes a node from its stack." })
+  async removeNode(@Ctx() context: RequestContext, @Arg("id", () => ID) id: string): Promise<boolean> {
+    const store = await this.stores.of(context);
+    if (!(await store.removeNode(id))) throw errors.notFound("Node", id);
+    await recordAudit(this.db, context, { action: "node.remove", target: `node:${id}` });
+    return true;
+  }
+}
