@@ -6,7 +6,6 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
-  applyMigrations,
   configOrExit,
   createLogger,
   LocalOidcIssuer,
@@ -16,12 +15,11 @@ import {
 } from "@kombify/service-core";
 import { parseLauncherConfig } from "./config.js";
 import { loadOrCreateContextKeys } from "./keys/context-keys.js";
-import { pocketBaseBinary, startPocketBase } from "./pocketbase/pocketbase-process.js";
-import { startEmbeddedPostgres } from "./postgres/embedded-postgres.js";
-import { ensureDatabaseExists, redact } from "./postgres/postgres-database.js";
+import { pocketBaseBinary } from "./pocketbase/pocketbase-process.js";
+import { redact } from "./postgres/postgres-database.js";
 import { DEMO_USER, seedDemoTenant } from "./seed/demo-seed.js";
 import { assertPortFree } from "./services/ports.js";
-import { startServiceProcess } from "./services/service-process.js";
+import { startServiceProcess, startStoresProcess } from "./services/service-process.js";
 
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 const DEV_AUDIENCE = "kombify-dev";
@@ -54,33 +52,14 @@ try {
   mkdirSync(config.dataDir, { recursive: true });
   const subgraphPorts = SUBGRAPHS.map((subgraph, index) => ({ ...subgraph, port: config.SUBGRAPH_PORT_BASE + index }));
   // Everything that can be checked before starting anything is checked first.
-  const pocketbaseBinary = config.POCKETBASE_URL ? null : pocketBaseBinary(config.POCKETBASE_BINARY);
+  if (!config.POCKETBASE_URL) pocketBaseBinary(config.POCKETBASE_BINARY);
   await assertPortFree(config.PORT, config.HOST, "PORT");
   for (const { port } of subgraphPorts) await assertPortFree(port, "127.0.0.1", "SUBGRAPH_PORT_BASE");
 
-  let databaseUrl = config.DATABASE_URL;
-  if (!databaseUrl) {
-    await assertPortFree(config.EMBEDDED_POSTGRES_PORT, "127.0.0.1", "EMBEDDED_POSTGRES_PORT");
-    const postgres = await startEmbeddedPostgres(config.dataDir, config.EMBEDDED_POSTGRES_PORT, log);
-    stops.push({ name: "PostgreSQL", stop: postgres.stop });
-    databaseUrl = postgres.url;
-  }
-  await ensureDatabaseExists(databaseUrl);
-  await applyMigrations(databaseUrl);
-
-  let pocketbaseUrl = config.POCKETBASE_URL;
-  if (!pocketbaseUrl) {
-    await assertPortFree(config.POCKETBASE_PORT, "127.0.0.1", "POCKETBASE_PORT");
-    const pocketbase = await startPocketBase({
-      binary: pocketbaseBinary!,
-      dataDir: config.dataDir,
-      port: config.POCKETBASE_PORT,
-      superuser: { email: config.POCKETBASE_SUPERUSER_EMAIL, password: config.POCKETBASE_SUPERUSER_PASSWORD },
-      log,
-    });
-    stops.push({ name: "PocketBase", stop: pocketbase.stop });
-    pocketbaseUrl = pocketbase.url;
-  }
+  // The stores run under their own supervisor process, which stops them even if this process is killed.
+  const stores = await startStoresProcess(process.env);
+  stops.push({ name: stores.name, stop: stores.stop });
+  const { databaseUrl, pocketbaseUrl } = stores;
 
   let oidc = config.OIDC_ISSUER ? { issuer: config.OIDC_ISSUER, audience: config.OIDC_AUDIENCE! } : null;
   let devIssuer: LocalOidcIssuer | null = null;
@@ -143,7 +122,7 @@ try {
   if (devIssuer) {
     demoToken = await devIssuer.mint({ ...DEMO_USER, expiresIn: "30d" });
     writeFileSync(join(config.dataDir, "demo-token"), `${demoToken}\n`, { mode: 0o600 });
-    if (config.SEED_DEMO) await seedDemoTenant(`http://${gatewayHost}:${config.PORT}`, demoToken, log);
+    if (config.SEED_DEMO) await seedDemoTenant(`http://${gatewayHost}:${config.PORT}`, demoToken, join(config.dataDir, "demo-seeded"), log);
   }
 
   const lines = [
@@ -159,9 +138,17 @@ try {
     "",
   ];
   process.stdout.write(`${lines.join("\n")}\n`);
+  // A service that dies later takes the rest down with a clear line, rather than leaving "up" half true.
+  for (const service of [stores, ...started, gateway]) {
+    service.child.once("exit", (code, signal) => {
+      if (stopping) return;
+      process.stderr.write(`kombify: ${service.name} exited unexpectedly (${signal ?? `code ${code}`}); stopping everything.\n`);
+      void stopAll(1);
+    });
+  }
   log.info({ gateway: `${gatewayUrl}/graphql` }, "ready");
 } catch (error) {
   log.debug({ err: error }, "start-up failed");
-  process.stderr.write(`kombify could not start: ${(error as Error).message}\n`);
+  process.stderr.write(`kombify could not start: ${error instanceof Error ? error.message : String(error)}\n`);
   await stopAll(1);
 }

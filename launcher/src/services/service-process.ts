@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { stopChild } from "../pocketbase/pocketbase-process.js";
+import type { StoresMessage } from "../stores/stores-process.js";
 import { waitForOk } from "./ports.js";
 
 export interface ServiceProcess {
@@ -15,6 +16,22 @@ const tsxLoader = import.meta.resolve("tsx");
  * Runs a TypeScript entry point as its own Node process (no tsx wrapper process in between, so signals
  * reach it directly), with an IPC channel so it exits if we die, and waits until `readyUrl` answers 200.
  */
+/** The store supervisor (stores/stores-process.ts): resolves with the stores' URLs once they answer. */
+export async function startStoresProcess(env: NodeJS.ProcessEnv): Promise<ServiceProcess & { databaseUrl: string; pocketbaseUrl: string }> {
+  const entry = new URL("../stores/stores-process.ts", import.meta.url).pathname;
+  const child = spawn(process.execPath, ["--import", tsxLoader, entry], { env, stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const stop = () => stopChild(child, 20_000);
+  const message = await new Promise<StoresMessage>((resolve) => {
+    child.once("message", (received) => resolve(received as StoresMessage));
+    child.once("exit", (code) => resolve({ type: "failed", message: `the store supervisor exited (code ${code}) during start-up` }));
+  });
+  if (message.type === "failed") {
+    await stop();
+    throw new Error(message.message);
+  }
+  return { name: "PostgreSQL and PocketBase", child, stop, databaseUrl: message.databaseUrl, pocketbaseUrl: message.pocketbaseUrl };
+}
+
 export async function startServiceProcess(options: {
   name: string;
   entry: string;
