@@ -1,24 +1,24 @@
 import { resolve } from "node:path";
 import { z } from "zod";
-import { DEV_POCKETBASE_PASSWORD, ConfigError, envTypes, parseEnv } from "@kombify/service-core";
+import { assertProductionSecrets, DEV_POCKETBASE_PASSWORD, ConfigError, envTypes, parseEnv, SUBGRAPHS } from "@kombify/service-core";
 
 const launcherShape = {
   NODE_ENV: envTypes.nodeEnv(),
   LOG_LEVEL: envTypes.logLevel(),
   KOMBIFY_DATA_DIR: z.string().default(".data").describe("a directory for PostgreSQL, PocketBase and key files"),
   HOST: z.string().default("127.0.0.1").describe("the interface the gateway listens on"),
-  PORT: envTypes.port(4000),
-  SUBGRAPH_PORT_BASE: envTypes.port(4001),
+  PORT: envTypes.fixedPort(4000),
+  SUBGRAPH_PORT_BASE: envTypes.fixedPort(4001, 65535 - SUBGRAPHS.length + 1),
   DATABASE_URL: envTypes.postgresUrl().optional(),
-  EMBEDDED_POSTGRES_PORT: envTypes.port(54329),
+  EMBEDDED_POSTGRES_PORT: envTypes.fixedPort(54329),
   POCKETBASE_URL: envTypes.url().optional(),
-  POCKETBASE_PORT: envTypes.port(8090),
+  POCKETBASE_PORT: envTypes.fixedPort(8090),
   POCKETBASE_BINARY: z.string().optional().describe("a path to a PocketBase executable"),
   POCKETBASE_SUPERUSER_EMAIL: z.email().default("admin@kombify.local").describe("an email address"),
   POCKETBASE_SUPERUSER_PASSWORD: z.string().min(10).default(DEV_POCKETBASE_PASSWORD).describe("at least 10 characters"),
   OIDC_ISSUER: envTypes.url().optional(),
   OIDC_AUDIENCE: z.string().min(1).optional().describe("the Zitadel project id"),
-  DEV_ISSUER_PORT: envTypes.port(4009),
+  DEV_ISSUER_PORT: envTypes.fixedPort(4009),
   SEED_DEMO: envTypes.boolean(true),
 };
 
@@ -30,5 +30,6 @@ export function parseLauncherConfig(env: NodeJS.ProcessEnv = process.env): Launc
     throw new ConfigError(["OIDC_ISSUER is required in production: the development sign-in is not for real users."]);
   }
   if (config.OIDC_ISSUER && !config.OIDC_AUDIENCE) throw new ConfigError(["OIDC_AUDIENCE is required with OIDC_ISSUER."]);
+  assertProductionSecrets(config);
   return { ...config, dataDir: resolve(config.KOMBIFY_DATA_DIR) };
 }

@@ -68,6 +68,9 @@ export function configOrExit<T>(parse: () => T): T {
 export const envTypes = {
   port: (fallback: number) =>
     z.coerce.number().int().min(0).max(65535).default(fallback).describe("a TCP port number (0-65535)"),
+  /** A port that must be known in advance (others connect to it), so 0 (“any free port”) is refused. */
+  fixedPort: (fallback: number, max = 65535) =>
+    z.coerce.number().int().min(1).max(max).default(fallback).describe(`a TCP port number (1-${max})`),
   url: () => z.url({ protocol: /^https?$/ }).describe("an http(s) URL"),
   postgresUrl: () =>
     z

@@ -25,6 +25,7 @@ export function subgraphSettingsShape(defaultPort: number) {
     POCKETBASE_URL: envTypes.url().default("http://127.0.0.1:8090"),
     POCKETBASE_SUPERUSER_EMAIL: z.email().default("admin@kombify.local").describe("an email address"),
     POCKETBASE_SUPERUSER_PASSWORD: z.string().min(10).default(DEV_POCKETBASE_PASSWORD).describe("at least 10 characters"),
+    POCKETBASE_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000).describe("milliseconds before a PocketBase request fails"),
     PLANS_FILE: z.string().optional().describe("a path to a plans JSON file"),
     STACKKITS_DIR: z.string().optional().describe("a directory of StackKit definition files"),
   };
@@ -34,10 +35,15 @@ export type SubgraphSettings = z.infer<z.ZodObject<ReturnType<typeof subgraphSet
 
 export function parseSubgraphSettings(defaultPort: number, env: NodeJS.ProcessEnv = process.env): SubgraphSettings {
   const settings = parseEnv(subgraphSettingsShape(defaultPort), env);
+  assertProductionSecrets(settings);
+  return settings;
+}
+
+/** Development defaults for secrets are refused in production, by every entry point alike. */
+export function assertProductionSecrets(settings: { NODE_ENV: string; POCKETBASE_SUPERUSER_PASSWORD: string }): void {
   if (settings.NODE_ENV === "production" && settings.POCKETBASE_SUPERUSER_PASSWORD === DEV_POCKETBASE_PASSWORD) {
     throw new ConfigError(["POCKETBASE_SUPERUSER_PASSWORD must be set to a secret of your own in production."]);
   }
-  return settings;
 }
 
 /** Everything a subgraph's resolvers may depend on, built once per process. */
@@ -84,10 +90,10 @@ export async function launchSubgraph(
   const log = options.log ?? createLogger(`subgraph-${name}`, settings.LOG_LEVEL);
   await applyMigrations(settings.DATABASE_URL);
   const database = connectDatabase(settings.DATABASE_URL);
-  const pocketbase = new PocketBaseConnections({
-    email: settings.POCKETBASE_SUPERUSER_EMAIL,
-    password: settings.POCKETBASE_SUPERUSER_PASSWORD,
-  });
+  const pocketbase = new PocketBaseConnections(
+    { email: settings.POCKETBASE_SUPERUSER_EMAIL, password: settings.POCKETBASE_SUPERUSER_PASSWORD },
+    settings.POCKETBASE_TIMEOUT_MS,
+  );
   let listeningUrl: string | undefined;
   const runtime: SubgraphRuntime = {
     name,
