@@ -1,3 +1,4 @@
+import { existsSync, writeFileSync } from "node:fs";
 import type { Logger } from "@kombify/service-core";
 
 export const DEMO_ORGANISATION = "demo-org";
@@ -15,14 +16,16 @@ async function graphql(gatewayUrl: string, token: string, query: string, variabl
 }
 
 /**
- * On first start, gives the demo organisation a tenant with one stack, through the public graph itself,
- * so the README's first query returns something and the seed exercises the same path as any client.
+ * Gives the demo organisation a tenant with one stack, through the public graph itself, so the README's first
+ * query returns something and the seed exercises the same path as any client. Each step checks first, so an
+ * interrupted seed completes on the next start; the marker file stops it from re-adding what a user deleted.
  */
-export async function seedDemoTenant(gatewayUrl: string, token: string, log: Logger): Promise<void> {
+export async function seedDemoTenant(gatewayUrl: string, token: string, markerFile: string, log: Logger): Promise<void> {
+  if (existsSync(markerFile)) return;
   const { myTenant } = await graphql(gatewayUrl, token, "{ myTenant { id } }");
-  if (myTenant) return;
-  await graphql(gatewayUrl, token, `mutation { createTenant(name: "Demo Homelab", slug: "demo") { id } }`);
-  await graphql(
+  if (!myTenant) await graphql(gatewayUrl, token, `mutation { createTenant(name: "Demo Homelab", slug: "demo") { id } }`);
+  const { stacks } = await graphql(gatewayUrl, token, "{ stacks { name } }");
+  if (!stacks.some((stack: { name: string }) => stack.name === "media-server")) await graphql(
     gatewayUrl,
     token,
     `mutation Seed($nodes: [NodeInput!]!) { createStack(name: "media-server", stackKitId: "media-center", nodes: $nodes) { id } }`,
@@ -33,5 +36,6 @@ export async function seedDemoTenant(gatewayUrl: string, token: string, log: Log
       ],
     },
   );
+  writeFileSync(markerFile, `${new Date().toISOString()}\n`);
   log.info("seeded the demo tenant (slug demo) with the stack media-server");
 }
