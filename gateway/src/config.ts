@@ -30,6 +30,7 @@ const gatewayShape = {
   WS_MAX_CONNECTIONS_PER_TENANT: z.coerce.number().int().min(1).default(20_000).describe("a positive integer"),
   WS_KEEPALIVE_MS: z.coerce.number().int().min(1000).default(12_000).describe("milliseconds between pings"),
   WS_BUFFER_PER_SUBSCRIBER: z.coerce.number().int().min(1).default(1000).describe("events held for a subscriber that is not reading"),
+  SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(100).default(15_000).describe("milliseconds before a subgraph request fails"),
   TENANT_CACHE_TTL_MS: z.coerce.number().int().min(0).default(5000).describe("milliseconds, 0 to disable"),
   ...Object.fromEntries(
     SUBGRAPHS.map(({ name, defaultPort }) => [
@@ -55,6 +56,7 @@ export interface GatewayConfig {
     jwks: { refreshCooldownMs: number; maxAgeMs: number };
   } | null;
   tenantCacheTtlMs: number;
+  subgraphTimeoutMs: number;
   webSocket: {
     maxSubscriptionsPerConnection: number;
     maxSubscriptionsPerTenant: number;
@@ -92,6 +94,7 @@ export function parseGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gatewa
         }
       : null,
     tenantCacheTtlMs: raw.TENANT_CACHE_TTL_MS,
+    subgraphTimeoutMs: raw.SUBGRAPH_TIMEOUT_MS,
     webSocket: {
       maxSubscriptionsPerConnection: raw.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION,
       maxSubscriptionsPerTenant: raw.WS_MAX_SUBSCRIPTIONS_PER_TENANT,

@@ -40,7 +40,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   const supergraphSdl = readFileSync(config.supergraphFile, "utf8");
   const signer = new TenantContextSigner(await importContextSigningKey(config.contextSigningKey));
   const dataSources: Record<string, SubgraphDataSource> = Object.fromEntries(
-    Object.entries(config.subgraphUrls).map(([name, url]) => [name, new SubgraphDataSource(name, url, signer)]),
+    Object.entries(config.subgraphUrls).map(([name, url]) => [name, new SubgraphDataSource(name, url, signer, config.subgraphTimeoutMs)]),
   );
   const gateway = new ApolloGateway({
     supergraphSdl,

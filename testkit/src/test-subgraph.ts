@@ -53,6 +53,8 @@ export function subgraphTestEnv(keys: ContextKeyPair): NodeJS.ProcessEnv {
     POCKETBASE_SUPERUSER_EMAIL: TEST_SUPERUSER.email,
     POCKETBASE_SUPERUSER_PASSWORD: TEST_SUPERUSER.password,
     CONTEXT_VERIFY_KEY: keys.verifyKey,
+    // The run's one PocketBase serves every test file at once on a shared machine: be patient with it.
+    POCKETBASE_TIMEOUT_MS: "60000",
     STACK_INSTANCE_NAME: TEST_INSTANCE.name,
     STACK_INSTANCE_MAX_TENANTS: String(TEST_INSTANCE.maxTenants),
   };

@@ -12,8 +12,10 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     readonly name: string,
     url: string,
     private readonly signer: TenantContextSigner,
+    /** A subgraph answer taking longer than this is UNAVAILABLE, not a hung client. @default 15000 */
+    timeoutMs = 15_000,
   ) {
-    super({ url });
+    super({ url, fetcher: (input, init) => fetch(input, { ...(init as RequestInit), signal: AbortSignal.timeout(timeoutMs) }) as never });
   }
 
   /** A subgraph that cannot be reached is UNAVAILABLE, named, so clients get partial data they can explain. */

@@ -13,7 +13,11 @@ export interface SuperuserCredentials {
 export class PocketBaseConnections {
   private readonly clients = new Map<string, Promise<PocketBase>>();
 
-  constructor(private readonly credentials: SuperuserCredentials) {}
+  constructor(
+    private readonly credentials: SuperuserCredentials,
+    /** A PocketBase request taking longer than this fails as UNAVAILABLE instead of hanging the caller. @default 10000 */
+    private readonly timeoutMs = 10_000,
+  ) {}
 
   forInstance(url: string): Promise<PocketBase> {
     let client = this.clients.get(url);
@@ -28,6 +32,7 @@ export class PocketBaseConnections {
   private async authenticate(url: string): Promise<PocketBase> {
     const pb = new PocketBase(url);
     pb.autoCancellation(false);
+    pb.beforeSend = (requestUrl, options) => ({ url: requestUrl, options: { ...options, signal: options.signal ?? AbortSignal.timeout(this.timeoutMs) } });
     await callPocketBase(url, () =>
       pb.collection("_superusers").authWithPassword(this.credentials.email, this.credentials.password, {
         autoRefreshThreshold: 30 * 60,
@@ -53,7 +58,8 @@ export async function callPocketBase<T>(url: string, call: () => Promise<T>): Pr
     return await call();
   } catch (error) {
     if (error instanceof ClientResponseError && (error.status === 0 || error.status >= 500)) {
-      throw errors.unavailable(`PocketBase at ${url} did not answer (${error.status || "connection failed"}).`);
+      const why = error.isAbort ? "timed out" : error.status ? `status ${error.status}` : "connection failed";
+      throw errors.unavailable(`PocketBase at ${url} did not answer (${why}).`);
     }
     throw error;
   }

@@ -48,6 +48,8 @@ export async function startSubgraphServer(options: SubgraphServerOptions, host: 
   const apollo = new ApolloServer<RequestContext>({
     schema: options.subgraph.schema,
     introspection: true,
+    // Stack traces belong in our logs, never in a response, even in development.
+    includeStacktraceInErrorResponses: false,
     plugins: [ApolloServerPluginInlineTraceDisabled()],
     formatError: createErrorFormatter(options.log, options.exposeInternalErrors),
   });
