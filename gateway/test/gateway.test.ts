@@ -45,6 +45,13 @@ describe("gateway over the six subgraphs", () => {
     });
   });
 
+  it("answers fields of the tenant a mutation has just created (its context did not know it yet)", async () => {
+    const newcomer = await graph.issuer.mint({ sub: `n-${uniqueSuffix()}`, orgId: `org-${uniqueSuffix()}`, roles: ["tenant:owner"] });
+    const { data, errors } = await graph.graphql(`mutation { createTenant(name: "Fresh", slug: "fresh-${uniqueSuffix()}") { name plan { tier } subscription { status } stacks { id } instance { name } } }`, { token: newcomer });
+    expect(errors).toBeUndefined();
+    expect(data.createTenant).toMatchObject({ name: "Fresh", plan: { tier: "FREE" }, subscription: null, instance: { name: "test-instance" } });
+  });
+
   it("passes the request id through to the subgraphs and back to the client", async () => {
     const [tenant] = await graph.subgraphs.tenant.runtime.db.select().from(tables.tenants).where(eq(tables.tenants.slug, slug));
     const audit = await graph.subgraphs.tenant.runtime.db.select().from(tables.auditLog).where(eq(tables.auditLog.tenantId, tenant!.id));

@@ -22,6 +22,7 @@ async function launcherEnv(dataDir: string): Promise<NodeJS.ProcessEnv> {
     ...inherited,
     NODE_ENV: "development",
     LOG_LEVEL: "warn",
+    POCKETBASE_TIMEOUT_MS: "1500",
     KOMBIFY_DATA_DIR: dataDir,
     PORT: String(await freePort()),
     SUBGRAPH_PORT_BASE: String(subgraphBase),
@@ -136,8 +137,18 @@ describe("pnpm start (the launcher)", () => {
     expect(crossing.data.myTenant).toMatchObject({ slug: "demo", plan: { name: "Free" } });
     expect(crossing.data.myTenant.stacks).toContainEqual({ name: "media-server", stackKit: { name: "Media Center", tier: "FREE" } });
 
+    // A PocketBase that stops answering makes requests fail as UNAVAILABLE, not hang.
     const started = descendants(first.child.pid!);
-    expect(started.length).toBeGreaterThanOrEqual(9); // postgres, pocketbase, six subgraphs, gateway
+    expect(started.length).toBeGreaterThanOrEqual(10); // store supervisor, postgres, pocketbase, six subgraphs, gateway
+    const pocketbasePid = started.find((pid) => commandOf(pid).includes("pocketbase serve"))!;
+    process.kill(pocketbasePid, "SIGSTOP");
+    try {
+      const hung = await postGraphQL<any>(gateway, { query: "{ stacks { id } }" }, { authorization: `Bearer ${token}` });
+      expect(hung.errors?.[0]?.extensions?.code).toBe("UNAVAILABLE");
+    } finally {
+      process.kill(pocketbasePid, "SIGCONT");
+    }
+
     first.child.kill("SIGTERM");
     expect(await first.exited).toBe(0);
     expect(await survivors(started)).toEqual([]);
@@ -148,16 +159,37 @@ describe("pnpm start (the launcher)", () => {
     const names = again.data.myTenant.stacks.map((stack: { name: string }) => stack.name);
     expect(names).toContain("media-server");
     expect(names.filter((name: string) => name === "media-server")).toHaveLength(1);
+    // Even SIGKILL of the launcher leaves nothing: every child watches its IPC channel to the launcher.
     const secondProcesses = descendants(second.child.pid!);
-    second.child.kill("SIGINT");
-    expect(await second.exited).toBe(0);
-    expect(await survivors(secondProcesses)).toEqual([]);
+    second.child.kill("SIGKILL");
+    await second.exited;
+    expect(await survivors(secondProcesses, 20_000)).toEqual([]);
+
+    // A service that dies later stops the rest, with a line saying which.
+    const third = launch(env);
+    await waitForOutput(third, "kombify supergraph is up");
+    const thirdProcesses = descendants(third.child.pid!);
+    const stackSubgraph = thirdProcesses.find((pid) => commandOf(pid).includes("subgraphs/stack/src/main.ts"))!;
+    process.kill(stackSubgraph, "SIGKILL");
+    expect(await third.exited).toBe(1);
+    expect(third.output()).toContain("subgraph stack exited unexpectedly (SIGKILL); stopping everything.");
+    expect(await survivors(thirdProcesses)).toEqual([]);
+  });
+
+  it.each([
+    [{ SUBGRAPH_PORT_BASE: "65533" }, 'Invalid configuration: SUBGRAPH_PORT_BASE="65533" is invalid: a TCP port number (1-65530)'],
+    [{ PORT: "0" }, 'Invalid configuration: PORT="0" is invalid: a TCP port number (1-65535)'],
+    [{ NODE_ENV: "production", OIDC_ISSUER: "https://issuer.example", OIDC_AUDIENCE: "x" }, "Invalid configuration: POCKETBASE_SUPERUSER_PASSWORD must be set to a secret of your own in production."],
+  ])("refuses %j before starting anything", async (overrides, message) => {
+    const launched = launch({ ...(await launcherEnv(dataDir)), ...overrides });
+    expect(await launched.exited).toBe(78);
+    expect(launched.output().trim()).toBe(message);
   });
 
   it("refuses bad configuration in one line that names the variable", async () => {
     const launched = launch({ ...(await launcherEnv(dataDir)), PORT: "not-a-port" });
     expect(await launched.exited).toBe(78);
-    expect(launched.output().trim()).toBe('Invalid configuration: PORT="not-a-port" is invalid: a TCP port number (0-65535)');
+    expect(launched.output().trim()).toBe('Invalid configuration: PORT="not-a-port" is invalid: a TCP port number (1-65535)');
   });
 
   it("says which port is busy and what to do, before starting anything", async () => {
