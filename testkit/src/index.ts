@@ -3,3 +3,4 @@ export * from "./test-tenants.js";
 export * from "./test-supergraph.js";
 export { freePort, TEST_SUPERUSER } from "./global-setup.js";
 export * from "./test-subscriptions.js";
+export { SUBGRAPH_FACTORIES } from "@kombify/schema";

@@ -101,16 +101,6 @@ export function attachGraphQLWebSocket(options: {
         clearTimeout(connection.expiryTimer);
         bump(connectionsPerAudience, connection.audience, -1);
       },
-      onSubscribe: (ctx) => {
-        const connection = ctx.extra.connection!;
-        if (connection.subscriptions >= limits.maxSubscriptionsPerConnection) {
-          return [new GraphQLError(`At most ${limits.maxSubscriptionsPerConnection} operations may run on one connection.`, { extensions: { code: ErrorCode.RATE_LIMITED } })];
-        }
-        if ((subscriptionsPerAudience.get(connection.audience) ?? 0) >= limits.maxSubscriptionsPerTenant) {
-          return [new GraphQLError(`Your tenant has reached ${limits.maxSubscriptionsPerTenant} open subscriptions.`, { extensions: { code: ErrorCode.RATE_LIMITED } })];
-        }
-        return undefined;
-      },
       // Every result is formatted already (the hub's and Apollo's alike), so it goes out as it is.
       onNext: (_ctx, _id, _payload, _args, result) => result as FormattedExecutionResult,
       context: (ctx, _id, payload) => {
@@ -120,11 +110,16 @@ export function attachGraphQLWebSocket(options: {
       },
       subscribe: async (args) => {
         const context = args.contextValue as SocketContext;
+        // Check and take the slot before the first await, so back-to-back subscribes cannot all slip through.
+        const refusal = limitExceeded(context.connection);
+        if (refusal) return { errors: [new GraphQLError(refusal, { extensions: { code: ErrorCode.RATE_LIMITED } })] };
+        const release = reserve(context.connection);
         try {
           const stream = await options.hub.subscribe(args.document, args.operationName ?? undefined, (args.variableValues ?? {}) as Record<string, unknown>, context);
           // Results are already formatted (plain JSON errors); graphql-ws only serialises them.
-          return countWhileOpen(stream, context.connection) as unknown as AsyncIterable<ExecutionResult>;
+          return releasedWhenDone(stream, release) as unknown as AsyncIterable<ExecutionResult>;
         } catch (error) {
+          release();
           if (error instanceof AppError) return { errors: [error] };
           context.log.error({ err: error }, "could not start a subscription");
           return { errors: [new GraphQLError("Internal error. Quote the request id when you report it.", { extensions: { code: ErrorCode.INTERNAL } })] };
@@ -142,17 +137,31 @@ export function attachGraphQLWebSocket(options: {
     limits.keepAliveMs,
   );
 
-  /** Counts a subscription against its connection's and tenant's limits until it ends, however it ends. */
-  function countWhileOpen(stream: AsyncIterableIterator<SubscriptionResult>, connection: Connection): AsyncIterableIterator<SubscriptionResult> {
+  function limitExceeded(connection: Connection): string | null {
+    if (connection.subscriptions >= limits.maxSubscriptionsPerConnection) {
+      return `At most ${limits.maxSubscriptionsPerConnection} subscriptions may run on one connection.`;
+    }
+    if ((subscriptionsPerAudience.get(connection.audience) ?? 0) >= limits.maxSubscriptionsPerTenant) {
+      return `Your tenant has reached ${limits.maxSubscriptionsPerTenant} open subscriptions.`;
+    }
+    return null;
+  }
+
+  /** Counts a subscription against its connection's and tenant's limits; the returned function gives it back once. */
+  function reserve(connection: Connection): () => void {
     bump(subscriptionsPerAudience, connection.audience, 1);
     connection.subscriptions += 1;
     let released = false;
-    const release = () => {
+    return () => {
       if (released) return;
       released = true;
       bump(subscriptionsPerAudience, connection.audience, -1);
       connection.subscriptions -= 1;
     };
+  }
+
+  /** Calls `release` when the stream ends, however it ends. */
+  function releasedWhenDone(stream: AsyncIterableIterator<SubscriptionResult>, release: () => void): AsyncIterableIterator<SubscriptionResult> {
     return {
       next: async () => {
         try {

@@ -1,0 +1,78 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { inject } from "vitest";
+import { parseGatewayConfig, startGateway, type RunningGateway } from "@kombify/gateway";
+import { createLogger, SUBGRAPHS, subgraphUrlVariable } from "@kombify/service-core";
+import { collect, postGraphQL, startTestSubgraph, startTestSupergraph, SUBGRAPH_FACTORIES, testContextKeys, TEST_AUDIENCE, uniqueSuffix, wsClient, type TestSubgraph, type TestSupergraph } from "@kombify/testkit";
+
+/** Two gateways and two stack subgraphs (both running jobs) over one PostgreSQL and one PocketBase. */
+describe("replicas", () => {
+  let graph: TestSupergraph;
+  let secondStack: TestSubgraph;
+  let secondGateway: RunningGateway;
+  let token: string;
+
+  beforeAll(async () => {
+    graph = await startTestSupergraph({ subgraphEnv: { DRY_RUN_STEP_DELAY_MS: "30" } });
+    secondStack = await startTestSubgraph("stack", SUBGRAPH_FACTORIES.stack, { env: { DRY_RUN_STEP_DELAY_MS: "30" } });
+    const keys = await testContextKeys();
+    secondGateway = await startGateway(
+      parseGatewayConfig({
+        NODE_ENV: "test",
+        PORT: "0",
+        DATABASE_URL: inject("databaseUrl"),
+        CONTEXT_SIGNING_KEY: keys.signingKey,
+        OIDC_ISSUER: graph.issuer.issuer,
+        OIDC_AUDIENCE: TEST_AUDIENCE,
+        WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: "2",
+        ...Object.fromEntries(SUBGRAPHS.map(({ name }) => [subgraphUrlVariable(name), `${(name === "stack" ? secondStack : graph.subgraphs[name]).url}/graphql`])),
+      }),
+      createLogger("gateway-2", "silent"),
+    );
+  });
+  afterAll(async () => {
+    await secondGateway?.stop();
+    await secondStack?.stop();
+    await graph?.stop();
+  });
+
+  it("delivers every update of a job exactly once and in order to subscribers on either gateway", async () => {
+    token = await graph.issuer.mint({ sub: `r-${uniqueSuffix()}`, orgId: `org-r-${uniqueSuffix()}`, roles: ["tenant:owner"] });
+    await graph.graphql(`mutation { createTenant(name: "Replicated", slug: "rep-${uniqueSuffix()}") { id } }`, { token });
+    const stack = await graph.graphql('mutation { createStack(name: "rep", stackKitId: "base-homelab", nodes: [{ hostname: "a", address: "10.0.0.1" }, { hostname: "b", address: "10.0.0.2" }]) { id } }', { token });
+    const stackId = stack.data.createStack.id;
+
+    const query = "subscription($stackId: ID) { jobUpdated(stackId: $stackId) { id status progress message } }";
+    const onFirst = collect(wsClient(`${graph.url}/graphql`, { authorization: `Bearer ${token}` }), query, { stackId });
+    const onSecond = collect(wsClient(`${secondGateway.url}/graphql`, { authorization: `Bearer ${token}` }), query, { stackId });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    // One deploy through each gateway; either stack subgraph's runner may execute either job.
+    for (const gatewayUrl of [graph.url, secondGateway.url]) {
+      const deployed = await postGraphQL<any>(`${gatewayUrl}/graphql`, { query: `mutation { deployStack(id: "${stackId}") { id } }` }, { authorization: `Bearer ${token}` });
+      const jobId = deployed.data.deployStack.id;
+      const finished = (events: typeof onFirst.events) => events.some((event) => event.data?.jobUpdated.id === jobId && event.data.jobUpdated.status === "SUCCEEDED");
+      await onFirst.until(finished);
+      await onSecond.until(finished);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const sequence = (events: typeof onFirst.events) => events.map((event) => JSON.stringify(event.data?.jobUpdated));
+    expect(sequence(onSecond.events)).toEqual(sequence(onFirst.events));
+    expect(new Set(sequence(onFirst.events)).size).toBe(onFirst.events.length);
+    for (const jobId of new Set(onFirst.events.map((event) => event.data!.jobUpdated.id))) {
+      const ofJob = onFirst.events.map((event) => event.data!.jobUpdated).filter((job) => job.id === jobId);
+      expect(ofJob[0].status).toBe("QUEUED");
+      expect(ofJob.at(-1).status).toBe("SUCCEEDED");
+      expect(ofJob.map((job) => job.progress)).toEqual(ofJob.map((job) => job.progress).sort((a, b) => a - b));
+    }
+  });
+
+  it("refuses subscriptions beyond the per-connection limit with RATE_LIMITED", async () => {
+    const client = wsClient(`${secondGateway.url}/graphql`, { authorization: `Bearer ${token}` });
+    const open = [collect(client, "subscription { jobUpdated { id } }"), collect(client, "subscription { jobUpdated { id } }")];
+    const third = collect(client, "subscription { jobUpdated { id } }");
+    await third.done;
+    expect(third.events[0]?.errors?.[0]).toMatchObject({ extensions: { code: "RATE_LIMITED" } });
+    expect(open.every((stream) => stream.events.length === 0)).toBe(true);
+    for (const stream of open) stream.unsubscribe();
+    await client.dispose();
+  });
+});
