@@ -66,7 +66,14 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     const path = new URL(req.url ?? "/", "http://localhost").pathname;
     const idHeader = { [REQUEST_ID_HEADER]: requestId };
     if (path === "/health" && req.method === "GET") return sendJson(res, 200, { status: "ok", service: "gateway" }, idHeader);
-    if (path === "/metrics" && req.method === "GET") return sendJson(res, 200, { subscriptions: webSocket.stats() }, idHeader);
+    if (path === "/metrics" && req.method === "GET") {
+      const memory = process.memoryUsage();
+      const cpu = process.cpuUsage();
+      return sendJson(res, 200, {
+        subscriptions: webSocket.stats(),
+        process: { rssBytes: memory.rss, heapUsedBytes: memory.heapUsed, cpuUserMicros: cpu.user, cpuSystemMicros: cpu.system, uptimeSeconds: process.uptime() },
+      }, idHeader);
+    }
     if (path === "/ready" && req.method === "GET") {
       const readiness = await subgraphReadiness(config.subgraphUrls);
       return sendJson(res, readiness.ready ? 200 : 503, { service: "gateway", ...readiness }, idHeader);

@@ -30,15 +30,20 @@ export class RealtimeFanout {
     return this.topics.size;
   }
 
-  async listen(pb: PocketBase, instanceUrl: string, collection: string, listener: Listener): Promise<() => void> {
-    const key = `${instanceUrl}|${collection}`;
+  /** `expand` names relations PocketBase should embed in each event (saves a read per event and subscriber). */
+  async listen(pb: PocketBase, instanceUrl: string, collection: string, listener: Listener, expand?: string): Promise<() => void> {
+    const key = `${instanceUrl}|${collection}|${expand ?? ""}`;
     let topic = this.topics.get(key);
     if (!topic) {
       const listeners = new Set<Listener>();
       const ready = callPocketBase(instanceUrl, () =>
-        pb.collection(collection).subscribe("*", (event) => {
-          for (const each of listeners) each({ action: event.action as RecordEvent["action"], record: event.record });
-        }),
+        pb.collection(collection).subscribe(
+          "*",
+          (event) => {
+            for (const each of listeners) each({ action: event.action as RecordEvent["action"], record: event.record });
+          },
+          expand ? { expand } : undefined,
+        ),
       );
       topic = { listeners, ready };
       this.topics.set(key, topic);

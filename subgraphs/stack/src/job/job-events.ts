@@ -28,13 +28,19 @@ export class JobEvents {
       this.bufferPerSubscriber,
       () => errors.unavailable("This subscriber fell too far behind the job updates; subscribe again."),
     );
-    stopListening = await this.fanout.listen(namespace.pb, namespace.instanceUrl, namespace.collections.jobs, (event) => {
-      if (event.action === "delete") return;
-      const job = toJob(event.record);
-      if (filter.jobId && job.id !== filter.jobId) return;
-      if (filter.stackId && job.stackId !== filter.stackId) return;
-      queue.push(job);
-    });
+    stopListening = await this.fanout.listen(
+      namespace.pb,
+      namespace.instanceUrl,
+      namespace.collections.jobs,
+      (event) => {
+        if (event.action === "delete") return;
+        const job = toJob(event.record);
+        if (filter.jobId && job.id !== filter.jobId) return;
+        if (filter.stackId && job.stackId !== filter.stackId) return;
+        queue.push(job);
+      },
+      "stack",
+    );
     if (queue.isClosed) stopListening();
     return queue;
   }

@@ -1,4 +1,5 @@
 import { Directive, Field, Float, ID, ObjectType, registerEnumType } from "type-graphql";
+import type { Stack } from "../stack/stack.type.js";
 
 export enum JobKind {
   DEPLOY = "DEPLOY",
@@ -45,4 +46,6 @@ export class Job {
 
   stackId!: string;
   allLogs!: string[];
+  /** The job's stack as PocketBase embedded it in a realtime event, when it did. */
+  expandedStack?: Stack;
 }

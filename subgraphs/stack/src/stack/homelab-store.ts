@@ -183,5 +183,6 @@ export function toJob(record: RecordModel): Job {
     createdAt: new Date(record.created),
     startedAt: dateOrNull(record.started_at),
     finishedAt: dateOrNull(record.finished_at),
+    expandedStack: record.expand?.stack ? toStack(record.expand.stack as RecordModel) : undefined,
   };
 }

@@ -1,0 +1,120 @@
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import PocketBase from "pocketbase";
+import postgres from "postgres";
+import {
+  applyMigrations,
+  createLogger,
+  generateContextKeyPair,
+  importContextSigningKey,
+  LocalOidcIssuer,
+  SUBGRAPHS,
+  subgraphUrlVariable,
+  TenantContextSigner,
+} from "@kombify/service-core";
+import { ensureDatabaseExists, pocketBaseBinary, startEmbeddedPostgres, startPocketBase, startServiceProcess, type ServiceProcess } from "@kombify/launcher";
+
+const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
+const SUPERUSER = { email: "bench@kombify.local", password: "bench-superuser-password" };
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface BenchEnvironment {
+  gatewayUrl: string;
+  stackUrl: string;
+  issuer: LocalOidcIssuer;
+  signer: TenantContextSigner;
+  pb: PocketBase;
+  stop(): Promise<void>;
+}
+
+/** The real thing, on this machine: PostgreSQL, PocketBase, six subgraph processes and a gateway process. */
+export async function startBenchEnvironment(extraEnv: NodeJS.ProcessEnv): Promise<BenchEnvironment> {
+  const log = createLogger("bench", "warn");
+  const dataDir = mkdtempSync(join(tmpdir(), "kombify-bench-"));
+  chmodSync(dataDir, 0o755);
+  const stops: (() => Promise<void>)[] = [];
+  let databaseUrl: string;
+  if (process.env.DATABASE_URL) {
+    const url = new URL(process.env.DATABASE_URL);
+    url.pathname = `/kombify_bench_${Date.now()}`;
+    databaseUrl = url.toString();
+    stops.push(async () => {
+      const admin = new URL(databaseUrl);
+      admin.pathname = "/postgres";
+      const sql = postgres(admin.toString(), { max: 1, onnotice: () => {} });
+      await sql.unsafe(`drop database if exists "${url.pathname.slice(1)}" with (force)`).finally(() => sql.end());
+    });
+  } else {
+    const embedded = await startEmbeddedPostgres(dataDir, await freePort(), log);
+    stops.push(embedded.stop);
+    databaseUrl = embedded.url;
+  }
+  await ensureDatabaseExists(databaseUrl);
+  await applyMigrations(databaseUrl);
+  const pocketbase = await startPocketBase({ binary: pocketBaseBinary(), dataDir, port: await freePort(), superuser: SUPERUSER, log });
+  stops.push(pocketbase.stop);
+  const keys = await generateContextKeyPair();
+  const issuer = await LocalOidcIssuer.start({ audience: "kombify-bench" });
+  stops.push(() => issuer.stop());
+
+  const shared = {
+    ...process.env,
+    NODE_ENV: "production",
+    LOG_LEVEL: "warn",
+    DATABASE_URL: databaseUrl,
+    POCKETBASE_URL: pocketbase.url,
+    POCKETBASE_SUPERUSER_EMAIL: SUPERUSER.email,
+    POCKETBASE_SUPERUSER_PASSWORD: SUPERUSER.password,
+    CONTEXT_VERIFY_KEY: keys.verifyKey,
+    ...extraEnv,
+  };
+  const urls: Record<string, string> = {};
+  const services: ServiceProcess[] = [];
+  for (const { name } of SUBGRAPHS) {
+    const port = await freePort();
+    urls[subgraphUrlVariable(name)] = `http://127.0.0.1:${port}/graphql`;
+    services.push(
+      await startServiceProcess({
+        name,
+        entry: join(repoRoot, "subgraphs", name, "src", "main.ts"),
+        env: { ...shared, PORT: String(port), HOST: "127.0.0.1" },
+        readyUrl: `http://127.0.0.1:${port}/ready`,
+      }),
+    );
+  }
+  const gatewayPort = await freePort();
+  services.push(
+    await startServiceProcess({
+      name: "gateway",
+      entry: join(repoRoot, "gateway", "src", "main.ts"),
+      env: { ...shared, ...urls, PORT: String(gatewayPort), HOST: "127.0.0.1", CONTEXT_SIGNING_KEY: keys.signingKey, OIDC_ISSUER: issuer.issuer, OIDC_AUDIENCE: "kombify-bench", OIDC_JWKS_URL: issuer.jwksUrl },
+      readyUrl: `http://127.0.0.1:${gatewayPort}/ready`,
+    }),
+  );
+  const pb = new PocketBase(pocketbase.url);
+  pb.autoCancellation(false);
+  await pb.collection("_superusers").authWithPassword(SUPERUSER.email, SUPERUSER.password);
+  return {
+    gatewayUrl: `http://127.0.0.1:${gatewayPort}`,
+    stackUrl: urls[subgraphUrlVariable("stack")]!.replace(/\/graphql$/, ""),
+    issuer,
+    signer: new TenantContextSigner(await importContextSigningKey(keys.signingKey)),
+    pb,
+    async stop() {
+      for (const service of services.reverse()) await service.stop().catch(() => {});
+      for (const stop of stops.reverse()) await stop().catch(() => {});
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

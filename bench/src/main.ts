@@ -1,0 +1,40 @@
+/**
+ * `pnpm bench <suite> [--option value]`: benchmarks that print numbers and ratios against a baseline run in the
+ * same process. Suites: subscriptions.
+ *   pnpm bench subscriptions --subscribers 1000,5000,10000 --duration 20 --jobs 100 --rate 200 --per-connection 10
+ */
+import { parseArgs } from "node:util";
+import { runSubscriptionsBench } from "./subscriptions-bench.js";
+
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: {
+    subscribers: { type: "string", default: "1000,5000,10000" },
+    duration: { type: "string", default: "20" },
+    jobs: { type: "string", default: "100" },
+    rate: { type: "string", default: "200" },
+    "per-connection": { type: "string", default: "10" },
+  },
+});
+
+const suite = positionals[0] ?? "subscriptions";
+if (suite !== "subscriptions") {
+  process.stderr.write(`Unknown benchmark "${suite}". Suites: subscriptions.\n`);
+  process.exit(2);
+}
+const number = (name: string, value: string) => {
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed <= 0) {
+    process.stderr.write(`--${name} must be a positive number, got ${value}\n`);
+    process.exit(2);
+  }
+  return parsed;
+};
+await runSubscriptionsBench({
+  subscribers: values.subscribers.split(",").map((n) => number("subscribers", n)),
+  durationSeconds: number("duration", values.duration),
+  jobs: number("jobs", values.jobs),
+  rate: number("rate", values.rate),
+  perConnection: number("per-connection", values["per-connection"]),
+});
+process.exit(0);
