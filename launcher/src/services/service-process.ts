@@ -9,8 +9,11 @@ export interface ServiceProcess {
   stop(): Promise<void>;
 }
 
-/** tsx's ESM loader, resolved with import conditions (require.resolve would give its CJS API instead). */
-const tsxLoader = import.meta.resolve("tsx");
+/**
+ * tsx's ESM loader, resolved with import conditions (require.resolve would give its CJS API instead); looked up
+ * when needed, since some module runners (vitest's) cannot resolve at import time.
+ */
+const tsxLoader = () => import.meta.resolve("tsx");
 
 /**
  * Runs a TypeScript entry point as its own Node process (no tsx wrapper process in between, so signals
@@ -19,7 +22,7 @@ const tsxLoader = import.meta.resolve("tsx");
 /** The store supervisor (stores/stores-process.ts): resolves with the stores' URLs once they answer. */
 export async function startStoresProcess(env: NodeJS.ProcessEnv): Promise<ServiceProcess & { databaseUrl: string; pocketbaseUrl: string }> {
   const entry = new URL("../stores/stores-process.ts", import.meta.url).pathname;
-  const child = spawn(process.execPath, ["--import", tsxLoader, entry], { env, stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const child = spawn(process.execPath, ["--import", tsxLoader(), entry], { env, stdio: ["ignore", "inherit", "inherit", "ipc"] });
   const stop = () => stopChild(child, 20_000);
   const message = await new Promise<StoresMessage>((resolve) => {
     child.once("message", (received) => resolve(received as StoresMessage));
@@ -39,7 +42,7 @@ export async function startServiceProcess(options: {
   readyUrl: string;
   timeoutMs?: number;
 }): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, ["--import", tsxLoader, options.entry], {
+  const child = spawn(process.execPath, ["--import", tsxLoader(), options.entry], {
     env: options.env,
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
