@@ -44,7 +44,16 @@ describe("replicas", () => {
     const query = "subscription($stackId: ID) { jobUpdated(stackId: $stackId) { id status progress message } }";
     const onFirst = collect(wsClient(`${graph.url}/graphql`, { authorization: `Bearer ${token}` }), query, { stackId });
     const onSecond = collect(wsClient(`${secondGateway.url}/graphql`, { authorization: `Bearer ${token}` }), query, { stackId });
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // Both streams are live once both have seen a sentinel job written straight to PocketBase.
+    const superuser = await graph.subgraphs.stack.runtime.pocketbase.forInstance(graph.subgraphs.stack.runtime.settings.POCKETBASE_URL);
+    const slug = (await graph.graphql("{ myTenant { slug } }", { token })).data.myTenant.slug;
+    const sentinel = await superuser.collection(`jobs_${slug.replace(/-/g, "_")}`).create({ stack: stackId, kind: "UPDATE", status: "SUCCEEDED", progress: 1, logs: [] });
+    const sawSentinel = (events: typeof onFirst.events) => events.some((event) => event.data?.jobUpdated.id === sentinel.id);
+    for (let attempt = 0; !(sawSentinel(onFirst.events) && sawSentinel(onSecond.events)); attempt++) {
+      expect(attempt).toBeLessThan(100);
+      await superuser.collection(`jobs_${slug.replace(/-/g, "_")}`).update(sentinel.id, { message: `ping ${attempt}` });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
     // One deploy through each gateway; either stack subgraph's runner may execute either job.
     for (const gatewayUrl of [graph.url, secondGateway.url]) {
       const deployed = await postGraphQL<any>(`${gatewayUrl}/graphql`, { query: `mutation { deployStack(id: "${stackId}") { id } }` }, { authorization: `Bearer ${token}` });
@@ -54,10 +63,12 @@ describe("replicas", () => {
       await onSecond.until(finished);
     }
     await new Promise((resolve) => setTimeout(resolve, 300));
-    const sequence = (events: typeof onFirst.events) => events.map((event) => JSON.stringify(event.data?.jobUpdated));
+    const sequence = (events: typeof onFirst.events) =>
+      events.filter((event) => event.data?.jobUpdated.id !== sentinel.id).map((event) => JSON.stringify(event.data?.jobUpdated));
+    expect(sequence(onFirst.events).length).toBeGreaterThan(10);
     expect(sequence(onSecond.events)).toEqual(sequence(onFirst.events));
-    expect(new Set(sequence(onFirst.events)).size).toBe(onFirst.events.length);
-    for (const jobId of new Set(onFirst.events.map((event) => event.data!.jobUpdated.id))) {
+    expect(new Set(sequence(onFirst.events)).size).toBe(sequence(onFirst.events).length);
+    for (const jobId of new Set(onFirst.events.map((event) => event.data!.jobUpdated.id).filter((id) => id !== sentinel.id))) {
       const ofJob = onFirst.events.map((event) => event.data!.jobUpdated).filter((job) => job.id === jobId);
       expect(ofJob[0].status).toBe("QUEUED");
       expect(ofJob.at(-1).status).toBe("SUCCEEDED");
