@@ -1,22 +1,16 @@
 import { errors as joseErrors, jwtVerify, type JWTPayload } from "jose";
-import { ALL_ROLES, type Logger, type Role } from "@kombify/service-core";
+import { ALL_ROLES, type Logger, type Role, type SignedInCaller } from "@kombify/service-core";
 import { JwksCache, JwksUnavailableError, type JwksCacheOptions } from "./jwks-cache.js";
 
 export const ZITADEL_ORG_CLAIM = "urn:zitadel:iam:user:resourceowner:id";
 export const ZITADEL_ORG_NAME_CLAIM = "urn:zitadel:iam:user:resourceowner:name";
 export const ZITADEL_ROLES_CLAIM = "urn:zitadel:iam:org:project:roles";
 
-/** Who the verified token says is calling, before the tenant is resolved. */
-export interface VerifiedIdentity {
-  userId: string;
-  email: string | null;
-  name: string | null;
-  orgId: string | null;
-  orgName: string | null;
-  roles: Role[];
+/** Who the verified token says is calling, before the tenant is resolved, and until when. */
+export type VerifiedIdentity = Omit<SignedInCaller, "kind" | "tenant"> & {
   /** When the token stops being valid (from `exp`). */
   expiresAt: Date;
-}
+};
 
 export interface AccessTokenVerifierOptions {
   issuer: string;
