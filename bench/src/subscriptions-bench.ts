@@ -57,6 +57,7 @@ export async function runSubscriptionsBench(options: SubscriptionsBenchOptions):
         "write p50 ms": "",
         "writes/s": "",
         "gateway cpu %": "",
+        "clients cpu %": "",
         "gateway rss": "",
         "heap/subscriber": "",
         "heap drift": "",
@@ -149,6 +150,7 @@ async function measure(
   let written = 0;
   let inFlight = 0;
   const writeTimes: number[] = [];
+  const clientCpuBefore = process.cpuUsage();
   const started = Date.now();
   const end = started + context.durationSeconds * 1000;
   received = 0;
@@ -170,6 +172,7 @@ async function measure(
     await sleep(5);
   }
   const elapsed = (Date.now() - started) / 1000;
+  const clientCpu = process.cpuUsage(clientCpuBefore);
   await sleep(2000);
   clearInterval(sampler);
   const after = await gatewayMetrics(env);
@@ -186,6 +189,7 @@ async function measure(
     "write p50 ms": quantile(writeTimes, 0.5),
     "writes/s": Math.round(writeTimes.length / elapsed),
     "gateway cpu %": target === "gateway" ? Math.round((cpuMicros / 1e6 / (elapsed + 2)) * 100) : "-",
+    "clients cpu %": Math.round(((clientCpu.user + clientCpu.system) / 1e6 / elapsed) * 100),
     "gateway rss": target === "gateway" ? mb(subscribed.process.rssBytes) : "-",
     "heap/subscriber": target === "gateway" ? kb((subscribed.process.heapUsedBytes - before.process.heapUsedBytes) / subscribers) : "-",
     "heap drift": target === "gateway" ? mb(heaps.at(-1)! - heaps[0]!) : "-",
