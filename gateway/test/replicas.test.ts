@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
 import { inject } from "vitest";
 import { parseGatewayConfig, startGateway, type RunningGateway } from "@kombify/gateway";
 import { createLogger, SUBGRAPHS, subgraphUrlVariable } from "@kombify/service-core";
@@ -24,6 +25,7 @@ describe("replicas", () => {
         OIDC_ISSUER: graph.issuer.issuer,
         OIDC_AUDIENCE: TEST_AUDIENCE,
         WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: "2",
+        WS_MAX_CONNECTIONS_PER_TENANT: "3",
         ...Object.fromEntries(SUBGRAPHS.map(({ name }) => [subgraphUrlVariable(name), `${(name === "stack" ? secondStack : graph.subgraphs[name]).url}/graphql`])),
       }),
       createLogger("gateway-2", "silent"),
@@ -85,5 +87,26 @@ describe("replicas", () => {
     expect(open.every((stream) => stream.events.length === 0)).toBe(true);
     for (const stream of open) stream.unsubscribe();
     await client.dispose();
+  });
+
+  it("closes a tenant's connection beyond the per-tenant limit with 4429", async () => {
+    const connect = () =>
+      new Promise<{ socket: WebSocket; closed: Promise<number> }>((resolve) => {
+        const socket = new WebSocket(`${secondGateway.url.replace("http", "ws")}/graphql`, "graphql-transport-ws");
+        const closed = new Promise<number>((done) => socket.on("close", (code) => done(code)));
+        socket.on("open", () => socket.send(JSON.stringify({ type: "connection_init", payload: { authorization: `Bearer ${token}` } })));
+        socket.on("message", () => resolve({ socket, closed }));
+        closed.then(() => resolve({ socket, closed }));
+      });
+    const opened = [];
+    let refused: number | null = null;
+    for (let i = 0; i < 5 && refused === null; i++) {
+      const connection = await connect();
+      if (connection.socket.readyState !== WebSocket.OPEN) refused = await connection.closed;
+      else opened.push(connection.socket);
+    }
+    expect(refused).toBe(4429);
+    expect(opened.length).toBeLessThanOrEqual(3);
+    for (const socket of opened) socket.close();
   });
 });
