@@ -40,10 +40,23 @@ export interface BenchEnvironment {
 
 /** The real thing, on this machine: PostgreSQL, PocketBase, six subgraph processes and a gateway process. */
 export async function startBenchEnvironment(extraEnv: NodeJS.ProcessEnv): Promise<BenchEnvironment> {
-  const log = createLogger("bench", "warn");
   const dataDir = mkdtempSync(join(tmpdir(), "kombify-bench-"));
   chmodSync(dataDir, 0o755);
   const stops: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch(() => {});
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    return await start(dataDir, stops, stopAll, extraEnv);
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+async function start(dataDir: string, stops: (() => Promise<void>)[], stopAll: () => Promise<void>, extraEnv: NodeJS.ProcessEnv): Promise<BenchEnvironment> {
+  const log = createLogger("bench", "warn");
   let databaseUrl: string;
   if (process.env.DATABASE_URL) {
     const url = new URL(process.env.DATABASE_URL);
@@ -81,6 +94,9 @@ export async function startBenchEnvironment(extraEnv: NodeJS.ProcessEnv): Promis
   };
   const urls: Record<string, string> = {};
   const services: ServiceProcess[] = [];
+  stops.push(async () => {
+    for (const service of [...services].reverse()) await service.stop().catch(() => {});
+  });
   for (const { name } of SUBGRAPHS) {
     const port = await freePort();
     urls[subgraphUrlVariable(name)] = `http://127.0.0.1:${port}/graphql`;
@@ -98,7 +114,18 @@ export async function startBenchEnvironment(extraEnv: NodeJS.ProcessEnv): Promis
     await startServiceProcess({
       name: "gateway",
       entry: join(repoRoot, "gateway", "src", "main.ts"),
-      env: { ...shared, ...urls, PORT: String(gatewayPort), HOST: "127.0.0.1", CONTEXT_SIGNING_KEY: keys.signingKey, OIDC_ISSUER: issuer.issuer, OIDC_AUDIENCE: "kombify-bench", OIDC_JWKS_URL: issuer.jwksUrl },
+      env: {
+        ...shared,
+        ...urls,
+        PORT: String(gatewayPort),
+        HOST: "127.0.0.1",
+        CONTEXT_SIGNING_KEY: keys.signingKey,
+        OIDC_ISSUER: issuer.issuer,
+        OIDC_AUDIENCE: "kombify-bench",
+        OIDC_JWKS_URL: issuer.jwksUrl,
+      },
+      // KOMBIFY_BENCH_PROFILE_DIR: a V8 CPU profile of the gateway process, written when it exits.
+      nodeArgs: process.env.KOMBIFY_BENCH_PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.KOMBIFY_BENCH_PROFILE_DIR}`] : [],
       readyUrl: `http://127.0.0.1:${gatewayPort}/ready`,
     }),
   );
@@ -111,10 +138,6 @@ export async function startBenchEnvironment(extraEnv: NodeJS.ProcessEnv): Promis
     issuer,
     signer: new TenantContextSigner(await importContextSigningKey(keys.signingKey)),
     pb,
-    async stop() {
-      for (const service of services.reverse()) await service.stop().catch(() => {});
-      for (const stop of stops.reverse()) await stop().catch(() => {});
-      rmSync(dataDir, { recursive: true, force: true });
-    },
+    stop: stopAll,
   };
 }

@@ -9,9 +9,9 @@ import {
   handleGraphQLHttp,
   importContextSigningKey,
   listen,
+  logUnexpectedErrors,
   REQUEST_ID_HEADER,
   requestIdOf,
-  runInRequestScope,
   sendGraphQLError,
   sendJson,
   TenantContextSigner,
@@ -22,7 +22,7 @@ import { CallerAuthenticator } from "./auth/caller-authenticator.js";
 import type { GatewayConfig } from "./config.js";
 import { SubgraphDataSource } from "./federation/subgraph-data-source.js";
 import type { GatewayContext } from "./gateway-context.js";
-import { createGatewayErrorFormatter } from "./http/gateway-error-formatter.js";
+import { createGatewayErrorFormatter, isUnexpectedAtGateway } from "./http/gateway-error-formatter.js";
 import { subgraphReadiness } from "./http/readiness.js";
 import { TENANT_CHANGED_CHANNEL, TenantResolver } from "./tenancy/tenant-resolver.js";
 import { attachGraphQLWebSocket } from "./subscriptions/gateway-websocket.js";
@@ -47,12 +47,13 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     logger: log,
     buildService: ({ name, url }) => dataSources[name] ?? new SubgraphDataSource(name, url!, signer),
   });
-  const formatError = createGatewayErrorFormatter(log, config.nodeEnv !== "production");
+  const formatError = createGatewayErrorFormatter(config.nodeEnv !== "production");
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     introspection: true,
     includeStacktraceInErrorResponses: false,
     formatError,
+    plugins: [logUnexpectedErrors<GatewayContext>(log, isUnexpectedAtGateway)],
   });
   await apollo.start();
 
@@ -96,13 +97,11 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   const server = createServer((req, res) => {
     const requestId = requestIdOf(req);
     const requestLog = log.child({ requestId });
-    runInRequestScope({ requestId, log: requestLog }, () =>
-      route(req, res, requestId, requestLog).catch((error) => {
-        requestLog.error({ err: error }, "request failed");
-        if (!res.headersSent) sendGraphQLError(res, 500, ErrorCode.INTERNAL, "Internal error. Quote the request id when you report it.", { [REQUEST_ID_HEADER]: requestId });
-        else res.end();
-      }),
-    );
+    route(req, res, requestId, requestLog).catch((error) => {
+      requestLog.error({ err: error }, "request failed");
+      if (!res.headersSent) sendGraphQLError(res, 500, ErrorCode.INTERNAL, "Internal error. Quote the request id when you report it.", { [REQUEST_ID_HEADER]: requestId });
+      else res.end();
+    });
   });
   const planner = new SubscriptionPlanner(supergraphSdl);
   const upstream = new UpstreamSubscriptions(config.subgraphUrls, log);

@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { inject } from "vitest";
 import { parseGatewayConfig, startGateway, type RunningGateway } from "@kombify/gateway";
 import { createLogger, SUBGRAPHS, subgraphUrlVariable } from "@kombify/service-core";
-import { collect, postGraphQL, startTestSubgraph, startTestSupergraph, SUBGRAPH_FACTORIES, testContextKeys, TEST_AUDIENCE, uniqueSuffix, wsClient, type TestSubgraph, type TestSupergraph } from "@kombify/testkit";
+import { collect, testDatabaseUrl, postGraphQL, startTestSubgraph, startTestSupergraph, SUBGRAPH_FACTORIES, testContextKeys, TEST_AUDIENCE, uniqueSuffix, wsClient, type TestSubgraph, type TestSupergraph } from "@kombify/testkit";
 
 /** Two gateways and two stack subgraphs (both running jobs) over one PostgreSQL and one PocketBase. */
 describe("replicas", () => {
@@ -20,7 +19,7 @@ describe("replicas", () => {
       parseGatewayConfig({
         NODE_ENV: "test",
         PORT: "0",
-        DATABASE_URL: inject("databaseUrl"),
+        DATABASE_URL: await testDatabaseUrl(),
         CONTEXT_SIGNING_KEY: keys.signingKey,
         OIDC_ISSUER: graph.issuer.issuer,
         OIDC_AUDIENCE: TEST_AUDIENCE,

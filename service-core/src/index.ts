@@ -5,7 +5,7 @@ export * from "./errors/format-error.js";
 export * from "./federation/build-subgraph-schema.js";
 export * from "./federation/subgraph-registry.js";
 export * from "./http/graphql-http.js";
-export * from "./http/request-scope.js";
+export * from "./http/request-id.js";
 export * from "./auth/caller.js";
 export * from "./auth/authorization.js";
 export * from "./tenant-context/tenant-context-token.js";

@@ -2,7 +2,6 @@ import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { inject } from "vitest";
 import PocketBase from "pocketbase";
 import {
   connectDatabase,
@@ -15,7 +14,7 @@ import {
   type Database,
 } from "@kombify/service-core";
 import { pocketBaseBinary, startPocketBase, type RunningPocketBase } from "@kombify/launcher";
-import { freePort, TEST_SUPERUSER, uniqueSuffix } from "@kombify/testkit";
+import { freePort, TEST_SUPERUSER, testDatabaseUrl, uniqueSuffix } from "@kombify/testkit";
 
 /** A KombiStack PocketBase from before multi-tenancy becomes the `default` tenant, data and relations intact. */
 describe("migration of an un-namespaced PocketBase into the default tenant", () => {
@@ -28,7 +27,7 @@ describe("migration of an un-namespaced PocketBase into the default tenant", () 
   beforeAll(async () => {
     chmodSync(dataDir, 0o755);
     pocketbase = await startPocketBase({ binary: pocketBaseBinary(), dataDir, port: await freePort(), superuser: TEST_SUPERUSER, log });
-    database = connectDatabase(inject("databaseUrl"));
+    database = connectDatabase(await testDatabaseUrl());
     superuser = new PocketBase(pocketbase.url);
     superuser.autoCancellation(false);
     await superuser.collection("_superusers").authWithPassword(TEST_SUPERUSER.email, TEST_SUPERUSER.password);

@@ -42,7 +42,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     const url = new URL(process.env.DATABASE_URL);
     url.pathname = `/kombify_test_${Date.now()}_${process.pid}`;
     databaseUrl = url.toString();
-    cleanups.push(() => dropDatabase(databaseUrl));
+    cleanups.push(() => dropDatabasesOfRun(databaseUrl));
   } else {
     const postgres = await startEmbeddedPostgres(dataDir, await freePort(), log);
     cleanups.push(postgres.stop);
@@ -62,14 +62,15 @@ export default async function setup(project: TestProject): Promise<() => Promise
   };
 }
 
-/** Drops a run's database on a shared server, so CI leaves the machine's PostgreSQL as it found it. */
-async function dropDatabase(url: string): Promise<void> {
+/** Drops the run's database and every test file's (named after it), so CI leaves the server as it found it. */
+async function dropDatabasesOfRun(url: string): Promise<void> {
   const target = new URL(url);
   const name = target.pathname.slice(1);
   target.pathname = "/postgres";
   const sql = postgres(target.toString(), { max: 1, onnotice: () => {} });
   try {
-    await sql.unsafe(`drop database if exists "${name}" with (force)`);
+    const databases = await sql<{ datname: string }[]>`select datname from pg_database where datname = ${name} or datname like ${`${name}\_%`}`;
+    for (const { datname } of databases) await sql.unsafe(`drop database if exists "${datname}" with (force)`);
   } finally {
     await sql.end({ timeout: 5 });
   }

@@ -1,4 +1,5 @@
 export * from "./test-subgraph.js";
+export * from "./test-database.js";
 export * from "./test-tenants.js";
 export * from "./test-supergraph.js";
 export { freePort, TEST_SUPERUSER } from "./global-setup.js";

@@ -14,6 +14,7 @@ import {
   type SubgraphRuntime,
 } from "@kombify/service-core";
 import { TEST_SUPERUSER } from "./global-setup.js";
+import { testDatabaseUrl } from "./test-database.js";
 
 export interface GraphQLResponse<T = any> {
   status: number;
@@ -43,12 +44,12 @@ export function testContextKeys(): Promise<ContextKeyPair> {
   return sharedKeys;
 }
 
-export function subgraphTestEnv(keys: ContextKeyPair): NodeJS.ProcessEnv {
+export async function subgraphTestEnv(keys: ContextKeyPair): Promise<NodeJS.ProcessEnv> {
   return {
     NODE_ENV: "test",
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
     PORT: "0",
-    DATABASE_URL: inject("databaseUrl"),
+    DATABASE_URL: await testDatabaseUrl(),
     POCKETBASE_URL: inject("pocketbaseUrl"),
     POCKETBASE_SUPERUSER_EMAIL: TEST_SUPERUSER.email,
     POCKETBASE_SUPERUSER_PASSWORD: TEST_SUPERUSER.password,
@@ -83,7 +84,7 @@ export async function startTestSubgraph(
   options: { keys?: ContextKeyPair; env?: NodeJS.ProcessEnv } = {},
 ): Promise<TestSubgraph> {
   const keys = options.keys ?? (await testContextKeys());
-  const env = { ...subgraphTestEnv(keys), ...options.env };
+  const env = { ...(await subgraphTestEnv(keys)), ...options.env };
   const launched = await launchSubgraph(name, factory, parseSubgraphSettings(0, env), { env });
   const signer = new TenantContextSigner(await importContextSigningKey(keys.signingKey));
   return {

@@ -1,4 +1,3 @@
-import { inject } from "vitest";
 import { parseGatewayConfig, startGateway } from "@kombify/gateway";
 import {
   createLogger,
@@ -8,6 +7,7 @@ import {
   type SubgraphName,
 } from "@kombify/service-core";
 import { SUBGRAPH_FACTORIES } from "@kombify/schema";
+import { testDatabaseUrl } from "./test-database.js";
 import { postGraphQL, startTestSubgraph, testContextKeys, type GraphQLResponse, type TestSubgraph } from "./test-subgraph.js";
 
 export const TEST_AUDIENCE = "kombify-test-project";
@@ -29,7 +29,7 @@ export async function startTestSupergraph(options: { gatewayEnv?: NodeJS.Process
   const config = parseGatewayConfig({
     NODE_ENV: "test",
     PORT: "0",
-    DATABASE_URL: inject("databaseUrl"),
+    DATABASE_URL: await testDatabaseUrl(),
     CONTEXT_SIGNING_KEY: keys.signingKey,
     OIDC_ISSUER: issuer.issuer,
     OIDC_AUDIENCE: TEST_AUDIENCE,

@@ -1,14 +1,22 @@
 import type { GraphQLFormattedError } from "graphql";
-import { ErrorCode, type Logger } from "@kombify/service-core";
+import { ErrorCode } from "@kombify/service-core";
 
 const PUBLIC_CODES = new Set<string>([...Object.values(ErrorCode), "GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED"]);
 const PUBLIC_EXTENSIONS = ["field", "limit", "requiredTier"];
 
+const CLIENT_MISTAKES = new Set(["BAD_USER_INPUT", "BAD_REQUEST"]);
+
+/** Whether an error reaching the gateway is none of our codes and no client mistake: worth a log line. */
+export function isUnexpectedAtGateway(_error: unknown, code: unknown): boolean {
+  return !PUBLIC_CODES.has(String(code ?? "")) && !CLIENT_MISTAKES.has(String(code ?? ""));
+}
+
 /**
  * The gateway's last word on every error: our codes pass through with their messages (an unreachable
  * subgraph is already UNAVAILABLE, see SubgraphDataSource); anything else is INTERNAL without raw upstream text.
+ * Logging is done once per request, with its id, by the logUnexpectedErrors plugin.
  */
-export function createGatewayErrorFormatter(log: Logger, exposeInternals: boolean) {
+export function createGatewayErrorFormatter(exposeInternals: boolean) {
   return (formatted: GraphQLFormattedError): GraphQLFormattedError => {
     const extensions = formatted.extensions ?? {};
     const code = typeof extensions.code === "string" ? extensions.code : "";
@@ -17,9 +25,7 @@ export function createGatewayErrorFormatter(log: Logger, exposeInternals: boolea
       const kept = Object.fromEntries(PUBLIC_EXTENSIONS.filter((key) => key in extensions).map((key) => [key, extensions[key]]));
       return { ...base, message: formatted.message, extensions: { code, ...kept } };
     }
-    if (code === "BAD_USER_INPUT" || code === "BAD_REQUEST") return { ...base, message: formatted.message, extensions: { code: ErrorCode.BAD_USER_INPUT } };
-    const service = typeof extensions.serviceName === "string" ? extensions.serviceName : null;
-    log.error({ service, upstream: formatted.message, extensions }, "unexpected error");
+    if (CLIENT_MISTAKES.has(code)) return { ...base, message: formatted.message, extensions: { code: ErrorCode.BAD_USER_INPUT } };
     return {
       ...base,
       message: exposeInternals ? formatted.message : "Internal error. Quote the request id when you report it.",

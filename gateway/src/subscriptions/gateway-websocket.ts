@@ -8,7 +8,7 @@ import { WebSocketServer } from "ws";
 import { AppError, ErrorCode, type Caller, type Logger } from "@kombify/service-core";
 import type { CallerAuthenticator } from "../auth/caller-authenticator.js";
 import type { GatewayContext } from "../gateway-context.js";
-import type { SubscriptionHub, SubscriptionResult } from "./subscription-hub.js";
+import type { SubscriptionHub } from "./subscription-hub.js";
 
 export const CloseCode = { Unauthorized: 4401, TooManyRequests: 4429, TryAgainLater: 1013 } as const;
 
@@ -115,9 +115,9 @@ export function attachGraphQLWebSocket(options: {
         if (refusal) return { errors: [new GraphQLError(refusal, { extensions: { code: ErrorCode.RATE_LIMITED } })] };
         const release = reserve(context.connection);
         try {
-          const stream = await options.hub.subscribe(args.document, args.operationName ?? undefined, (args.variableValues ?? {}) as Record<string, unknown>, context);
+          const stream = await options.hub.subscribe(args.document, args.operationName ?? undefined, (args.variableValues ?? {}) as Record<string, unknown>, context, release);
           // Results are already formatted (plain JSON errors); graphql-ws only serialises them.
-          return releasedWhenDone(stream, release) as unknown as AsyncIterable<ExecutionResult>;
+          return stream as unknown as AsyncIterable<ExecutionResult>;
         } catch (error) {
           release();
           if (error instanceof AppError) return { errors: [error] };
@@ -157,33 +157,6 @@ export function attachGraphQLWebSocket(options: {
       released = true;
       bump(subscriptionsPerAudience, connection.audience, -1);
       connection.subscriptions -= 1;
-    };
-  }
-
-  /** Calls `release` when the stream ends, however it ends. */
-  function releasedWhenDone(stream: AsyncIterableIterator<SubscriptionResult>, release: () => void): AsyncIterableIterator<SubscriptionResult> {
-    return {
-      next: async () => {
-        try {
-          const result = await stream.next();
-          if (result.done) release();
-          return result;
-        } catch (error) {
-          release();
-          throw error;
-        }
-      },
-      return: async () => {
-        release();
-        return stream.return ? stream.return() : { value: undefined, done: true };
-      },
-      throw: async (error?: unknown) => {
-        release();
-        return stream.throw ? stream.throw(error) : Promise.reject(error);
-      },
-      [Symbol.asyncIterator]() {
-        return this;
-      },
     };
   }
 

@@ -63,13 +63,23 @@ export class SubscriptionHub {
     return { subscribers: this.subscriberCount, groups: this.groups.size, upstream: this.upstream.count };
   }
 
-  async subscribe(document: DocumentNode, operationName: string | undefined, variables: Record<string, unknown>, context: GatewayContext): Promise<AsyncIterableIterator<SubscriptionResult>> {
+  /** `onEnd` runs once when this subscriber's stream ends, however it ends. */
+  async subscribe(
+    document: DocumentNode,
+    operationName: string | undefined,
+    variables: Record<string, unknown>,
+    context: GatewayContext,
+    onEnd: () => void = () => {},
+  ): Promise<AsyncIterableIterator<SubscriptionResult>> {
     const plan = this.planner.plan(document, operationName);
     const printed = print(document);
     const key = JSON.stringify([audienceOf(context.caller), operationName ?? null, printed, variables]);
     const group = this.groups.get(key) ?? (await this.open(key, plan, printed, variables, context));
     const queue: PushQueue<SubscriptionResult> = new PushQueue(
-      () => this.leave(key, group, queue),
+      () => {
+        this.leave(key, group, queue);
+        onEnd();
+      },
       this.options.bufferPerSubscriber ?? 1000,
       () => new AppError(ErrorCode.RATE_LIMITED, "This subscriber fell too far behind; subscribe again and read faster."),
     );
@@ -134,7 +144,11 @@ export class SubscriptionHub {
       this.planner.supergraphSchema,
       this.planner.apiSchema,
     );
-    const errors = [...(event.errors ?? []), ...(result.errors ?? []).map(toFormattedError)].map(this.formatError);
+    const raw = [...(event.errors ?? []), ...(result.errors ?? []).map(toFormattedError)];
+    const errors = raw.map(this.formatError);
+    errors.forEach((error, index) => {
+      if (error.extensions?.code === ErrorCode.INTERNAL) group.context.log.error({ upstream: raw[index] }, "unexpected error in a subscription event");
+    });
     return { data: result.data as Record<string, unknown> | null | undefined, ...(errors.length > 0 ? { errors } : {}) };
   }
 

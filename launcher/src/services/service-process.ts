@@ -41,8 +41,10 @@ export async function startServiceProcess(options: {
   env: NodeJS.ProcessEnv;
   readyUrl: string;
   timeoutMs?: number;
+  /** Extra Node.js flags (a profiler, say). */
+  nodeArgs?: string[];
 }): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, ["--import", tsxLoader(), options.entry], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), "--import", tsxLoader(), options.entry], {
     env: options.env,
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });

@@ -1,5 +1,6 @@
-import type { GraphQLFormattedError } from "graphql";
+import type { ApolloServerPlugin } from "@apollo/server";
 import { unwrapResolverError } from "@apollo/server/errors";
+import type { GraphQLFormattedError } from "graphql";
 import type { Logger } from "../logging/logger.js";
 import { AppError, ErrorCode } from "./app-error.js";
 
@@ -13,26 +14,49 @@ const codesThatAreClientMistakes = new Set<string>([
   "OPERATION_RESOLUTION_FAILURE",
 ]);
 
+/** Whether an error is neither one of ours (AppError) nor a mistake of the client's: a bug or a crash. */
+export function isUnexpectedError(error: unknown, code: unknown): boolean {
+  return !(unwrapResolverError(error) instanceof AppError) && !codesThatAreClientMistakes.has(String(code ?? ""));
+}
+
 /**
- * Apollo `formatError`: expected errors pass through with their code; anything unexpected is logged once
- * (with the request id carried by the logger) and reaches the client as INTERNAL without its message
- * or stack, unless `exposeInternals` is set for development.
+ * Apollo `formatError`: expected errors pass through with their code; anything unexpected reaches the client as
+ * INTERNAL without its message or stack (unless `exposeInternals`, for development). Logging happens once, with
+ * the request id, in `logUnexpectedErrors`.
  */
-export function createErrorFormatter(log: Logger, exposeInternals: boolean) {
+export function createErrorFormatter(exposeInternals: boolean) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
-    const original = unwrapResolverError(error);
-    if (original instanceof AppError) return formatted;
-    const code = String(formatted.extensions?.code ?? "");
-    if (codesThatAreClientMistakes.has(code)) {
+    const code = formatted.extensions?.code;
+    if (!isUnexpectedError(error, code)) {
+      if (unwrapResolverError(error) instanceof AppError) return formatted;
       const mapped = code === "GRAPHQL_VALIDATION_FAILED" || code === "GRAPHQL_PARSE_FAILED" ? code : ErrorCode.BAD_USER_INPUT;
       return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code: mapped } };
     }
-    log.error({ err: original, path: formatted.path }, "unexpected error while resolving");
     return {
       message: exposeInternals ? formatted.message : "Internal error. Quote the request id when you report it.",
       locations: formatted.locations,
       path: formatted.path,
       extensions: { code: ErrorCode.INTERNAL },
     };
+  };
+}
+
+/** Logs each unexpected error of an operation once, with its request id and path. */
+export function logUnexpectedErrors<Context extends { requestId: string }>(
+  log: Logger,
+  isUnexpected: (error: unknown, code: unknown) => boolean = isUnexpectedError,
+): ApolloServerPlugin<Context> {
+  return {
+    async requestDidStart() {
+      return {
+        async didEncounterErrors({ contextValue, errors }) {
+          for (const error of errors) {
+            if (isUnexpected(error, error.extensions?.code)) {
+              log.error({ requestId: contextValue.requestId, err: unwrapResolverError(error), path: error.path }, "unexpected error while resolving");
+            }
+          }
+        },
+      };
+    },
   };
 }

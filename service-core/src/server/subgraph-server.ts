@@ -6,10 +6,10 @@ import type { AddressInfo } from "node:net";
 import { ApolloServer } from "@apollo/server";
 import { ApolloServerPluginInlineTraceDisabled } from "@apollo/server/plugin/disabled";
 import type { RequestContext } from "../auth/caller.js";
-import { createErrorFormatter } from "../errors/format-error.js";
+import { createErrorFormatter, logUnexpectedErrors } from "../errors/format-error.js";
 import type { BuiltSubgraph } from "../federation/build-subgraph-schema.js";
 import { handleGraphQLHttp, sendGraphQLError, sendJson } from "../http/graphql-http.js";
-import { REQUEST_ID_HEADER, requestIdOf, runInRequestScope } from "../http/request-scope.js";
+import { REQUEST_ID_HEADER, requestIdOf } from "../http/request-id.js";
 import type { Logger } from "../logging/logger.js";
 import { TENANT_CONTEXT_EXTENSION, TENANT_CONTEXT_HEADER, type TenantContextVerifier } from "../tenant-context/tenant-context-token.js";
 
@@ -50,21 +50,19 @@ export async function startSubgraphServer(options: SubgraphServerOptions, host: 
     introspection: true,
     // Stack traces belong in our logs, never in a response, even in development.
     includeStacktraceInErrorResponses: false,
-    plugins: [ApolloServerPluginInlineTraceDisabled()],
-    formatError: createErrorFormatter(options.log, options.exposeInternalErrors),
+    plugins: [ApolloServerPluginInlineTraceDisabled(), logUnexpectedErrors<RequestContext>(options.log)],
+    formatError: createErrorFormatter(options.exposeInternalErrors),
   });
   await apollo.start();
 
   const server = createServer((req, res) => {
     const requestId = requestIdOf(req);
     const log = options.log.child({ requestId });
-    runInRequestScope({ requestId, log }, () =>
-      route(req, res, requestId, log).catch((error) => {
-        log.error({ err: error }, "request failed");
-        if (!res.headersSent) sendGraphQLError(res, 500, "INTERNAL", "Internal error.");
-        else res.end();
-      }),
-    );
+    route(req, res, requestId, log).catch((error) => {
+      log.error({ err: error }, "request failed");
+      if (!res.headersSent) sendGraphQLError(res, 500, "INTERNAL", "Internal error.");
+      else res.end();
+    });
   });
 
   async function route(req: IncomingMessage, res: ServerResponse, requestId: string, log: Logger): Promise<void> {

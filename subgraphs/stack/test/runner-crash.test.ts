@@ -11,7 +11,7 @@ async function startRunnerProcess(): Promise<ChildProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, ["--import", "tsx", "subgraphs/stack/src/main.ts"], {
     cwd: repoRoot,
-    env: { ...process.env, ...subgraphTestEnv(await testContextKeys()), PORT: String(port), DRY_RUN_STEP_DELAY_MS: "700", LOG_LEVEL: "silent" },
+    env: { ...process.env, ...(await subgraphTestEnv(await testContextKeys())), PORT: String(port), DRY_RUN_STEP_DELAY_MS: "700", LOG_LEVEL: "silent" },
     stdio: "ignore",
   });
   const deadline = Date.now() + 30_000;

@@ -65,13 +65,20 @@ export class JobRunner {
     this.log.info({ runner: this.id }, "job runner started");
   }
 
-  /** Stops taking jobs; jobs in flight are failed with a message (never left RUNNING). */
-  async stop(): Promise<void> {
+  /**
+   * Stops taking jobs and lets those in flight finish for up to `graceMs` (a rolling restart should not fail
+   * deploys); whatever is still running then is failed with a message, never left RUNNING.
+   */
+  async stop(graceMs = 8000): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
+    const waitForInFlight = async (ms: number) => {
+      const deadline = Date.now() + ms;
+      while (this.inFlight.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    };
+    await waitForInFlight(graceMs);
     for (const controller of this.inFlight.values()) controller.abort(new Error("The job runner was stopped while this job ran; deploy again."));
-    const deadline = Date.now() + 5000;
-    while (this.inFlight.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    await waitForInFlight(2000);
     await this.listener?.unlisten().catch(() => {});
     await this.lockSql.end({ timeout: 5 });
   }
