@@ -25,6 +25,17 @@ interface Topic {
  */
 export class RealtimeFanout {
   private readonly topics = new Map<string, Topic>();
+  /**
+   * Every subscribe and unsubscribe is sent one after another: the SDK drops its realtime connection when its
+   * last subscription goes, and a subscribe racing that disconnect could be left without a connection.
+   */
+  private changes: Promise<unknown> = Promise.resolve();
+
+  private serially<T>(change: () => Promise<T>): Promise<T> {
+    const next = this.changes.then(change, change);
+    this.changes = next.catch(() => {});
+    return next;
+  }
 
   get topicCount(): number {
     return this.topics.size;
@@ -36,14 +47,11 @@ export class RealtimeFanout {
     let topic = this.topics.get(key);
     if (!topic) {
       const listeners = new Set<Listener>();
-      const ready = callPocketBase(instanceUrl, () =>
-        pb.collection(collection).subscribe(
-          "*",
-          (event) => {
-            for (const each of listeners) each({ action: event.action as RecordEvent["action"], record: event.record });
-          },
-          expand ? { expand } : undefined,
-        ),
+      const dispatch = (event: { action: string; record: RecordModel }) => {
+        for (const each of listeners) each({ action: event.action as RecordEvent["action"], record: event.record });
+      };
+      const ready = this.serially(() =>
+        callPocketBase(instanceUrl, () => pb.collection(collection).subscribe("*", dispatch, expand ? { expand } : undefined)),
       );
       topic = { listeners, ready };
       this.topics.set(key, topic);
@@ -55,7 +63,7 @@ export class RealtimeFanout {
     return () => {
       if (!current.listeners.delete(listener) || current.listeners.size > 0) return;
       if (this.topics.get(key) === current) this.topics.delete(key);
-      void current.ready.then((unsubscribe) => unsubscribe()).catch(() => {});
+      void current.ready.then((unsubscribe) => this.serially(unsubscribe)).catch(() => {});
     };
   }
 }
