@@ -197,5 +197,7 @@ async function measure(
   };
   await Promise.all(clients.map((client) => client.dispose()));
   await sleep(1000);
+  // What the gateway still holds once this phase's clients have left (should be nothing).
+  process.stdout.write(`after ${target} ${subscribers}: ${JSON.stringify((await gatewayMetrics(env)).subscriptions)}\n`);
   return row;
 }

@@ -70,6 +70,9 @@ export class UpstreamSubscriptions {
         url: url.replace(/^http/, "ws"),
         webSocketImpl: WebSocket,
         lazy: true,
+        // Keep the socket a while after the last subscription ends, rather than close and reopen it as
+        // subscribers come and go.
+        lazyCloseTimeout: 60_000,
         keepAlive: 10_000,
         retryAttempts: 3,
         shouldRetry: () => true,
