@@ -74,7 +74,9 @@ export class UpstreamSubscriptions {
         // subscribers come and go.
         lazyCloseTimeout: 60_000,
         keepAlive: 10_000,
-        retryAttempts: 3,
+        // A handshake the subgraph does not acknowledge is retried, then reported: never a silent stall.
+        connectionAckWaitTimeout: 10_000,
+        retryAttempts: 5,
         shouldRetry: () => true,
         on: { closed: (event) => this.log.debug({ subgraph, code: (event as { code?: number }).code }, "upstream subscription socket closed") },
       });

@@ -101,6 +101,8 @@ export async function startSubgraphServer(options: SubgraphServerOptions, host: 
         {
           schema: options.subgraph.schema,
           isProd: !options.exposeInternalErrors,
+          // The gateway reconnects under load too; graphql-ws's default of 3 s turns a busy moment into a drop.
+          connectionInitWaitTimeout: 30_000,
           context: (ctx, _id, payload) => {
             const token = payload.extensions?.[TENANT_CONTEXT_EXTENSION];
             const requestId = typeof payload.extensions?.requestId === "string" ? payload.extensions.requestId : randomUUID();
