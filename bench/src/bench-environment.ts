@@ -1,10 +1,8 @@
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import PocketBase from "pocketbase";
-import postgres from "postgres";
 import {
   applyMigrations,
   createLogger,
@@ -15,19 +13,10 @@ import {
   subgraphUrlVariable,
   TenantContextSigner,
 } from "@kombify/service-core";
-import { ensureDatabaseExists, pocketBaseBinary, startEmbeddedPostgres, startPocketBase, startServiceProcess, type ServiceProcess } from "@kombify/launcher";
+import { dropDatabaseAndDescendants, ensureDatabaseExists, freePort, pocketBaseBinary, startEmbeddedPostgres, startPocketBase, startServiceProcess, type ServiceProcess } from "@kombify/launcher";
 
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 const SUPERUSER = { email: "bench@kombify.local", password: "bench-superuser-password" };
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export interface BenchEnvironment {
   gatewayUrl: string;
@@ -62,12 +51,7 @@ async function start(dataDir: string, stops: (() => Promise<void>)[], stopAll: (
     const url = new URL(process.env.DATABASE_URL);
     url.pathname = `/kombify_bench_${Date.now()}`;
     databaseUrl = url.toString();
-    stops.push(async () => {
-      const admin = new URL(databaseUrl);
-      admin.pathname = "/postgres";
-      const sql = postgres(admin.toString(), { max: 1, onnotice: () => {} });
-      await sql.unsafe(`drop database if exists "${url.pathname.slice(1)}" with (force)`).finally(() => sql.end());
-    });
+    stops.push(() => dropDatabaseAndDescendants(databaseUrl));
   } else {
     const embedded = await startEmbeddedPostgres(dataDir, await freePort(), log);
     stops.push(embedded.stop);

@@ -1,6 +1,6 @@
 export { startEmbeddedPostgres, type RunningPostgres } from "./postgres/embedded-postgres.js";
-export { ensureDatabaseExists } from "./postgres/postgres-database.js";
+export { dropDatabaseAndDescendants, ensureDatabaseExists } from "./postgres/postgres-database.js";
 export { pocketBaseBinary, startPocketBase, type RunningPocketBase } from "./pocketbase/pocketbase-process.js";
-export { waitForOk } from "./services/ports.js";
+export { freePort, waitForOk } from "./services/ports.js";
 export { startServiceProcess, type ServiceProcess } from "./services/service-process.js";
 export { DEMO_USER } from "./seed/demo-seed.js";

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
+import { assertPortFree } from "../src/services/ports.js";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -41,13 +42,7 @@ async function consecutiveFreePorts(count: number): Promise<number> {
   throw new Error("no run of free ports found");
 }
 
-function isFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once("error", () => resolve(false));
-    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
-  });
-}
+const isFree = (port: number) => assertPortFree(port, "127.0.0.1", "test").then(() => true, () => false);
 
 interface Launched {
   child: ChildProcess;

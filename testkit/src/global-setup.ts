@@ -1,11 +1,9 @@
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createServer } from "node:net";
 import type { TestProject } from "vitest/node";
-import postgres from "postgres";
 import { applyMigrations, createLogger } from "@kombify/service-core";
-import { ensureDatabaseExists, pocketBaseBinary, startEmbeddedPostgres, startPocketBase } from "@kombify/launcher";
+import { dropDatabaseAndDescendants, ensureDatabaseExists, freePort, pocketBaseBinary, startEmbeddedPostgres, startPocketBase } from "@kombify/launcher";
 
 export const TEST_SUPERUSER = { email: "superuser@kombify.test", password: "test-superuser-password" };
 
@@ -16,16 +14,7 @@ declare module "vitest" {
   }
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 /**
  * Once per test run: a real PostgreSQL (a fresh database on DATABASE_URL's server, or an embedded one)
@@ -42,7 +31,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     const url = new URL(process.env.DATABASE_URL);
     url.pathname = `/kombify_test_${Date.now()}_${process.pid}`;
     databaseUrl = url.toString();
-    cleanups.push(() => dropDatabasesOfRun(databaseUrl));
+    cleanups.push(() => dropDatabaseAndDescendants(databaseUrl));
   } else {
     const postgres = await startEmbeddedPostgres(dataDir, await freePort(), log);
     cleanups.push(postgres.stop);
@@ -62,16 +51,3 @@ export default async function setup(project: TestProject): Promise<() => Promise
   };
 }
 
-/** Drops the run's database and every test file's (named after it), so CI leaves the server as it found it. */
-async function dropDatabasesOfRun(url: string): Promise<void> {
-  const target = new URL(url);
-  const name = target.pathname.slice(1);
-  target.pathname = "/postgres";
-  const sql = postgres(target.toString(), { max: 1, onnotice: () => {} });
-  try {
-    const databases = await sql<{ datname: string }[]>`select datname from pg_database where datname = ${name} or datname like ${`${name}\_%`}`;
-    for (const { datname } of databases) await sql.unsafe(`drop database if exists "${datname}" with (force)`);
-  } finally {
-    await sql.end({ timeout: 5 });
-  }
-}

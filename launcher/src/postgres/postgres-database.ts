@@ -19,6 +19,20 @@ export async function ensureDatabaseExists(url: string): Promise<void> {
   }
 }
 
+/** Drops the database named in `url` and every database whose name starts with it plus "_". */
+export async function dropDatabaseAndDescendants(url: string): Promise<void> {
+  const target = new URL(url);
+  const name = decodeURIComponent(target.pathname.slice(1));
+  target.pathname = "/postgres";
+  const sql = postgres(target.toString(), { max: 1, onnotice: () => {} });
+  try {
+    const databases = await sql<{ datname: string }[]>`select datname from pg_database where datname = ${name} or datname like ${`${name}\_%`}`;
+    for (const { datname } of databases) await sql.unsafe(`drop database if exists "${datname.replace(/"/g, '""')}" with (force)`);
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
+
 export function redact(url: string): string {
   const parsed = new URL(url);
   if (parsed.password) parsed.password = "***";

@@ -17,6 +17,18 @@ export async function assertPortFree(port: number, host: string, variable: strin
   });
 }
 
+/** A port the OS says is free right now (for tests and benchmarks that start servers side by side). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
 /** Polls `url` until it answers 200 or `timeoutMs` passes; `abort` ends the wait early (a child died). */
 export async function waitForOk(url: string, timeoutMs: number, abort?: () => string | null): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { HeaderMap, type ApolloServer, type BaseContext, type HTTPGraphQLRequest } from "@apollo/server";
-import { AppError, ErrorCode } from "../errors/app-error.js";
+import { ErrorCode } from "../errors/app-error.js";
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -85,7 +85,3 @@ export async function handleGraphQLHttp<Context extends BaseContext>(
   res.end();
 }
 
-/** Errors thrown from a context function become GraphQL responses with their status, not 500s. */
-export function isAppError(error: unknown): error is AppError {
-  return error instanceof AppError;
-}

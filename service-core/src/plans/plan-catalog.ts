@@ -50,7 +50,4 @@ export class PlanCatalog {
     return plan;
   }
 
-  byStripePrice(priceId: string): Plan | undefined {
-    return this.all().find((plan) => plan.stripePriceId === priceId);
-  }
 }

@@ -56,9 +56,7 @@ export class HomelabStore {
       this.collection("stacks").create({ name: input.name, stack_kit_id: input.stackKitId, status: "DRAFT" }),
     );
     try {
-      for (const node of input.nodes) {
-        await this.call(() => this.collection("nodes").create({ stack: record.id, ...node, status: "REGISTERED" }));
-      }
+      for (const node of input.nodes) await this.addNode(record.id, node);
     } catch (error) {
       await this.call(() => this.collection("stacks").delete(record.id)).catch(() => {});
       throw error;
