@@ -70,7 +70,7 @@ describe("tenant isolation across the whole API", () => {
       ["deployStack", `mutation { deployStack(id: "${b.stackId}") { id } }`, "NOT_FOUND"],
       ["cancelJob", `mutation { cancelJob(id: "${b.jobId}") { id } }`, "NOT_FOUND"],
       ["deleteStack", `mutation { deleteStack(id: "${b.stackId}") }`, "NOT_FOUND"],
-      ["createSimulation", 'mutation { createSimulation(name: "b-sim", nodeCount: 1) { id } }', "UNAVAILABLE"],
+      ["createSimulation", 'mutation { createSimulation(name: "b-sim", nodeCount: 0) { id } }', "BAD_USER_INPUT"],
       ["startSimulation", `mutation { startSimulation(id: "${b.simulationId}") { id } }`, "NOT_FOUND"],
       ["stopSimulation", `mutation { stopSimulation(id: "${b.simulationId}") { id } }`, "NOT_FOUND"],
       ["deleteSimulation", `mutation { deleteSimulation(id: "${b.simulationId}") }`, "NOT_FOUND"],

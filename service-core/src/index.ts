@@ -35,3 +35,6 @@ export * from "./pocketbase/legacy-namespace-migration.js";
 export * from "./tenancy/tenant-access.js";
 export * from "./streams/push-queue.js";
 export * from "./pocketbase/realtime-fanout.js";
+export * from "./docker/docker-engine.js";
+export * from "./docker/simulation-naming.js";
+export * from "./database/postgres-errors.js";

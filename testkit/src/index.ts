@@ -5,3 +5,4 @@ export * from "./test-supergraph.js";
 export { freePort, TEST_SUPERUSER } from "./global-setup.js";
 export * from "./test-subscriptions.js";
 export { SUBGRAPH_FACTORIES } from "@kombify/schema";
+export * from "./test-docker.js";

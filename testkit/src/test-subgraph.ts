@@ -15,6 +15,7 @@ import {
 } from "@kombify/service-core";
 import { TEST_SUPERUSER } from "./global-setup.js";
 import { testDatabaseUrl } from "./test-database.js";
+import { testSshPortRange } from "./test-docker.js";
 
 export interface GraphQLResponse<T = any> {
   status: number;
@@ -58,6 +59,7 @@ export async function subgraphTestEnv(keys: ContextKeyPair): Promise<NodeJS.Proc
     POCKETBASE_TIMEOUT_MS: "60000",
     STACK_INSTANCE_NAME: TEST_INSTANCE.name,
     STACK_INSTANCE_MAX_TENANTS: String(TEST_INSTANCE.maxTenants),
+    SIMULATION_SSH_PORTS: await testSshPortRange(),
   };
 }
 

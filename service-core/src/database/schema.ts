@@ -127,6 +127,7 @@ export const simulationNodes = pgTable(
     image: text("image").notNull(),
     sshPort: integer("ssh_port").unique(),
     status: text("status").notNull().default("PENDING"),
+    statusMessage: text("status_message"),
   },
   (t) => [primaryKey({ columns: [t.simulationId, t.name] })],
 );
@@ -179,3 +180,18 @@ export const jobQueue = pgTable(
 );
 
 export type JobQueueRow = typeof jobQueue.$inferSelect;
+
+/** Which stacks deploy onto a simulation's nodes (stacks live in PocketBase, simulations here). */
+export const stackSimulations = pgTable(
+  "stack_simulations",
+  {
+    tenantId: uuid("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    stackId: text("stack_id").notNull(),
+    simulationId: uuid("simulation_id")
+      .notNull()
+      .references(() => simulations.id, { onDelete: "cascade" }),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.stackId] })],
+);

@@ -3,6 +3,8 @@ import { tables } from "@kombify/service-core";
 import { createSimulationSubgraph } from "@kombify/subgraph-simulation";
 import { createTestTenant, startTestSubgraph, type TestSubgraph, type TestTenant } from "@kombify/testkit";
 
+const NO_ENGINE = "/tmp/kombify-no-docker-engine-here.sock";
+
 describe("simulation subgraph", () => {
   let subgraph: TestSubgraph;
   let alice: TestTenant;
@@ -10,7 +12,8 @@ describe("simulation subgraph", () => {
   let simulationId: string;
 
   beforeAll(async () => {
-    subgraph = await startTestSubgraph("simulation", createSimulationSubgraph);
+    // No engine at this address: reads work from PostgreSQL, mutations say where Docker was looked for.
+    subgraph = await startTestSubgraph("simulation", createSimulationSubgraph, { env: { DOCKER_HOST: `unix://${NO_ENGINE}` } });
     alice = await createTestTenant(subgraph.runtime);
     bob = await createTestTenant(subgraph.runtime);
     const [row] = await subgraph.runtime.db
@@ -51,8 +54,37 @@ describe("simulation subgraph", () => {
     expect(garbage.data.simulation).toBeNull();
   });
 
-  it("answers the mutations that need Docker with UNAVAILABLE until the engine is wired", async () => {
-    const { errors } = await subgraph.query('mutation { createSimulation(name: "x", nodeCount: 1) { id } }', { caller: alice.member });
-    expect(errors?.[0]?.extensions?.code).toBe("UNAVAILABLE");
+  it("answers UNAVAILABLE naming the socket when the Docker engine is unreachable, and creates nothing", async () => {
+    const before = await subgraph.runtime.db.select().from(tables.simulations);
+    const created = await subgraph.query('mutation { createSimulation(name: "fresh", nodeCount: 2) { id } }', { caller: alice.member });
+    expect(created.errors?.[0]?.extensions?.code).toBe("UNAVAILABLE");
+    expect(created.errors?.[0]?.message).toContain(NO_ENGINE);
+    expect(await subgraph.runtime.db.select().from(tables.simulations)).toHaveLength(before.length);
+    for (const mutation of [`startSimulation(id: "${simulationId}") { id }`, `stopSimulation(id: "${simulationId}") { id }`, `deleteSimulation(id: "${simulationId}")`]) {
+      const { errors } = await subgraph.query(`mutation { ${mutation} }`, { caller: alice.member });
+      expect(errors?.[0]?.extensions?.code, mutation).toBe("UNAVAILABLE");
+    }
+    expect(await subgraph.runtime.db.select().from(tables.simulations)).toHaveLength(before.length);
+  });
+
+  it("rejects bad input with BAD_USER_INPUT naming the argument, before touching Docker", async () => {
+    const cases: [string, string][] = [
+      ['createSimulation(name: "zero", nodeCount: 0)', "nodeCount"],
+      ['createSimulation(name: "many", nodeCount: 10000)', "nodeCount"],
+      ['createSimulation(name: "x; rm -rf /", nodeCount: 1)', "name"],
+      ['createSimulation(name: "$(reboot)", nodeCount: 1)', "name"],
+      ['createSimulation(name: "a_b", nodeCount: 1)', "name"],
+      ['createSimulation(name: "../etc", nodeCount: 1)', "name"],
+      ['createSimulation(name: "UPPER", nodeCount: 1)', "name"],
+      ['createSimulation(name: "", nodeCount: 1)', "name"],
+      ['createSimulation(name: "ok", nodeCount: 1, image: "alpine:latest")', "image"],
+      ['createSimulation(name: "ok", nodeCount: 1, image: "kombify/sim-node:1; echo")', "image"],
+      ['createSimulation(name: "ok", nodeCount: 1, stackKitId: "no-such-kit")', "stackKitId"],
+    ];
+    for (const [mutation, field] of cases) {
+      const { errors } = await subgraph.query(`mutation { ${mutation} { id } }`, { caller: alice.member });
+      expect(errors?.[0]?.extensions?.code, mutation).toBe("BAD_USER_INPUT");
+      expect(errors?.[0]?.extensions?.field, mutation).toBe(field);
+    }
   });
 });

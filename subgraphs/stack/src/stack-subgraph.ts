@@ -1,10 +1,22 @@
 import { z } from "zod";
-import { buildFederatedSubgraph, envTypes, parseEnv, RealtimeFanout, resolverContainer, type RequestContext, type SubgraphFactory } from "@kombify/service-core";
+import {
+  buildFederatedSubgraph,
+  connectDockerEngine,
+  envTypes,
+  installationId,
+  parseEnv,
+  RealtimeFanout,
+  resolverContainer,
+  type RequestContext,
+  type SubgraphFactory,
+} from "@kombify/service-core";
 import { JobEvents } from "./job/job-events.js";
 import { JobQueue } from "./job/job-queue.js";
 import { JobService } from "./job/job-service.js";
 import { JobRunner } from "./runner/job-runner.js";
-import { DryRunStepExecutor } from "./runner/step-executor.js";
+import { DockerExecStepExecutor } from "./runner/docker-exec-step-executor.js";
+import { DryRunStepExecutor, RoutingStepExecutor } from "./runner/step-executor.js";
+import { SimulationLinks } from "./simulation/simulation-links.js";
 import { JobResolver } from "./job/job.resolver.js";
 import { NodeResolver } from "./node/node.resolver.js";
 import { HomelabStores } from "./stack/homelab-stores.js";
@@ -15,6 +27,7 @@ const stackSettings = {
   JOB_RUNNER_ENABLED: envTypes.boolean(true),
   JOB_RUNNER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4).describe("an integer from 1 to 64"),
   DRY_RUN_STEP_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(400).describe("milliseconds per step on nodes without an agent"),
+  DOCKER_HOST: z.string().regex(/^(unix|tcp):\/\/.+/).optional().describe("unix:///path/to/docker.sock or tcp://host:port"),
 };
 
 /** Stacks, their nodes and jobs, stored in each tenant's PocketBase namespace, and the runner that deploys them. */
@@ -23,8 +36,13 @@ export const createStackSubgraph: SubgraphFactory = async (runtime) => {
   const stores = new HomelabStores(runtime.namespaces);
   const queue = new JobQueue(runtime.db);
   const jobs = new JobService(runtime.db, stores, queue);
+  const simulations = new SimulationLinks(runtime.db);
+  const executor = new RoutingStepExecutor(
+    new DockerExecStepExecutor(connectDockerEngine(settings.DOCKER_HOST), installationId(runtime.settings.DATABASE_URL)),
+    new DryRunStepExecutor(settings.DRY_RUN_STEP_DELAY_MS),
+  );
   const runner = settings.JOB_RUNNER_ENABLED
-    ? new JobRunner(runtime.db, queue, runtime.namespaces, runtime.stackkits, new DryRunStepExecutor(settings.DRY_RUN_STEP_DELAY_MS), runtime.log, {
+    ? new JobRunner(runtime.db, queue, runtime.namespaces, runtime.stackkits, executor, simulations, runtime.log, {
         databaseUrl: runtime.settings.DATABASE_URL,
         concurrency: settings.JOB_RUNNER_CONCURRENCY,
       })
@@ -38,7 +56,7 @@ export const createStackSubgraph: SubgraphFactory = async (runtime) => {
   const subgraph = await buildFederatedSubgraph({
     resolvers: [StackResolver, JobResolver, NodeResolver, TenantStacksResolver],
     container: resolverContainer([
-      new StackResolver(stores, runtime.stackkits, runtime.plans, runtime.db, jobs),
+      new StackResolver(stores, runtime.stackkits, runtime.plans, runtime.db, jobs, simulations),
       new JobResolver(stores, jobs),
       new NodeResolver(stores, runtime.db),
       new TenantStacksResolver(stores),

@@ -1,8 +1,21 @@
-import { and, asc, desc, eq } from "drizzle-orm";
-import { isUuid, tables, type Db, type SimulationRow } from "@kombify/service-core";
+import { and, asc, count, desc, eq, inArray, sql } from "drizzle-orm";
+import { errors, isUniqueViolation, isUuid, tables, type Db, type SimulationNodeRow, type SimulationRow } from "@kombify/service-core";
+import { reserveSshPorts, type PortRange } from "../ssh/ssh-port-pool.js";
 import type { SimulatedNode, Simulation, SimulationStatus } from "./simulation.type.js";
 
-/** Simulation rows in PostgreSQL; every query is filtered by the tenant it is given. */
+export type NodeStatus = `${SimulationStatus}`;
+
+export interface NewSimulationRows {
+  tenantId: string;
+  name: string;
+  image: string;
+  stackKitId: string | null;
+  nodeNames: string[];
+  maxSimulations: number;
+  sshPorts: PortRange;
+}
+
+/** Simulation rows in PostgreSQL; every query a caller can reach is filtered by the tenant it is given. */
 export class SimulationStore {
   constructor(
     private readonly db: Db,
@@ -19,32 +32,134 @@ export class SimulationStore {
   }
 
   async get(tenantId: string, id: string): Promise<Simulation | null> {
+    const row = await this.row(tenantId, id);
+    return row ? toSimulation(row) : null;
+  }
+
+  async row(tenantId: string, id: string): Promise<SimulationRow | null> {
     if (!isUuid(id)) return null;
     const [row] = await this.db
       .select()
       .from(tables.simulations)
       .where(and(eq(tables.simulations.tenantId, tenantId), eq(tables.simulations.id, id)));
-    return row ? toSimulation(row) : null;
+    return row ?? null;
   }
 
   async nodesOf(tenantId: string, simulationId: string): Promise<SimulatedNode[]> {
-    const rows = await this.db
-      .select()
-      .from(tables.simulationNodes)
-      .where(and(eq(tables.simulationNodes.tenantId, tenantId), eq(tables.simulationNodes.simulationId, simulationId)))
-      .orderBy(asc(tables.simulationNodes.name));
-    return rows.map((row) => ({
+    return (await this.nodeRows(tenantId, simulationId)).map((row) => ({
       name: row.name,
       containerId: row.containerId,
       image: row.image,
       sshHost: this.sshHost,
       sshPort: row.sshPort,
       status: row.status,
+      statusMessage: row.statusMessage,
     }));
+  }
+
+  async nodeRows(tenantId: string, simulationId: string): Promise<SimulationNodeRow[]> {
+    return this.db
+      .select()
+      .from(tables.simulationNodes)
+      .where(and(eq(tables.simulationNodes.tenantId, tenantId), eq(tables.simulationNodes.simulationId, simulationId)))
+      .orderBy(asc(sql`length(${tables.simulationNodes.name})`), asc(tables.simulationNodes.name));
+  }
+
+  /**
+   * Inserts the simulation and its nodes with their SSH ports in one transaction. A per-tenant advisory lock
+   * makes the quota count and the insert one step, so concurrent creates cannot exceed the plan or both take
+   * the same name (the unique index is the backstop: CONFLICT).
+   */
+  async create(input: NewSimulationRows): Promise<SimulationRow> {
+    try {
+      return await this.db.transaction(async (tx) => {
+        await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`simulations:${input.tenantId}`}))`);
+        const [existing] = await tx
+          .select({ id: tables.simulations.id })
+          .from(tables.simulations)
+          .where(and(eq(tables.simulations.tenantId, input.tenantId), eq(tables.simulations.name, input.name)));
+        if (existing) throw errors.conflict(`A simulation named "${input.name}" already exists.`);
+        const [{ total } = { total: 0 }] = await tx
+          .select({ total: count() })
+          .from(tables.simulations)
+          .where(eq(tables.simulations.tenantId, input.tenantId));
+        if (total >= input.maxSimulations) {
+          throw errors.quotaExceeded(`Your plan allows ${input.maxSimulations} simulations (limit ${input.maxSimulations}); delete one or upgrade.`, input.maxSimulations);
+        }
+        const [row] = await tx
+          .insert(tables.simulations)
+          .values({ tenantId: input.tenantId, name: input.name, image: input.image, stackKitId: input.stackKitId, status: "PENDING" })
+          .returning();
+        const ports = await reserveSshPorts(tx, input.nodeNames.length, input.sshPorts);
+        await tx.insert(tables.simulationNodes).values(
+          input.nodeNames.map((name, index) => ({
+            simulationId: row!.id,
+            tenantId: input.tenantId,
+            name,
+            image: input.image,
+            sshPort: ports[index]!,
+            status: "PENDING",
+          })),
+        );
+        return row!;
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) throw errors.conflict(`A simulation named "${input.name}" already exists.`);
+      throw error;
+    }
+  }
+
+  async setStatus(id: string, status: NodeStatus, statusMessage: string | null = null): Promise<void> {
+    await this.db.update(tables.simulations).set({ status, statusMessage }).where(eq(tables.simulations.id, id));
+  }
+
+  /** Moves the simulation to `status` only from one of `from`; returns whether it moved. */
+  async transition(id: string, from: readonly NodeStatus[], status: NodeStatus, statusMessage: string | null = null): Promise<boolean> {
+    const moved = await this.db
+      .update(tables.simulations)
+      .set({ status, statusMessage })
+      .where(and(eq(tables.simulations.id, id), inArray(tables.simulations.status, [...from])))
+      .returning({ id: tables.simulations.id });
+    return moved.length > 0;
+  }
+
+  async setNode(
+    simulationId: string,
+    name: string,
+    patch: Partial<Pick<SimulationNodeRow, "status" | "statusMessage" | "containerId">>,
+    onlyFrom?: readonly NodeStatus[],
+  ): Promise<boolean> {
+    const where = [eq(tables.simulationNodes.simulationId, simulationId), eq(tables.simulationNodes.name, name)];
+    if (onlyFrom) where.push(inArray(tables.simulationNodes.status, [...onlyFrom]));
+    const updated = await this.db.update(tables.simulationNodes).set(patch).where(and(...where)).returning({ name: tables.simulationNodes.name });
+    return updated.length > 0;
+  }
+
+  /** Deletes the simulation; its node rows (and so their SSH ports) go with it. */
+  async delete(id: string): Promise<void> {
+    await this.db.delete(tables.simulations).where(eq(tables.simulations.id, id));
+  }
+
+  async countOfTenant(tenantId: string): Promise<number> {
+    const [{ total } = { total: 0 }] = await this.db.select({ total: count() }).from(tables.simulations).where(eq(tables.simulations.tenantId, tenantId));
+    return total;
+  }
+
+  /** Every simulation and node of every tenant, for reconciliation with the engine (never for a caller). */
+  async everything(): Promise<{ simulations: SimulationRow[]; nodes: SimulationNodeRow[] }> {
+    const [simulations, nodes] = await Promise.all([this.db.select().from(tables.simulations), this.db.select().from(tables.simulationNodes)]);
+    return { simulations, nodes };
+  }
+
+  /** The simulation by id alone: for engine events, whose labels we wrote ourselves. */
+  async byId(id: string): Promise<SimulationRow | null> {
+    if (!isUuid(id)) return null;
+    const [row] = await this.db.select().from(tables.simulations).where(eq(tables.simulations.id, id));
+    return row ?? null;
   }
 }
 
-function toSimulation(row: SimulationRow): Simulation {
+export function toSimulation(row: Pick<SimulationRow, "id" | "name" | "statusMessage" | "stackKitId" | "createdAt"> & { status: string }): Simulation {
   return {
     id: row.id,
     name: row.name,

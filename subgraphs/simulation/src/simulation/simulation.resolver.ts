@@ -1,11 +1,20 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from "type-graphql";
+import type { GraphQLSchema } from "graphql";
 import { errors, requireTenant, type RequestContext } from "@kombify/service-core";
+import type { SimulationEvents } from "./simulation-events.js";
+import type { SimulationService } from "./simulation-service.js";
 import type { SimulationStore } from "./simulation-store.js";
 import { SimulatedNode, Simulation, StackKitReference } from "./simulation.type.js";
 
 @Resolver(() => Simulation)
 export class SimulationResolver {
-  constructor(private readonly store: SimulationStore) {}
+  constructor(
+    private readonly store: SimulationStore,
+    private readonly service: SimulationService,
+  ) {}
+
+  /** The SimulationEvents of each built schema: type-graphql's `subscribe` sees the schema, not the resolver instance. */
+  static readonly eventsBySchema = new WeakMap<GraphQLSchema, SimulationEvents>();
 
   @Authorized()
   @Query(() => [Simulation], { description: "The caller's tenant's simulations, newest first." })
@@ -20,53 +29,49 @@ export class SimulationResolver {
   }
 
   @Authorized()
-  @Mutation(() => Simulation)
+  @Mutation(() => Simulation, {
+    description:
+      "Creates nodeCount containers (node-1 … node-N) on the tenant's network, each with its own SSH port. Answers once they run " +
+      "(or after a few seconds with the state so far: watch simulationUpdated). QUOTA_EXCEEDED beyond the plan's limits.",
+  })
   createSimulation(
     @Ctx() context: RequestContext,
-    @Arg("name", () => String) _name: string,
-    @Arg("nodeCount", () => Int) _nodeCount: number,
-    @Arg("image", () => String, { nullable: true }) _image?: string | null,
-    @Arg("stackKitId", () => ID, { nullable: true }) _stackKitId?: string | null,
-  ): Simulation {
-    requireTenant(context);
-    throw errors.notYetAvailable("createSimulation");
+    @Arg("name", () => String, { description: "1 to 32 lower-case letters, digits and '-'; unique in the tenant." }) name: string,
+    @Arg("nodeCount", () => Int) nodeCount: number,
+    @Arg("image", () => String, { nullable: true, description: "One of the deployment's node images; the default when omitted." }) image?: string | null,
+    @Arg("stackKitId", () => ID, { nullable: true }) stackKitId?: string | null,
+  ): Promise<Simulation> {
+    return this.service.create(context, { name, nodeCount, image, stackKitId });
   }
 
   @Authorized()
-  @Mutation(() => Simulation)
-  async startSimulation(@Ctx() context: RequestContext, @Arg("id", () => ID) id: string): Promise<Simulation> {
-    await this.ownSimulation(context, id);
-    throw errors.notYetAvailable("startSimulation");
+  @Mutation(() => Simulation, { description: "Starts a STOPPED or FAILED simulation's nodes again, recreating missing containers." })
+  startSimulation(@Ctx() context: RequestContext, @Arg("id", () => ID) id: string): Promise<Simulation> {
+    return this.service.start(context, id);
   }
 
   @Authorized()
-  @Mutation(() => Simulation)
-  async stopSimulation(@Ctx() context: RequestContext, @Arg("id", () => ID) id: string): Promise<Simulation> {
-    await this.ownSimulation(context, id);
-    throw errors.notYetAvailable("stopSimulation");
+  @Mutation(() => Simulation, { description: "Stops the simulation's containers; they keep their SSH ports." })
+  stopSimulation(@Ctx() context: RequestContext, @Arg("id", () => ID) id: string): Promise<Simulation> {
+    return this.service.stop(context, id);
   }
 
   @Authorized()
-  @Mutation(() => Boolean)
-  async deleteSimulation(@Ctx() context: RequestContext, @Arg("id", () => ID) id: string): Promise<boolean> {
-    await this.ownSimulation(context, id);
-    throw errors.notYetAvailable("deleteSimulation");
+  @Mutation(() => Boolean, { description: "Removes the simulation's containers and releases their SSH ports." })
+  deleteSimulation(@Ctx() context: RequestContext, @Arg("id", () => ID) id: string): Promise<boolean> {
+    return this.service.delete(context, id);
   }
 
   @Authorized()
   @Subscription(() => Simulation, {
     description: "Every status change of a simulation of the caller's tenant, or of its nodes; narrowed to one when given.",
-    subscribe: () => {
-      throw errors.notYetAvailable("simulationUpdated");
+    subscribe: ({ args, context, info }) => {
+      const events = SimulationResolver.eventsBySchema.get(info.schema);
+      if (!events) throw errors.unavailable("Simulation updates are not available on this server.");
+      return events.subscribe(context as RequestContext, (args as { id?: string | null }).id ?? null);
     },
   })
   simulationUpdated(@Root() simulation: Simulation, @Arg("id", () => ID, { nullable: true }) _id?: string | null): Simulation {
-    return simulation;
-  }
-
-  private async ownSimulation(context: RequestContext, id: string): Promise<Simulation> {
-    const simulation = await this.store.get(requireTenant(context).id, id);
-    if (!simulation) throw errors.notFound("Simulation", id);
     return simulation;
   }
 

@@ -29,14 +29,17 @@ export class SimulatedNode {
   @Field(() => String)
   image!: string;
 
-  @Field(() => String)
+  @Field(() => String, { description: "Where to connect for SSH: `ssh -p <sshPort> root@<sshHost>`." })
   sshHost!: string;
 
-  @Field(() => Int, { nullable: true })
+  @Field(() => Int, { nullable: true, description: "This node's SSH port, unique across all tenants." })
   sshPort!: number | null;
 
-  @Field(() => String)
+  @Field(() => String, { description: "PENDING, PROVISIONING, RUNNING, STOPPING, STOPPED or FAILED." })
   status!: string;
+
+  @Field(() => String, { nullable: true, description: "Why the node FAILED, when it did (e.g. killed outside kombify)." })
+  statusMessage!: string | null;
 }
 
 @Directive('@key(fields: "id")')

@@ -1,8 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { and, eq, isNotNull, sql } from "drizzle-orm";
-import { errors, tables, type Db, type JobQueueRow } from "@kombify/service-core";
+import { errors, isUniqueViolation, tables, type Db, type JobQueueRow } from "@kombify/service-core";
 
-const UNIQUE_VIOLATION = "23505";
 export const JOB_QUEUED_CHANNEL = "kombify_job_queued";
 const ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789";
 
@@ -24,8 +23,7 @@ export class JobQueue {
       try {
         await tx.insert(tables.jobQueue).values(entry);
       } catch (error) {
-        const code = (error as { cause?: { code?: string } }).cause?.code ?? (error as { code?: string }).code;
-        if (code === UNIQUE_VIOLATION) throw errors.conflict("A job is already queued or running for this stack; wait for it or cancel it.");
+        if (isUniqueViolation(error)) throw errors.conflict("A job is already queued or running for this stack; wait for it or cancel it.");
         throw error;
       }
       await write();

@@ -14,6 +14,7 @@ import {
 import { JOB_QUEUED_CHANNEL, type JobQueue } from "../job/job-queue.js";
 import { HomelabStore } from "../stack/homelab-store.js";
 import type { Stack } from "../stack/stack.type.js";
+import type { SimulationLinks } from "../simulation/simulation-links.js";
 import type { StepExecutor } from "./step-executor.js";
 
 export interface JobRunnerOptions {
@@ -48,6 +49,7 @@ export class JobRunner {
     private readonly namespaces: NamespaceResolver,
     private readonly stackkits: StackKitCatalog,
     private readonly executor: StepExecutor,
+    private readonly simulations: SimulationLinks,
     private readonly log: Logger,
     private readonly options: JobRunnerOptions,
   ) {
@@ -134,6 +136,7 @@ export class JobRunner {
       if (!kit) throw new Error(`StackKit ${stack.stackKitId} is no longer in the catalog.`);
       const nodes = await store.nodesOf(stack.id);
       if (nodes.length === 0) throw new Error("The stack has no nodes.");
+      const simulationId = await this.simulations.simulationOf(row.tenantId, stack.id);
       await store.updateJob(row.jobId, { status: "RUNNING", startedAt: new Date(), message: `Deploying ${kit.name} ${kit.version}` });
       const total = kit.steps.length * nodes.length;
       let done = 0;
@@ -144,7 +147,7 @@ export class JobRunner {
             log.info("job cancelled while running");
             return;
           }
-          await this.executor.run(node, step, (line) => logs.push(line), signal);
+          await this.executor.run({ tenantId: row.tenantId, node, simulationId }, step, (line) => logs.push(line), signal);
           done += 1;
           await store.updateJob(row.jobId, { progress: done / total, logs, message: `${step.name} on ${node.hostname}` });
         }

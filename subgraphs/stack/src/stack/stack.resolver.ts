@@ -10,11 +10,12 @@ import {
   type StackKitCatalog,
 } from "@kombify/service-core";
 import type { JobService } from "../job/job-service.js";
+import type { SimulationLinks } from "../simulation/simulation-links.js";
 import { Job } from "../job/job.type.js";
 import { Node } from "../node/node.type.js";
 import type { HomelabStores } from "./homelab-stores.js";
 import { validateNewStack } from "./stack-input.js";
-import { NodeInput, Stack, StackKitReference } from "./stack.type.js";
+import { NodeInput, SimulationReference, Stack, StackKitReference } from "./stack.type.js";
 
 const MAX_JOBS = 100;
 
@@ -26,6 +27,7 @@ export class StackResolver {
     private readonly plans: PlanCatalog,
     private readonly db: Db,
     private readonly jobService: JobService,
+    private readonly simulations: SimulationLinks,
   ) {}
 
   @Authorized()
@@ -41,15 +43,21 @@ export class StackResolver {
   }
 
   @Authorized()
-  @Mutation(() => Stack)
+  @Mutation(() => Stack, {
+    description:
+      "Creates a stack on the given nodes, or, with simulationId (and nodes: []), on a simulation's nodes: its deploys then run " +
+      "the kit's steps inside the simulation's containers.",
+  })
   async createStack(
     @Ctx() context: RequestContext,
     @Arg("name", () => String) name: string,
     @Arg("stackKitId", () => ID) stackKitId: string,
     @Arg("nodes", () => [NodeInput]) nodes: NodeInput[],
+    @Arg("simulationId", () => ID, { nullable: true }) simulationId?: string | null,
   ): Promise<Stack> {
     const tenant = requireTenant(context);
-    const input = validateNewStack(name, nodes);
+    if (simulationId != null && nodes.length > 0) throw errors.badInput("nodes", "must be empty when simulationId is given: the simulation's nodes are the stack's.");
+    const input = validateNewStack(name, simulationId != null ? await this.simulations.nodesOf(tenant, simulationId) : nodes);
     const kit = this.stackkits.find(stackKitId);
     if (!kit) throw errors.badInput("stackKitId", `no StackKit "${stackKitId}" exists.`);
     if (!tierCovers(tenant.plan, kit.tier)) {
@@ -62,6 +70,7 @@ export class StackResolver {
     }
     if (await store.stackNamed(input.name)) throw errors.conflict(`A stack named "${input.name}" already exists.`);
     const stack = await store.createStack({ name: input.name, stackKitId: kit.id, nodes: input.nodes });
+    if (simulationId != null) await this.simulations.link(tenant.id, stack.id, simulationId);
     await recordAudit(this.db, context, { action: "stack.create", target: `stack:${stack.id}`, details: { stackKitId: kit.id } });
     return stack;
   }
@@ -71,6 +80,7 @@ export class StackResolver {
   async deleteStack(@Ctx() context: RequestContext, @Arg("id", () => ID) id: string): Promise<boolean> {
     const deleted = await (await this.stores.of(context)).deleteStack(id);
     if (!deleted) throw errors.notFound("Stack", id);
+    await this.simulations.unlink(requireTenant(context).id, id);
     await recordAudit(this.db, context, { action: "stack.delete", target: `stack:${id}` });
     return true;
   }
@@ -84,6 +94,12 @@ export class StackResolver {
   @FieldResolver(() => StackKitReference)
   stackKit(@Root() stack: Stack): StackKitReference {
     return { id: stack.stackKitId };
+  }
+
+  @FieldResolver(() => SimulationReference, { nullable: true, description: "The simulation whose nodes this stack deploys onto, if any." })
+  async simulation(@Root() stack: Stack, @Ctx() context: RequestContext): Promise<SimulationReference | null> {
+    const id = await this.simulations.simulationOf(requireTenant(context).id, stack.id);
+    return id ? { id } : null;
   }
 
   @FieldResolver(() => [Node])

@@ -17,6 +17,14 @@ export class StackKitReference {
   id!: string;
 }
 
+/** The Simulation entity, owned by the simulation subgraph. */
+@Directive('@key(fields: "id", resolvable: false)')
+@ObjectType("Simulation")
+export class SimulationReference {
+  @Field(() => ID)
+  id!: string;
+}
+
 @Directive('@key(fields: "id")')
 @ObjectType("Stack", { description: "A StackKit deployed (or to be deployed) onto a set of the tenant's nodes." })
 export class Stack {

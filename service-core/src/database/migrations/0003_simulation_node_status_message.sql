@@ -1,0 +1,1 @@
+ALTER TABLE "simulation_nodes" ADD COLUMN "status_message" text;

@@ -1,0 +1,106 @@
+import postgres from "postgres";
+import { errors, PushQueue, requireTenant, type Logger, type RequestContext } from "@kombify/service-core";
+import { toSimulation, type SimulationStore } from "./simulation-store.js";
+import type { Simulation } from "./simulation.type.js";
+
+/** The channel the simulations/simulation_nodes triggers notify (migration 0004). */
+export const SIMULATION_CHANGED_CHANNEL = "kombify_simulation_changed";
+
+interface Notification {
+  tenantId: string;
+  simulationId: string;
+  deleted?: boolean;
+  row?: { id: string; name: string; status: Simulation["status"]; statusMessage: string | null; stackKitId: string | null; createdAt: string };
+}
+
+interface Subscriber {
+  tenantId: string;
+  simulationId: string | null;
+  queue: PushQueue<Simulation>;
+}
+
+/** Simulations whose last state is remembered, so a node change is reported with the simulation as last written. */
+const REMEMBERED_SIMULATIONS = 10_000;
+
+/**
+ * simulationUpdated's source: PostgreSQL notifications from triggers on the simulation tables, so a change
+ * written by any replica (or by the Docker event handler) reaches every subscriber. Notifications are handled
+ * one at a time in commit order; a simulation row's new state travels in the notification itself, so quick
+ * transitions (PROVISIONING → RUNNING) arrive as separate events.
+ */
+export class SimulationEvents {
+  private readonly sql: postgres.Sql;
+  private readonly subscribers = new Set<Subscriber>();
+  private readonly lastState = new Map<string, Simulation>();
+  private listener: { unlisten(): Promise<void> } | undefined;
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(
+    databaseUrl: string,
+    private readonly store: SimulationStore,
+    private readonly log: Logger,
+    /** Events held for a subscriber that is not reading before it is cut off. */
+    private readonly bufferPerSubscriber = 1000,
+  ) {
+    this.sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+  }
+
+  async start(): Promise<void> {
+    this.listener = await this.sql.listen(SIMULATION_CHANGED_CHANNEL, (payload: string) => {
+      this.chain = this.chain.then(() => this.deliver(payload)).catch((error) => this.log.error({ err: error }, "could not deliver a simulation update"));
+    });
+  }
+
+  async stop(): Promise<void> {
+    for (const subscriber of this.subscribers) subscriber.queue.end();
+    await this.listener?.unlisten().catch(() => {});
+    await this.sql.end({ timeout: 5 });
+  }
+
+  subscribe(context: RequestContext, simulationId: string | null): AsyncIterableIterator<Simulation> {
+    const tenant = requireTenant(context);
+    const subscriber: Subscriber = {
+      tenantId: tenant.id,
+      simulationId,
+      queue: new PushQueue<Simulation>(
+        () => this.subscribers.delete(subscriber),
+        this.bufferPerSubscriber,
+        () => errors.unavailable("This subscriber fell too far behind the simulation updates; subscribe again."),
+      ),
+    };
+    this.subscribers.add(subscriber);
+    return subscriber.queue;
+  }
+
+  private async deliver(payload: string): Promise<void> {
+    const notification = JSON.parse(payload) as Notification;
+    if (notification.deleted) {
+      this.lastState.delete(notification.simulationId);
+      return;
+    }
+    let simulation: Simulation | null | undefined;
+    if (notification.row) {
+      simulation = toSimulation({ ...notification.row, createdAt: new Date(notification.row.createdAt) });
+      this.remember(simulation);
+    }
+    for (const subscriber of this.subscribers) {
+      if (subscriber.tenantId !== notification.tenantId) continue;
+      if (subscriber.simulationId && subscriber.simulationId !== notification.simulationId) continue;
+      simulation ??= this.lastState.get(notification.simulationId) ?? (await this.load(notification));
+      if (!simulation) return;
+      subscriber.queue.push(simulation);
+    }
+  }
+
+  private async load(notification: Notification): Promise<Simulation | null> {
+    const simulation = await this.store.get(notification.tenantId, notification.simulationId);
+    if (simulation) this.remember(simulation);
+    return simulation;
+  }
+
+  private remember(simulation: Simulation): void {
+    this.lastState.delete(simulation.id);
+    this.lastState.set(simulation.id, simulation);
+    if (this.lastState.size > REMEMBERED_SIMULATIONS) this.lastState.delete(this.lastState.keys().next().value!);
+  }
+}

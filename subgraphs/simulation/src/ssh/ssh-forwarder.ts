@@ -1,0 +1,75 @@
+import net from "node:net";
+import type { Logger } from "@kombify/service-core";
+
+interface Forward {
+  server: net.Server;
+  target: string;
+  sockets: Set<net.Socket>;
+}
+
+/**
+ * Publishes each running node's SSH port: listens on its allocated host port and pipes connections to port 22
+ * of the container on the tenant's network. Docker cannot publish ports of containers on an internal network,
+ * and tenant networks are internal (no route out, no route to other tenants), so this is our userland proxy,
+ * the same thing docker-proxy would be.
+ */
+export class SshForwarder {
+  private readonly forwards = new Map<number, Forward>();
+
+  constructor(
+    private readonly bindHost: string,
+    private readonly log: Logger,
+  ) {}
+
+  /** Starts forwarding `port` to `targetIp:22` (re-targets an existing forward). Fails when the port is taken. */
+  async open(port: number, targetIp: string): Promise<void> {
+    const existing = this.forwards.get(port);
+    if (existing) {
+      existing.target = targetIp;
+      return;
+    }
+    const forward: Forward = { server: net.createServer(), target: targetIp, sockets: new Set() };
+    forward.server.on("connection", (client) => this.pipe(forward, client));
+    await new Promise<void>((resolve, reject) => {
+      forward.server.once("error", reject);
+      forward.server.listen(port, this.bindHost, () => {
+        forward.server.off("error", reject);
+        resolve();
+      });
+    });
+    forward.server.on("error", (error) => this.log.warn({ err: error, port }, "ssh forward failed"));
+    this.forwards.set(port, forward);
+  }
+
+  /** Stops listening on `port` and drops its open connections. */
+  async close(port: number): Promise<void> {
+    const forward = this.forwards.get(port);
+    if (!forward) return;
+    this.forwards.delete(port);
+    for (const socket of forward.sockets) socket.destroy();
+    await new Promise<void>((resolve) => forward.server.close(() => resolve()));
+  }
+
+  async closeAll(): Promise<void> {
+    await Promise.all([...this.forwards.keys()].map((port) => this.close(port)));
+  }
+
+  isOpen(port: number): boolean {
+    return this.forwards.has(port);
+  }
+
+  private pipe(forward: Forward, client: net.Socket): void {
+    const upstream = net.connect(22, forward.target);
+    forward.sockets.add(client).add(upstream);
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+      forward.sockets.delete(client);
+      forward.sockets.delete(upstream);
+    };
+    client.on("error", end).on("close", end);
+    upstream.on("error", end).on("close", end);
+    client.pipe(upstream);
+    upstream.pipe(client);
+  }
+}

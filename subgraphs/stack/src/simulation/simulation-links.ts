@@ -1,0 +1,48 @@
+import { and, asc, eq, sql } from "drizzle-orm";
+import { errors, isUuid, tables, type Db, type TenantRef } from "@kombify/service-core";
+import type { NodeInput } from "../stack/stack.type.js";
+
+/**
+ * Stacks that deploy onto a simulation's nodes (KombiSim). The simulation and its nodes are read from
+ * PostgreSQL, always within the caller's tenant; the link lets the runner execute steps inside the containers.
+ */
+export class SimulationLinks {
+  constructor(private readonly db: Db) {}
+
+  /** The stack nodes standing for the simulation's nodes: hostname and address = the node's name on its tenant network. */
+  async nodesOf(tenant: TenantRef, simulationId: string): Promise<NodeInput[]> {
+    const [simulation] = isUuid(simulationId)
+      ? await this.db
+          .select()
+          .from(tables.simulations)
+          .where(and(eq(tables.simulations.tenantId, tenant.id), eq(tables.simulations.id, simulationId)))
+      : [];
+    if (!simulation) throw errors.badInput("simulationId", `no simulation ${simulationId} exists in your tenant.`);
+    const nodes = await this.db
+      .select({ name: tables.simulationNodes.name })
+      .from(tables.simulationNodes)
+      .where(and(eq(tables.simulationNodes.tenantId, tenant.id), eq(tables.simulationNodes.simulationId, simulation.id)))
+      .orderBy(asc(sql`length(${tables.simulationNodes.name})`), asc(tables.simulationNodes.name));
+    return nodes.map((node) => ({
+      hostname: node.name,
+      address: node.name,
+      role: "simulated",
+    }));
+  }
+
+  async link(tenantId: string, stackId: string, simulationId: string): Promise<void> {
+    await this.db.insert(tables.stackSimulations).values({ tenantId, stackId, simulationId });
+  }
+
+  async unlink(tenantId: string, stackId: string): Promise<void> {
+    await this.db.delete(tables.stackSimulations).where(and(eq(tables.stackSimulations.tenantId, tenantId), eq(tables.stackSimulations.stackId, stackId)));
+  }
+
+  async simulationOf(tenantId: string, stackId: string): Promise<string | null> {
+    const [row] = await this.db
+      .select({ simulationId: tables.stackSimulations.simulationId })
+      .from(tables.stackSimulations)
+      .where(and(eq(tables.stackSimulations.tenantId, tenantId), eq(tables.stackSimulations.stackId, stackId)));
+    return row?.simulationId ?? null;
+  }
+}

@@ -1,0 +1,67 @@
+import { execFile } from "node:child_process";
+import net from "node:net";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { connectDockerEngine, dockerStatus, type DockerEngine } from "@kombify/service-core";
+
+export const TEST_NODE_IMAGE = "kombify/sim-node:1";
+const BUILD_SCRIPT = fileURLToPath(new URL("../../docker/sim-node/build.sh", import.meta.url));
+
+export type TestDocker = { available: true; engine: DockerEngine } | { available: false; reason: string };
+
+let probe: Promise<TestDocker> | undefined;
+
+/**
+ * The Docker engine for tests (DOCKER_HOST or the default socket), with the node image built when missing.
+ * Without an engine, Docker tests skip with a message saying how to enable them, except under CI, where a
+ * missing engine fails the run: CI must test simulations for real.
+ */
+export function testDocker(): Promise<TestDocker> {
+  probe ??= (async (): Promise<TestDocker> => {
+    const engine = connectDockerEngine(process.env.DOCKER_HOST);
+    try {
+      await Promise.race([engine.docker.ping(), new Promise((_, reject) => setTimeout(() => reject(new Error("no answer within 3 s")), 3000))]);
+    } catch (error) {
+      const reason =
+        `no Docker engine at ${engine.address} (${error instanceof Error ? error.message : String(error)}). ` +
+        "Start one (README, 'Simulations on Docker') or point DOCKER_HOST at it to run the simulation tests.";
+      if (process.env.CI) throw new Error(`CI needs a Docker engine: ${reason}`);
+      console.warn(`Skipping Docker tests: ${reason}`);
+      return { available: false, reason };
+    }
+    try {
+      await engine.docker.getImage(TEST_NODE_IMAGE).inspect();
+    } catch (error) {
+      if (dockerStatus(error) !== 404) throw error;
+      await promisify(execFile)("bash", [BUILD_SCRIPT, TEST_NODE_IMAGE], { env: process.env });
+    }
+    return { available: true, engine };
+  })();
+  return probe;
+}
+
+let portRange: Promise<string> | undefined;
+
+/**
+ * An SSH port range of this test file's own (test files run in parallel, each with its own database, and the
+ * ports are real listening sockets on this machine): a random block whose ports are free right now.
+ */
+export function testSshPortRange(size = 60): Promise<string> {
+  portRange ??= (async () => {
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const first = 23_000 + Math.floor(Math.random() * 140) * 60;
+      const ports = Array.from({ length: size }, (_, index) => first + index);
+      if ((await Promise.all(ports.map(isFree))).every(Boolean)) return `${first}-${first + size - 1}`;
+    }
+    throw new Error("could not find a free block of ports for simulated nodes' SSH");
+  })();
+  return portRange;
+}
+
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+  });
+}
