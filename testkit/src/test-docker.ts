@@ -2,7 +2,16 @@ import { execFile } from "node:child_process";
 import net from "node:net";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { connectDockerEngine, dockerStatus, type DockerEngine } from "@kombify/service-core";
+import postgres from "postgres";
+import {
+  connectDockerEngine,
+  dockerStatus,
+  installationId,
+  labelFilters,
+  MANAGED_BY_KOMBISIM,
+  SIMULATION_LABELS,
+  type DockerEngine,
+} from "@kombify/service-core";
 
 export const TEST_NODE_IMAGE = "kombify/sim-node:1";
 const BUILD_SCRIPT = fileURLToPath(new URL("../../docker/sim-node/build.sh", import.meta.url));
@@ -64,4 +73,36 @@ function isFree(port: number): Promise<boolean> {
     server.once("error", () => resolve(false));
     server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
   });
+}
+
+/**
+ * After a run: removes the containers and networks of the run's databases (the run's own and each test file's),
+ * whatever a failed test left behind. Other installations on the same engine are not touched.
+ */
+export async function removeSimulationLeftovers(runDatabaseUrl: string): Promise<void> {
+  const engine = connectDockerEngine(process.env.DOCKER_HOST);
+  try {
+    await engine.docker.ping();
+  } catch {
+    return;
+  }
+  const server = new URL(runDatabaseUrl);
+  const runDatabase = decodeURIComponent(server.pathname.slice(1));
+  server.pathname = "/postgres";
+  const sql = postgres(server.toString(), { max: 1, onnotice: () => {} });
+  let installations: Set<string>;
+  try {
+    const databases = await sql<{ datname: string }[]>`select datname from pg_database where datname = ${runDatabase} or datname like ${`${runDatabase}\_%`}`;
+    installations = new Set(databases.map(({ datname }) => installationId(Object.assign(new URL(runDatabaseUrl), { pathname: `/${datname}` }).toString())));
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+  const ours = (labels: Record<string, string> | undefined) => installations.has(labels?.[SIMULATION_LABELS.installation] ?? "");
+  const filters = { label: labelFilters({ [SIMULATION_LABELS.managedBy]: MANAGED_BY_KOMBISIM }) };
+  for (const container of await engine.docker.listContainers({ all: true, filters })) {
+    if (ours(container.Labels)) await engine.docker.getContainer(container.Id).remove({ force: true }).catch(() => {});
+  }
+  for (const network of await engine.docker.listNetworks({ filters })) {
+    if (ours(network.Labels)) await engine.docker.getNetwork(network.Id).remove().catch(() => {});
+  }
 }
