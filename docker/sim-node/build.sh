@@ -15,8 +15,8 @@ for tool in "$busybox_bin" "$dropbear_bin"; do
     exit 1
   fi
 done
-if ! "$busybox_bin" --list >/dev/null 2>&1; then
-  echo "sim-node: $busybox_bin is not a multi-call BusyBox; install busybox-static" >&2
+if ! "$busybox_bin" --list >/dev/null 2>&1 || ldd "$busybox_bin" >/dev/null 2>&1; then
+  echo "sim-node: $busybox_bin is not a static multi-call BusyBox; install it with: apt-get install -y busybox-static" >&2
   exit 1
 fi
 
