@@ -83,7 +83,8 @@ export const createSimulationSubgraph: SubgraphFactory = async (runtime) => {
     readiness: { database: runtime.checks.database },
     start: async () => {
       await events.start();
-      await engineEvents.start();
+      // The first reconciliation is waited for briefly; a slow or hung engine must not hold up the service.
+      await Promise.race([engineEvents.start(), new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
     },
     stop: async () => {
       engineEvents.stop();

@@ -20,6 +20,7 @@ export class ContainerEvents {
   private stream: Readable | undefined;
   private stopped = false;
   private retryTimer: NodeJS.Timeout | undefined;
+  private inOutage = false;
 
   constructor(
     private readonly engine: DockerEngine,
@@ -56,9 +57,12 @@ export class ContainerEvents {
       this.stream = stream;
       if (resync) await this.onResync().catch((error) => this.log.error({ err: error }, "resync after the engine's event stream broke failed"));
       this.consume(stream);
-      if (attempt > 0) this.log.info({ engine: this.engine.address }, "docker event stream reconnected");
+      if (this.inOutage) this.log.info({ engine: this.engine.address }, "docker event stream connected");
+      this.inOutage = false;
     } catch (error) {
-      this.log.warn({ err: error, engine: this.engine.address }, "docker event stream unavailable; retrying");
+      // Said once per outage: an engine-less development machine should not fill the log.
+      if (!this.inOutage) this.log.warn({ err: error, engine: this.engine.address }, "docker engine unreachable; simulations answer UNAVAILABLE until it is back");
+      this.inOutage = true;
       this.scheduleReconnect(attempt + 1);
     }
   }

@@ -117,6 +117,8 @@ export class SimulationService {
     await this.owned(tenant, id);
     await assertEngineReachable(this.containers.engine);
     await this.operations.run(id, async () => {
+      // STOPPING first: the engine's die/destroy events for these containers are then ours, not failures.
+      await this.store.setStatus(id, "STOPPING");
       const nodes = await this.store.nodeRows(tenant.id, id);
       await Promise.all(nodes.map((node) => (node.sshPort ? this.forwarder.close(node.sshPort) : undefined)));
       const containerIds = new Set([...nodes.flatMap((node) => (node.containerId ? [node.containerId] : [])), ...(await this.containers.list(id)).map((container) => container.id)]);
@@ -227,6 +229,10 @@ export class SimulationService {
       }
       case "destroy": {
         if (node.containerId !== event.containerId) return;
+        if (deliberate) {
+          await this.store.setNode(simulation.id, node.name, { containerId: null });
+          return;
+        }
         const why = `${node.name}'s container was removed outside kombify.`;
         await this.store.setNode(simulation.id, node.name, { containerId: null, status: "FAILED", statusMessage: why });
         await this.store.transition(simulation.id, ["RUNNING", "PROVISIONING", "STOPPED"], "FAILED", why);
