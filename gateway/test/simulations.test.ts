@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { labelFilters, SIMULATION_LABELS, type DockerEngine } from "@kombify/service-core";
+import { execInContainer, labelFilters, SIMULATION_LABELS, type DockerEngine } from "@kombify/service-core";
 import { collect, startTestSupergraph, testDocker, uniqueSuffix, wsClient, type TestSupergraph } from "@kombify/testkit";
 
 const docker = await testDocker();
@@ -97,9 +97,7 @@ describe.skipIf(!docker.available)("simulations through the gateway, on a real D
     expect(job.logs).toContain("[node-2] starting homepage and portainer");
 
     for (const { containerId } of created.data.createSimulation.nodes) {
-      const exec = await engine.docker.getContainer(containerId).exec({ Cmd: ["test", "-d", "/opt/kombify"] });
-      await new Promise((resolve) => exec.start({ hijack: true, stdin: false }).then((stream) => stream.on("end", resolve).resume()));
-      expect((await exec.inspect()).ExitCode).toBe(0);
+      expect(await execInContainer(engine, containerId, ["test", "-d", "/opt/kombify"])).toBe(0);
     }
     const containers = await engine.docker.listContainers({ filters: { label: labelFilters({ [SIMULATION_LABELS.simulation]: simulationId }) } });
     expect(containers).toHaveLength(2);

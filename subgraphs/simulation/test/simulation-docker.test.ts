@@ -1,7 +1,7 @@
 import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
-import { connectDatabase, labelFilters, SIMULATION_LABELS, tables, type DockerEngine } from "@kombify/service-core";
+import { connectDatabase, execInContainer, labelFilters, SIMULATION_LABELS, tables, type DockerEngine } from "@kombify/service-core";
 import { createSimulationSubgraph } from "@kombify/subgraph-simulation";
 import { createTestTenant, startTestSubgraph, testDatabaseUrl, testDocker, type TestSubgraph, type TestTenant } from "@kombify/testkit";
 
@@ -34,13 +34,9 @@ async function containersOf(engine: DockerEngine, simulationId: string) {
 
 /** Runs a shell command in a container and returns its exit code and output. */
 async function execIn(engine: DockerEngine, containerId: string, command: string): Promise<{ exitCode: number; output: string }> {
-  const exec = await engine.docker.getContainer(containerId).exec({ Cmd: ["sh", "-c", command], AttachStdout: true, AttachStderr: true });
-  const stream = await exec.start({ hijack: true, stdin: false });
-  const chunks: Buffer[] = [];
-  stream.on("data", (chunk: Buffer) => chunks.push(chunk));
-  await new Promise((resolve) => stream.on("end", resolve));
-  const { ExitCode } = await exec.inspect();
-  return { exitCode: ExitCode ?? -1, output: Buffer.concat(chunks).toString("utf8") };
+  let output = "";
+  const exitCode = await execInContainer(engine, containerId, ["sh", "-c", command], { onOutput: (chunk) => (output += chunk.toString("utf8")) });
+  return { exitCode, output };
 }
 
 async function eventually<T>(read: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {

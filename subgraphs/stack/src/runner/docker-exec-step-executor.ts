@@ -1,6 +1,6 @@
-import { PassThrough } from "node:stream";
 import {
   engineUnavailable,
+  execInContainer,
   isEngineUnreachable,
   labelFilters,
   MANAGED_BY_KOMBISIM,
@@ -24,25 +24,10 @@ export class DockerExecStepExecutor implements StepExecutor {
     const prefix = `[${node.hostname}]`;
     const containerId = await this.containerOf(tenantId, simulationId!, node.hostname);
     output(`${prefix} $ ${step.run}`);
-    const container = this.engine.docker.getContainer(containerId);
-    const exec = await container.exec({ Cmd: ["sh", "-c", step.run], AttachStdout: true, AttachStderr: true, Tty: false });
-    const stream = await exec.start({ hijack: true, stdin: false });
     const lines = new LineSplitter((line) => output(`${prefix} ${line}`));
-    const stdout = new PassThrough().on("data", (chunk: Buffer) => lines.write(chunk));
-    const stderr = new PassThrough().on("data", (chunk: Buffer) => lines.write(chunk));
-    this.engine.docker.modem.demuxStream(stream, stdout, stderr);
-    await new Promise<void>((resolve, reject) => {
-      const abort = () => {
-        stream.destroy();
-        reject(signal.reason);
-      };
-      if (signal.aborted) return abort();
-      signal.addEventListener("abort", abort, { once: true });
-      stream.on("end", resolve).on("close", resolve).on("error", reject);
-    });
+    const exitCode = await execInContainer(this.engine, containerId, ["sh", "-c", step.run], { onOutput: (chunk) => lines.write(chunk), signal });
     lines.flush();
-    const { ExitCode } = await exec.inspect();
-    if (ExitCode !== 0) throw new Error(`${step.name} failed on ${node.hostname} (exit code ${ExitCode ?? "unknown"}).`);
+    if (exitCode !== 0) throw new Error(`${step.name} failed on ${node.hostname} (exit code ${exitCode}).`);
   }
 
   private async containerOf(tenantId: string, simulationId: string, nodeName: string): Promise<string> {
