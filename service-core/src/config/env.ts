@@ -83,6 +83,8 @@ export const envTypes = {
       .default(fallback ? "true" : "false")
       .transform((v) => v === "true" || v === "1")
       .describe("true or false"),
+  /** DOCKER_HOST: a Docker engine's address; unset means the default socket. */
+  dockerHost: () => z.string().regex(/^(unix|tcp):\/\/.+/).optional().describe("unix:///path/to/docker.sock or tcp://host:port"),
   nodeEnv: () =>
     z.enum(["development", "production", "test"]).default("development").describe("development, production or test"),
   logLevel: () =>

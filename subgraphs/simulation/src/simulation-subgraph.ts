@@ -21,7 +21,7 @@ import { parsePortRange } from "./ssh/ssh-port-pool.js";
 const IMAGE_REFERENCE = /^[a-z0-9][a-z0-9._\/-]*(:[A-Za-z0-9._-]{1,128})?$/;
 
 const simulationSettings = {
-  DOCKER_HOST: z.string().regex(/^(unix|tcp):\/\/.+/).optional().describe("unix:///path/to/docker.sock or tcp://host:port"),
+  DOCKER_HOST: envTypes.dockerHost(),
   SIMULATION_IMAGES: z
     .string()
     .default("kombify/sim-node:1")

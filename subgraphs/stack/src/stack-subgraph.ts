@@ -27,7 +27,7 @@ const stackSettings = {
   JOB_RUNNER_ENABLED: envTypes.boolean(true),
   JOB_RUNNER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4).describe("an integer from 1 to 64"),
   DRY_RUN_STEP_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(400).describe("milliseconds per step on nodes without an agent"),
-  DOCKER_HOST: z.string().regex(/^(unix|tcp):\/\/.+/).optional().describe("unix:///path/to/docker.sock or tcp://host:port"),
+  DOCKER_HOST: envTypes.dockerHost(),
 };
 
 /** Stacks, their nodes and jobs, stored in each tenant's PocketBase namespace, and the runner that deploys them. */

@@ -88,26 +88,25 @@ export class SimulationService {
     return this.current(tenant, row.id);
   }
 
-  async start(context: RequestContext, id: string): Promise<Simulation> {
-    const tenant = requireTenant(context);
-    await this.owned(tenant, id);
-    await assertEngineReachable(this.containers.engine);
-    const starting = this.operations.run(id, async () => {
+  start(context: RequestContext, id: string): Promise<Simulation> {
+    return this.changeAndWait(context, id, "simulation.start", async (tenant) => {
       const row = await this.store.row(tenant.id, id);
       if (row && row.status !== "RUNNING") await this.provision(tenant, id);
     });
-    await recordAudit(this.db, context, { action: "simulation.start", target: `simulation:${id}` });
-    await waitAtMost(starting, this.options.mutationWaitMs);
-    return this.current(tenant, id);
   }
 
-  async stop(context: RequestContext, id: string): Promise<Simulation> {
+  stop(context: RequestContext, id: string): Promise<Simulation> {
+    return this.changeAndWait(context, id, "simulation.stop", (tenant) => this.stopContainers(tenant, id));
+  }
+
+  /** Queues `change` behind the simulation's other operations and answers with its state, waiting a while. */
+  private async changeAndWait(context: RequestContext, id: string, action: string, change: (tenant: TenantRef) => Promise<void>): Promise<Simulation> {
     const tenant = requireTenant(context);
     await this.owned(tenant, id);
     await assertEngineReachable(this.containers.engine);
-    const stopping = this.operations.run(id, () => this.stopContainers(tenant, id));
-    await recordAudit(this.db, context, { action: "simulation.stop", target: `simulation:${id}` });
-    await waitAtMost(stopping, this.options.mutationWaitMs);
+    const changing = this.operations.run(id, () => change(tenant));
+    await recordAudit(this.db, context, { action, target: `simulation:${id}` });
+    await waitAtMost(changing, this.options.mutationWaitMs);
     return this.current(tenant, id);
   }
 
