@@ -60,3 +60,42 @@ export const CreateStack = operation<{ createStack: StackSummary }, { name: stri
 );
 
 export const DeleteStack = operation<{ deleteStack: boolean }, { id: string }>(`mutation DeleteStack($id: ID!) { deleteStack(id: $id) }`);
+
+export type SimulationStatus = "PENDING" | "PROVISIONING" | "RUNNING" | "STOPPING" | "STOPPED" | "FAILED";
+
+export interface SimulationSummary {
+  id: string;
+  name: string;
+  status: SimulationStatus;
+  statusMessage: string | null;
+  stackKit: { id: string; name: string } | null;
+  nodes: { name: string; containerId: string | null; image: string; sshHost: string; sshPort: number | null; status: SimulationStatus; statusMessage: string | null }[];
+}
+
+const SIMULATION_FIELDS = "id name status statusMessage stackKit { id name } nodes { name containerId image sshHost sshPort status statusMessage }";
+
+export const Simulations = operation<{ simulations: SimulationSummary[] }>(`query Simulations { simulations { ${SIMULATION_FIELDS} } }`);
+
+export const CreateSimulation = operation<
+  { createSimulation: SimulationSummary },
+  { name: string; nodeCount: number; image?: string; stackKitId?: string }
+>(`mutation CreateSimulation($name: String!, $nodeCount: Int!, $image: String, $stackKitId: ID) {
+  createSimulation(name: $name, nodeCount: $nodeCount, image: $image, stackKitId: $stackKitId) { ${SIMULATION_FIELDS} }
+}`);
+
+export const StartSimulation = operation<{ startSimulation: SimulationSummary }, { id: string }>(
+  `mutation StartSimulation($id: ID!) { startSimulation(id: $id) { ${SIMULATION_FIELDS} } }`,
+);
+
+export const StopSimulation = operation<{ stopSimulation: SimulationSummary }, { id: string }>(
+  `mutation StopSimulation($id: ID!) { stopSimulation(id: $id) { ${SIMULATION_FIELDS} } }`,
+);
+
+export const DeleteSimulation = operation<{ deleteSimulation: boolean }, { id: string }>(`mutation DeleteSimulation($id: ID!) { deleteSimulation(id: $id) }`);
+
+/** A stack on a simulation's nodes: its deploys run the kit's steps inside the simulation's containers. */
+export const CreateStackOnSimulation = operation<{ createStack: StackSummary }, { name: string; stackKitId: string; simulationId: string }>(
+  `mutation CreateStackOnSimulation($name: String!, $stackKitId: ID!, $simulationId: ID!) {
+  createStack(name: $name, stackKitId: $stackKitId, nodes: [], simulationId: $simulationId) { ${STACK_FIELDS} }
+}`,
+);

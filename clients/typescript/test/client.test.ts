@@ -1,5 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Catalog, CreateStack, CreateTenant, DeleteStack, KombifyApiError, KombifyClient, MyHomelab } from "@kombify/client";
+import {
+  Catalog,
+  CreateSimulation,
+  CreateStack,
+  CreateStackOnSimulation,
+  CreateTenant,
+  DeleteSimulation,
+  DeleteStack,
+  KombifyApiError,
+  KombifyClient,
+  MyHomelab,
+  Simulations,
+  StartSimulation,
+  StopSimulation,
+} from "@kombify/client";
 import { startTestSupergraph, uniqueSuffix, type TestSupergraph } from "@kombify/testkit";
 
 describe("the typed client against the real supergraph", () => {
@@ -33,6 +47,18 @@ describe("the typed client against the real supergraph", () => {
     expect(failure.code).toBe("BAD_USER_INPUT");
     expect(failure.errors[0].extensions.field).toBe("nodes");
     expect(failure.requestId).toMatch(/.+/);
+    const badSimulation = await client.request(CreateSimulation, { name: "lab", nodeCount: 0 }).catch((error) => error);
+    expect([badSimulation.code, badSimulation.errors[0].extensions.field]).toEqual(["BAD_USER_INPUT", "nodeCount"]);
+    await expect(client.request(Simulations)).resolves.toEqual({ simulations: [] });
+    const unknownId = "00000000-0000-4000-8000-000000000000";
+    const unknown = await Promise.all([
+      client.request(StartSimulation, { id: unknownId }).catch((error) => error),
+      client.request(StopSimulation, { id: unknownId }).catch((error) => error),
+      client.request(DeleteSimulation, { id: unknownId }).catch((error) => error),
+    ]);
+    expect(unknown.map((failure) => failure.code)).toEqual(["NOT_FOUND", "NOT_FOUND", "NOT_FOUND"]);
+    const badLink = await client.request(CreateStackOnSimulation, { name: "sim", stackKitId: "base-homelab", simulationId: unknownId }).catch((error) => error);
+    expect([badLink.code, badLink.errors[0].extensions.field]).toEqual(["BAD_USER_INPUT", "simulationId"]);
     const anonymous = await new KombifyClient({ url: `${graph.url}/graphql` }).request(MyHomelab).catch((error) => error);
     expect(anonymous.code).toBe("UNAUTHENTICATED");
   });
