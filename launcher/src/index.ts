@@ -4,3 +4,4 @@ export { pocketBaseBinary, startPocketBase, type RunningPocketBase } from "./poc
 export { freePort, waitForOk } from "./services/ports.js";
 export { startServiceProcess, type ServiceProcess } from "./services/service-process.js";
 export { DEMO_USER } from "./seed/demo-seed.js";
+export { prepareSimulationEngine, DEFAULT_SIM_NODE_IMAGE, type EngineStatus } from "./docker/sim-node-image.js";

@@ -13,6 +13,7 @@ import {
   SUBGRAPHS,
   subgraphUrlVariable,
 } from "@kombify/service-core";
+import { prepareSimulationEngine } from "./docker/sim-node-image.js";
 import { parseLauncherConfig } from "./config.js";
 import { loadOrCreateContextKeys } from "./keys/context-keys.js";
 import { pocketBaseBinary } from "./pocketbase/pocketbase-process.js";
@@ -74,6 +75,15 @@ try {
     oidc = { issuer: devIssuer.issuer, audience: DEV_AUDIENCE };
   }
 
+  // Simulations need a Docker engine and the node image; without them the rest works and they say why.
+  const simulationEngine = await prepareSimulationEngine(process.env.DOCKER_HOST).catch((error: Error) => ({ problem: error.message }));
+  const simulationsLine =
+    "problem" in simulationEngine
+      ? `unavailable: ${simulationEngine.problem}`
+      : simulationEngine.reachable
+        ? `Docker at ${simulationEngine.engine.address}${simulationEngine.image === "built" ? " (node image built)" : ""}`
+        : `unavailable: no Docker engine at ${simulationEngine.engine.address} (see README, "Simulations on Docker")`;
+
   const keys = await loadOrCreateContextKeys(config.dataDir);
   const shared = {
     ...process.env,
@@ -133,6 +143,7 @@ try {
     `  PostgreSQL   ${redact(databaseUrl)}`,
     `  PocketBase   ${pocketbaseUrl}/_/`,
     `  Token issuer ${oidc.issuer}`,
+    `  Simulations  ${simulationsLine}`,
     ...(demoToken ? [`  Demo token   ${join(config.dataDir, "demo-token")} (user ${DEMO_USER.email}, tenant "demo")`] : []),
     "Press Ctrl-C to stop everything.",
     "",

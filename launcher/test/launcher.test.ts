@@ -1,12 +1,12 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
+import { connect, createServer } from "node:net";
 import { assertPortFree } from "../src/services/ports.js";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { freePort, postGraphQL } from "@kombify/testkit";
+import { freePort, postGraphQL, testDocker, testSshPortRange } from "@kombify/testkit";
 
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -30,6 +30,7 @@ async function launcherEnv(dataDir: string): Promise<NodeJS.ProcessEnv> {
     EMBEDDED_POSTGRES_PORT: String(await freePort()),
     POCKETBASE_PORT: String(await freePort()),
     DEV_ISSUER_PORT: String(await freePort()),
+    SIMULATION_SSH_PORTS: await testSshPortRange(),
   };
 }
 
@@ -57,6 +58,18 @@ function launch(env: NodeJS.ProcessEnv): Launched {
   child.stderr!.on("data", (chunk) => (output += chunk));
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   return { child, output: () => output, exited };
+}
+
+function firstBytes(host: string, port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, host);
+    socket.setTimeout(5000, () => socket.destroy(new Error(`nothing from ${host}:${port}`)));
+    socket.once("data", (data) => {
+      socket.destroy();
+      resolve(data.toString("utf8"));
+    });
+    socket.once("error", reject);
+  });
 }
 
 async function waitForOutput(launched: Launched, text: string, timeoutMs = 90_000): Promise<void> {
@@ -131,6 +144,21 @@ describe("pnpm start (the launcher)", () => {
     const crossing = await postGraphQL<any>(gateway, { query: "{ myTenant { slug plan { name } stacks { name stackKit { name tier } } } }" }, { authorization: `Bearer ${token}` });
     expect(crossing.data.myTenant).toMatchObject({ slug: "demo", plan: { name: "Free" } });
     expect(crossing.data.myTenant.stacks).toContainEqual({ name: "media-server", stackKit: { name: "Media Center", tier: "FREE" } });
+
+    // With a Docker engine, the demo user gets a simulated node answering SSH; without one, a clear UNAVAILABLE.
+    const docker = await testDocker();
+    expect(first.output()).toMatch(docker.available ? /Simulations\s+Docker at / : /Simulations\s+unavailable/);
+    const simulation = await postGraphQL<any>(gateway, { query: 'mutation { createSimulation(name: "launch-check", nodeCount: 1) { id status nodes { sshHost sshPort } } }' }, { authorization: `Bearer ${token}` });
+    if (docker.available) {
+      expect(simulation.errors).toBeUndefined();
+      expect(simulation.data.createSimulation.status).toBe("RUNNING");
+      const [node] = simulation.data.createSimulation.nodes;
+      expect(await firstBytes(node.sshHost, node.sshPort)).toMatch(/^SSH-2\.0-/);
+      const deleted = await postGraphQL<any>(gateway, { query: `mutation { deleteSimulation(id: "${simulation.data.createSimulation.id}") }` }, { authorization: `Bearer ${token}` });
+      expect(deleted.data.deleteSimulation).toBe(true);
+    } else {
+      expect(simulation.errors?.[0]?.extensions?.code).toBe("UNAVAILABLE");
+    }
 
     // A PocketBase that stops answering makes requests fail as UNAVAILABLE, not hang.
     const started = descendants(first.child.pid!);

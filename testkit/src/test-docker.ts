@@ -1,11 +1,8 @@
-import { execFile } from "node:child_process";
 import net from "node:net";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import postgres from "postgres";
+import { DEFAULT_SIM_NODE_IMAGE, prepareSimulationEngine } from "@kombify/launcher";
 import {
   connectDockerEngine,
-  dockerStatus,
   installationId,
   labelFilters,
   MANAGED_BY_KOMBISIM,
@@ -13,8 +10,7 @@ import {
   type DockerEngine,
 } from "@kombify/service-core";
 
-export const TEST_NODE_IMAGE = "kombify/sim-node:1";
-const BUILD_SCRIPT = fileURLToPath(new URL("../../docker/sim-node/build.sh", import.meta.url));
+export const TEST_NODE_IMAGE = DEFAULT_SIM_NODE_IMAGE;
 
 export type TestDocker = { available: true; engine: DockerEngine } | { available: false; reason: string };
 
@@ -27,24 +23,14 @@ let probe: Promise<TestDocker> | undefined;
  */
 export function testDocker(): Promise<TestDocker> {
   probe ??= (async (): Promise<TestDocker> => {
-    const engine = connectDockerEngine(process.env.DOCKER_HOST);
-    try {
-      await Promise.race([engine.docker.ping(), new Promise((_, reject) => setTimeout(() => reject(new Error("no answer within 3 s")), 3000))]);
-    } catch (error) {
-      const reason =
-        `no Docker engine at ${engine.address} (${error instanceof Error ? error.message : String(error)}). ` +
-        "Start one (README, 'Simulations on Docker') or point DOCKER_HOST at it to run the simulation tests.";
-      if (process.env.CI) throw new Error(`CI needs a Docker engine: ${reason}`);
-      console.warn(`Skipping Docker tests: ${reason}`);
-      return { available: false, reason };
-    }
-    try {
-      await engine.docker.getImage(TEST_NODE_IMAGE).inspect();
-    } catch (error) {
-      if (dockerStatus(error) !== 404) throw error;
-      await promisify(execFile)("bash", [BUILD_SCRIPT, TEST_NODE_IMAGE], { env: process.env });
-    }
-    return { available: true, engine };
+    const status = await prepareSimulationEngine(process.env.DOCKER_HOST, TEST_NODE_IMAGE);
+    if (status.reachable) return { available: true, engine: status.engine };
+    const reason =
+      `no Docker engine at ${status.engine.address} (${status.reason}). ` +
+      "Start one (README, 'Simulations on Docker') or point DOCKER_HOST at it to run the simulation tests.";
+    if (process.env.CI) throw new Error(`CI needs a Docker engine: ${reason}`);
+    console.warn(`Skipping Docker tests: ${reason}`);
+    return { available: false, reason };
   })();
   return probe;
 }

@@ -1,0 +1,37 @@
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { connectDockerEngine, dockerStatus, type DockerEngine } from "@kombify/service-core";
+
+export const DEFAULT_SIM_NODE_IMAGE = "kombify/sim-node:1";
+const BUILD_SCRIPT = fileURLToPath(new URL("../../../docker/sim-node/build.sh", import.meta.url));
+
+export type EngineStatus =
+  | { reachable: true; engine: DockerEngine; image: "present" | "built" }
+  | { reachable: false; engine: DockerEngine; reason: string };
+
+/**
+ * Whether the Docker engine (DOCKER_HOST, or the default socket) answers, with the simulated-node image built
+ * by docker/sim-node/build.sh when it is missing. Never throws for an absent engine: simulations are optional.
+ */
+export async function prepareSimulationEngine(dockerHost: string | undefined, image = DEFAULT_SIM_NODE_IMAGE): Promise<EngineStatus> {
+  const engine = connectDockerEngine(dockerHost);
+  try {
+    await Promise.race([engine.docker.ping(), new Promise((_, reject) => setTimeout(() => reject(new Error("no answer within 3 s")), 3000).unref())]);
+  } catch (error) {
+    return { reachable: false, engine, reason: error instanceof Error ? error.message : String(error) };
+  }
+  try {
+    await engine.docker.getImage(image).inspect();
+    return { reachable: true, engine, image: "present" };
+  } catch (error) {
+    if (dockerStatus(error) !== 404) throw error;
+  }
+  try {
+    await promisify(execFile)("bash", [BUILD_SCRIPT, image], { env: process.env });
+  } catch (error) {
+    const stderr = (error as { stderr?: string }).stderr?.trim();
+    throw new Error(`the simulated-node image ${image} is missing and could not be built: ${stderr || String(error)}`);
+  }
+  return { reachable: true, engine, image: "built" };
+}
