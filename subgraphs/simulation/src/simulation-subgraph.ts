@@ -56,7 +56,7 @@ export const createSimulationSubgraph: SubgraphFactory = async (runtime) => {
     internalNetworks: settings.SIMULATION_NETWORK_INTERNAL,
     limits: { memoryBytes: settings.SIMULATION_NODE_MEMORY_MB * 1024 * 1024, nanoCpus: Math.round(settings.SIMULATION_NODE_CPUS * 1e9), pids: 256 },
   });
-  const forwarder = new SshForwarder(settings.SIMULATION_SSH_BIND, runtime.log);
+  const forwarder = new SshForwarder(settings.SIMULATION_SSH_BIND, runtime.log, (address) => containers.isSimulationAddress(address));
   const service = new SimulationService(runtime.db, store, containers, forwarder, runtime.plans, runtime.stackkits, {
     installation,
     images: settings.SIMULATION_IMAGES,

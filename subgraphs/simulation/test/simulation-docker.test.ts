@@ -6,6 +6,7 @@ import { createSimulationSubgraph } from "@kombify/subgraph-simulation";
 import { createTestTenant, startTestSubgraph, testDatabaseUrl, testDocker, type TestSubgraph, type TestTenant } from "@kombify/testkit";
 
 const docker = await testDocker();
+const SUBGRAPH_ENV = { SIMULATION_SSH_BIND: "0.0.0.0" };
 const SIMULATION_FIELDS = "id name status statusMessage nodes { name containerId image sshHost sshPort status statusMessage }";
 
 /** The first bytes a server sends on connect: an SSH server's identification line. */
@@ -62,7 +63,8 @@ describe.skipIf(!docker.available)("simulations on a real Docker engine", () => 
   const remove = (tenant: TestTenant, id: string) => subgraph.query(`mutation { deleteSimulation(id: "${id}") }`, { caller: tenant.member });
 
   beforeAll(async () => {
-    subgraph = await startTestSubgraph("simulation", createSimulationSubgraph);
+    // Published on every interface, as a deployment exposing SSH beyond this host would.
+    subgraph = await startTestSubgraph("simulation", createSimulationSubgraph, { env: SUBGRAPH_ENV });
     alice = await createTestTenant(subgraph.runtime, { plan: "ENTERPRISE" });
     bob = await createTestTenant(subgraph.runtime, { plan: "ENTERPRISE" });
   });
@@ -119,6 +121,13 @@ describe.skipIf(!docker.available)("simulations on a real Docker engine", () => 
     expect(stranger.output).not.toContain("SSH");
     const back = await execIn(engine, foreign.containerId, probe(await address(first.containerId)));
     expect(back.output).not.toContain("SSH");
+
+    // Nor through the published SSH ports: the host is reachable from every tenant network (its gateway
+    // address), so the forwarder refuses connections coming from simulated nodes.
+    const gateway = (await engine.docker.getContainer(foreign.containerId).inspect()).NetworkSettings.Networks[`kombify_${bob.tenant.slug}`]!.Gateway;
+    const viaForwarder = await execIn(engine, foreign.containerId, `nc -w 2 ${gateway} ${first.sshPort} </dev/null | head -c 7`);
+    expect(viaForwarder.output).not.toContain("SSH");
+    expect(await banner("127.0.0.1", first.sshPort)).toMatch(/^SSH-2\.0-/);
   });
 
   it("gives 20 simulations created at once distinct SSH ports across tenants, and one of two same-name creates a CONFLICT", async () => {
@@ -199,7 +208,7 @@ describe.skipIf(!docker.available)("simulations on a real Docker engine", () => 
     const database = connectDatabase(await testDatabaseUrl());
     await database.db.delete(tables.simulations).where(eq(tables.simulations.id, orphaned.id));
     await database.close();
-    subgraph = await startTestSubgraph("simulation", createSimulationSubgraph);
+    subgraph = await startTestSubgraph("simulation", createSimulationSubgraph, { env: SUBGRAPH_ENV });
 
     expect(await eventually(() => containersOf(engine, orphaned.id), (containers) => containers.length === 0)).toEqual([]);
     const brokenAfter = await eventually(

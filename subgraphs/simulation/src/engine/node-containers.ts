@@ -1,3 +1,4 @@
+import { BlockList, isIP, isIPv6 } from "node:net";
 import type Docker from "dockerode";
 import {
   dockerStatus,
@@ -39,6 +40,31 @@ export class NodeContainers {
     readonly engine: DockerEngine,
     private readonly options: { installation: string; internalNetworks: boolean; limits: NodeContainerLimits },
   ) {}
+
+  private simulationSubnets = new BlockList();
+
+  /**
+   * Whether `address` lies in a KombiSim network (of any installation on this engine). An address not in the
+   * known subnets makes them be read again, fresh (networks come and go; only non-loopback callers ask).
+   */
+  async isSimulationAddress(address: string): Promise<boolean> {
+    const family = isIPv6(address) ? "ipv6" : "ipv4";
+    if (this.simulationSubnets.check(address, family)) return true;
+    this.simulationSubnets = await this.readSimulationSubnets();
+    return this.simulationSubnets.check(address, family);
+  }
+
+  private async readSimulationSubnets(): Promise<BlockList> {
+    const networks = await this.call(() => this.docker.listNetworks({ filters: { label: [SIMULATION_LABELS.managedBy] } }));
+    const subnets = new BlockList();
+    for (const network of networks) {
+      for (const { Subnet } of network.IPAM?.Config ?? []) {
+        const [prefix, bits] = (Subnet ?? "").split("/");
+        if (prefix && bits && isIP(prefix)) subnets.addSubnet(prefix, Number(bits), isIPv6(prefix) ? "ipv6" : "ipv4");
+      }
+    }
+    return subnets;
+  }
 
   private get docker(): Docker {
     return this.engine.docker;

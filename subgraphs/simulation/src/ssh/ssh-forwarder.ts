@@ -19,6 +19,12 @@ export class SshForwarder {
   constructor(
     private readonly bindHost: string,
     private readonly log: Logger,
+    /**
+     * Whether a connection's source is a simulated node. Those are refused: tenant networks reach the host, so
+     * with a non-loopback bind another tenant's container could otherwise come in through the forwarder.
+     * Nodes reach their own neighbours directly on their network.
+     */
+    private readonly fromSimulatedNode: (address: string) => Promise<boolean>,
   ) {}
 
   /** Starts forwarding `port` to `targetIp:22` (re-targets an existing forward). Fails when the port is taken. */
@@ -59,6 +65,29 @@ export class SshForwarder {
   }
 
   private pipe(forward: Forward, client: net.Socket): void {
+    client.pause();
+    forward.sockets.add(client);
+    const source = (client.remoteAddress ?? "").replace(/^::ffff:/, "");
+    const loopback = source === "127.0.0.1" || source === "::1";
+    void (loopback ? Promise.resolve(false) : this.fromSimulatedNode(source)).then(
+      (refused) => {
+        if (refused) {
+          this.log.warn({ source, port: forward.server.address() }, "refused a simulated node's connection to another node's SSH port");
+          forward.sockets.delete(client);
+          client.destroy();
+          return;
+        }
+        this.connectUpstream(forward, client);
+      },
+      () => {
+        forward.sockets.delete(client);
+        client.destroy();
+      },
+    );
+  }
+
+  private connectUpstream(forward: Forward, client: net.Socket): void {
+    if (client.destroyed) return;
     const upstream = net.connect(22, forward.target);
     forward.sockets.add(client).add(upstream);
     const end = () => {
@@ -71,5 +100,6 @@ export class SshForwarder {
     upstream.on("error", end).on("close", end);
     client.pipe(upstream);
     upstream.pipe(client);
+    client.resume();
   }
 }
