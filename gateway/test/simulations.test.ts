@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { execInContainer, labelFilters, SIMULATION_LABELS, type DockerEngine } from "@kombify/service-core";
+import { copyFileSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DEFAULT_STACKKITS_DIR, execInContainer, labelFilters, SIMULATION_LABELS, type DockerEngine } from "@kombify/service-core";
 import { collect, startTestSupergraph, testDocker, uniqueSuffix, wsClient, type TestSupergraph } from "@kombify/testkit";
 
 const docker = await testDocker();
@@ -19,7 +22,14 @@ describe.skipIf(!docker.available)("simulations through the gateway, on a real D
   let tokenB: string;
 
   beforeAll(async () => {
-    graph = await startTestSupergraph({ subgraphEnv: { DRY_RUN_STEP_DELAY_MS: "20" } });
+    // The catalog plus a kit whose step talks slowly, to see output arrive while the step still runs.
+    const stackkitsDir = mkdtempSync(join(tmpdir(), "kombify-kits-"));
+    for (const file of readdirSync(DEFAULT_STACKKITS_DIR)) copyFileSync(join(DEFAULT_STACKKITS_DIR, file), join(stackkitsDir, file));
+    writeFileSync(join(stackkitsDir, "ticker.json"), JSON.stringify({
+      id: "ticker", name: "Ticker", version: "1.0.0", description: "Says tick, slowly.", tier: "FREE", services: ["ticker"],
+      steps: [{ name: "tick", run: "for i in 1 2 3 4; do echo tick $i; sleep 1; done" }],
+    }));
+    graph = await startTestSupergraph({ subgraphEnv: { DRY_RUN_STEP_DELAY_MS: "20", STACKKITS_DIR: stackkitsDir } });
     tokenA = await graph.issuer.mint({ sub: `a-${uniqueSuffix()}`, orgId: `org-a-${uniqueSuffix()}`, roles: ["tenant:owner"] });
     tokenB = await graph.issuer.mint({ sub: `b-${uniqueSuffix()}`, orgId: `org-b-${uniqueSuffix()}`, roles: ["tenant:owner"] });
     for (const [token, name] of [[tokenA, "sim-a"], [tokenB, "sim-b"]] as const) {
@@ -101,6 +111,36 @@ describe.skipIf(!docker.available)("simulations through the gateway, on a real D
     }
     const containers = await engine.docker.listContainers({ filters: { label: labelFilters({ [SIMULATION_LABELS.simulation]: simulationId }) } });
     expect(containers).toHaveLength(2);
+
+    // Deleting the simulation says so to its subscribers, and the stack's next deploy fails rather than run nowhere.
+    const client = wsClient(`${graph.url}/graphql`, { authorization: `Bearer ${tokenA}` });
+    const watcher = collect<SimulationEvent>(client, WATCH, { id: simulationId });
+    await expect.poll(async () => ((await (await fetch(`${graph.url}/metrics`)).json()) as { subscriptions: { subscribers: number } }).subscriptions.subscribers, { timeout: 5000 }).toBeGreaterThanOrEqual(1);
+    expect((await graph.graphql(`mutation { deleteSimulation(id: "${simulationId}") }`, { token: tokenA })).data.deleteSimulation).toBe(true);
+    await watcher.done;
+    expect(watcher.events.at(-1)!.data!.simulationUpdated).toMatchObject({ id: simulationId, status: "DELETED", nodes: [] });
+    await client.dispose();
+    const again = await graph.graphql(`mutation { deployStack(id: "${stack.data.createStack.id}") { id } }`, { token: tokenA });
+    await expect
+      .poll(async () => (await graph.graphql(`{ job(id: "${again.data.deployStack.id}") { status message } }`, { token: tokenA })).data.job, { timeout: 30_000, interval: 200 })
+      .toMatchObject({ status: "FAILED", message: expect.stringContaining("was deleted") });
+    expect((await graph.graphql(`{ stack(id: "${stack.data.createStack.id}") { simulation { id } } }`, { token: tokenA })).data.stack.simulation).toBeNull();
+  });
+
+  it("streams a step's output into the job's logs while the step runs", async () => {
+    const created = await graph.graphql('mutation { createSimulation(name: "ticking", nodeCount: 1) { id status } }', { token: tokenA });
+    expect(created.data.createSimulation.status).toBe("RUNNING");
+    const stack = await graph.graphql(`mutation { createStack(name: "ticks", stackKitId: "ticker", nodes: [], simulationId: "${created.data.createSimulation.id}") { id } }`, { token: tokenA });
+    const client = wsClient(`${graph.url}/graphql`, { authorization: `Bearer ${tokenA}` });
+    const jobs = collect<{ jobUpdated: { status: string; logs: string[] } }>(client, "subscription($stackId: ID) { jobUpdated(stackId: $stackId) { status logs(tail: 20) } }", { stackId: stack.data.createStack.id });
+    await expect.poll(async () => ((await (await fetch(`${graph.url}/metrics`)).json()) as { subscriptions: { subscribers: number } }).subscriptions.subscribers, { timeout: 5000 }).toBeGreaterThanOrEqual(1);
+    await graph.graphql(`mutation { deployStack(id: "${stack.data.createStack.id}") { id } }`, { token: tokenA });
+    const events = await jobs.until((all) => all.some((event) => event.data?.jobUpdated.status === "SUCCEEDED"), 30_000);
+    const partial = events.find((event) => event.data!.jobUpdated.logs.includes("[node-1] tick 1") && !event.data!.jobUpdated.logs.includes("[node-1] tick 4"));
+    expect(partial, JSON.stringify(events.map((event) => event.data?.jobUpdated.logs))).toBeDefined();
+    expect(events.at(-1)!.data!.jobUpdated.logs).toContain("[node-1] tick 4");
+    await client.dispose();
+    await graph.graphql(`mutation { deleteSimulation(id: "${created.data.createSimulation.id}") }`, { token: tokenA });
   });
 
   it("fails a deploy with the step's exit code when a simulated node is stopped", async () => {

@@ -111,7 +111,10 @@ export class SubscriptionHub {
             errors: [{ message: `The ${plan.primary.serviceName} service stopped this subscription; subscribe again.`, extensions: { code: ErrorCode.UNAVAILABLE } }],
           });
         },
-        complete: () => this.endGroup(key, group),
+        // After the events still being resolved: a stream's last event often comes right before its end.
+        complete: () => {
+          group.chain = group.chain.then(() => this.endGroup(key, group));
+        },
       },
     );
     return group;

@@ -189,9 +189,8 @@ export const stackSimulations = pgTable(
       .notNull()
       .references(() => tenants.id, { onDelete: "cascade" }),
     stackId: text("stack_id").notNull(),
-    simulationId: uuid("simulation_id")
-      .notNull()
-      .references(() => simulations.id, { onDelete: "cascade" }),
+    /** null once the simulation is deleted: the stack's deploys then fail instead of silently running nowhere. */
+    simulationId: uuid("simulation_id").references(() => simulations.id, { onDelete: "set null" }),
   },
   (t) => [primaryKey({ columns: [t.tenantId, t.stackId] })],
 );

@@ -17,15 +17,17 @@ export async function execInContainer(
   const sink = new PassThrough().on("data", (chunk: Buffer) => options.onOutput?.(chunk));
   engine.docker.modem.demuxStream(stream, sink, sink);
   const signal = options.signal;
-  await new Promise<void>((resolve, reject) => {
-    const abort = () => {
-      stream.destroy();
-      reject(signal!.reason);
-    };
-    if (signal?.aborted) return abort();
-    signal?.addEventListener("abort", abort, { once: true });
-    stream.on("end", resolve).on("close", resolve).on("error", reject);
-  });
+  const abort = () => stream.destroy(signal!.reason instanceof Error ? signal!.reason : new Error(String(signal!.reason)));
+  if (signal?.aborted) abort();
+  signal?.addEventListener("abort", abort, { once: true });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      stream.on("end", resolve).on("close", resolve).on("error", reject);
+    });
+    signal?.throwIfAborted();
+  } finally {
+    signal?.removeEventListener("abort", abort);
+  }
   for (let attempt = 0; ; attempt++) {
     const state = await exec.inspect();
     if (!state.Running && state.ExitCode !== null) return state.ExitCode;

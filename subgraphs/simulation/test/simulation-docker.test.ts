@@ -158,9 +158,23 @@ describe.skipIf(!docker.available)("simulations on a real Docker engine", () => 
     expect(started.data.startSimulation.status).toBe("RUNNING");
     expect(await banner("127.0.0.1", simulation.nodes[0].sshPort)).toMatch(/^SSH-2\.0-/);
 
-    // One container already gone: deleting still succeeds and releases everything.
+    // A node started outside the API while the simulation is STOPPED: stopping again stops it.
+    const stopAgain = await subgraph.query(`mutation { stopSimulation(id: "${simulation.id}") { status } }`, { caller: alice.member });
+    expect(stopAgain.data.stopSimulation.status).toBe("STOPPED");
+    await engine.docker.getContainer(simulation.nodes[0].containerId).start();
+    await eventually(
+      async () => (await subgraph.query(`{ simulation(id: "${simulation.id}") { nodes { status } } }`, { caller: alice.member })).data.simulation.nodes[0].status,
+      (status) => status === "RUNNING",
+    );
+    const restopped = await subgraph.query(`mutation { stopSimulation(id: "${simulation.id}") { status nodes { status } } }`, { caller: alice.member });
+    expect(restopped.data.stopSimulation).toEqual({ status: "STOPPED", nodes: [{ status: "STOPPED" }, { status: "STOPPED" }] });
+    expect((await engine.docker.getContainer(simulation.nodes[0].containerId).inspect()).State.Running).toBe(false);
+    await subgraph.query(`mutation { startSimulation(id: "${simulation.id}") { status } }`, { caller: alice.member });
+
+    // One container already gone: deleting still succeeds and releases everything; a second delete at once finds nothing.
     await engine.docker.getContainer(simulation.nodes[1].containerId).remove({ force: true });
-    expect((await remove(alice, simulation.id)).data.deleteSimulation).toBe(true);
+    const deletes = await Promise.all([remove(alice, simulation.id), remove(alice, simulation.id)]);
+    expect(deletes.map((result) => result.data?.deleteSimulation ?? result.errors?.[0]?.extensions?.code).sort()).toEqual(["NOT_FOUND", true]);
     expect(await containersOf(engine, simulation.id)).toEqual([]);
     const left = await subgraph.runtime.db.select().from(tables.simulationNodes).where(eq(tables.simulationNodes.simulationId, simulation.id));
     expect(left).toEqual([]);

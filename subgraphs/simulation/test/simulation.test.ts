@@ -78,6 +78,7 @@ describe("simulation subgraph", () => {
       ['createSimulation(name: "UPPER", nodeCount: 1)', "name"],
       ['createSimulation(name: "", nodeCount: 1)', "name"],
       ['createSimulation(name: "ok", nodeCount: 1, image: "alpine:latest")', "image"],
+      ['createSimulation(name: "ok", nodeCount: 1, image: "")', "image"],
       ['createSimulation(name: "ok", nodeCount: 1, image: "kombify/sim-node:1; echo")', "image"],
       ['createSimulation(name: "ok", nodeCount: 1, stackKitId: "no-such-kit")', "stackKitId"],
     ];

@@ -74,14 +74,11 @@ export class SimulationEvents {
 
   private async deliver(payload: string): Promise<void> {
     const notification = JSON.parse(payload) as Notification;
-    if (notification.deleted) {
-      this.lastState.delete(notification.simulationId);
-      return;
-    }
     let simulation: Simulation | null | undefined;
     if (notification.row) {
       simulation = toSimulation({ ...notification.row, createdAt: new Date(notification.row.createdAt) });
-      this.remember(simulation);
+      if (notification.deleted) this.lastState.delete(simulation.id);
+      else this.remember(simulation);
     }
     for (const subscriber of this.subscribers) {
       if (subscriber.tenantId !== notification.tenantId) continue;
@@ -89,6 +86,8 @@ export class SimulationEvents {
       simulation ??= this.lastState.get(notification.simulationId) ?? (await this.load(notification));
       if (!simulation) return;
       subscriber.queue.push(simulation);
+      // A stream about this one simulation has nothing more to say once it is gone.
+      if (notification.deleted && subscriber.simulationId) subscriber.queue.end();
     }
   }
 

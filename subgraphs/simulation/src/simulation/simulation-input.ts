@@ -26,7 +26,7 @@ export function validateNewSimulation(
   if (!Number.isInteger(raw.nodeCount) || raw.nodeCount < 1 || raw.nodeCount > MAX_NODES_PER_SIMULATION) {
     throw errors.badInput("nodeCount", `must be between 1 and ${MAX_NODES_PER_SIMULATION}.`);
   }
-  const image = raw.image?.trim() || allowedImages[0]!;
+  const image = raw.image == null ? allowedImages[0]! : raw.image.trim();
   if (!allowedImages.includes(image)) {
     throw errors.badInput("image", `must be one of the node images this deployment offers: ${allowedImages.join(", ")}.`);
   }

@@ -1,5 +1,6 @@
 import {
   assertEngineReachable,
+  dockerStatus,
   errors,
   recordAudit,
   requireTenant,
@@ -116,6 +117,8 @@ export class SimulationService {
     await this.owned(tenant, id);
     await assertEngineReachable(this.containers.engine);
     await this.operations.run(id, async () => {
+      // A delete queued behind another delete of the same simulation finds nothing left.
+      if (!(await this.store.row(tenant.id, id))) throw errors.notFound("Simulation", id);
       // STOPPING first: the engine's die/destroy events for these containers are then ours, not failures.
       await this.store.setStatus(id, "STOPPING");
       const nodes = await this.store.nodeRows(tenant.id, id);
@@ -160,7 +163,11 @@ export class SimulationService {
         await this.store.setNode(id, node.name, { status: "PROVISIONING", statusMessage: null });
         try {
           const identity = { installation: this.options.installation, tenantId: tenant.id, tenantSlug: tenant.slug, simulationId: id, simulationName: row.name, nodeName: node.name };
-          const { containerId, ip } = await this.containers.run(identity, row.image, network);
+          const { containerId, ip } = await this.containers.run(identity, row.image, network).catch(async (error) => {
+            // The tenant's last other simulation may have been deleted just now, taking the network with it.
+            if (dockerStatus(error) !== 404) throw error;
+            return this.containers.run(identity, row.image, await this.containers.ensureTenantNetwork(tenant.id, tenant.slug));
+          });
           await this.store.setNode(id, node.name, { containerId, status: "RUNNING" });
           if (node.sshPort) await this.forwarder.open(node.sshPort, ip);
         } catch (error) {
@@ -178,8 +185,8 @@ export class SimulationService {
   }
 
   private async stopContainers(tenant: TenantRef, id: string): Promise<void> {
-    const row = await this.store.row(tenant.id, id);
-    if (!row || row.status === "STOPPED") return;
+    // No early return for STOPPED: a node may have been started outside the API since, and stop means stopped.
+    if (!(await this.store.row(tenant.id, id))) return;
     await this.store.setStatus(id, "STOPPING");
     try {
       const nodes = await this.store.nodeRows(tenant.id, id);
@@ -209,7 +216,8 @@ export class SimulationService {
     const deliberate = simulation.status === "STOPPING" || simulation.status === "STOPPED" || node.status === "STOPPING" || node.status === "STOPPED";
     switch (event.action) {
       case "start": {
-        if (simulation.status === "STOPPING") return;
+        // While we provision or stop, node statuses are ours to write (a failed port bind must stay FAILED).
+        if (simulation.status === "STOPPING" || simulation.status === "PROVISIONING") return;
         await this.store.setNode(simulation.id, node.name, { status: "RUNNING", statusMessage: null, containerId: event.containerId });
         await this.forward(node, event.containerId);
         if (simulation.status === "STOPPED" || simulation.status === "FAILED") await this.settleWhenAllRunning(simulation);
@@ -259,37 +267,40 @@ export class SimulationService {
    */
   async reconcile(): Promise<void> {
     const [{ simulations, nodes }, containers] = await Promise.all([this.store.everything(), this.containers.list()]);
-    const nodeKey = (simulationId: string, name: string) => `${simulationId}/${name}`;
-    const known = new Set(nodes.map((node) => nodeKey(node.simulationId, node.name)));
-    const containerOf = new Map(containers.map((container) => [nodeKey(container.simulationId, container.nodeName), container]));
+    const known = new Set(nodes.map((node) => `${node.simulationId}/${node.name}`));
     for (const container of containers) {
-      if (known.has(nodeKey(container.simulationId, container.nodeName)) || this.operations.isBusy(container.simulationId)) continue;
+      if (known.has(`${container.simulationId}/${container.nodeName}`) || this.operations.isBusy(container.simulationId)) continue;
       await this.containers.remove(container.id);
       this.log.info({ container: container.name }, "removed a container whose simulation no longer exists");
     }
-    for (const simulation of simulations) {
-      if (this.operations.isBusy(simulation.id)) continue;
-      const problems: string[] = [];
-      const states: NodeStatus[] = [];
-      for (const node of nodes.filter((candidate) => candidate.simulationId === simulation.id)) {
-        const container = containerOf.get(nodeKey(simulation.id, node.name));
-        if (!container) {
-          if (node.containerId || simulation.status !== "PENDING") problems.push(`${node.name}'s container is missing`);
-          await this.store.setNode(simulation.id, node.name, { containerId: null, status: "FAILED", statusMessage: "The container is missing." });
-          states.push("FAILED");
-        } else if (container.running) {
-          await this.store.setNode(simulation.id, node.name, { containerId: container.id, status: "RUNNING", statusMessage: null });
-          await this.forward(node, container.id);
-          states.push("RUNNING");
-        } else {
-          const expected = simulation.status === "STOPPED" || simulation.status === "STOPPING";
-          if (!expected) problems.push(`${node.name} stopped while KombiSim was not watching`);
-          await this.store.setNode(simulation.id, node.name, { containerId: container.id, status: expected ? "STOPPED" : "FAILED" });
-          states.push(expected ? "STOPPED" : "FAILED");
-        }
+    // Each simulation in turn with its other operations, from fresh reads, so a mutation is never overwritten.
+    for (const simulation of simulations) await this.operations.run(simulation.id, () => this.reconcileSimulation(simulation.id));
+  }
+
+  private async reconcileSimulation(id: string): Promise<void> {
+    const simulation = await this.store.byId(id);
+    if (!simulation) return;
+    const containers = new Map((await this.containers.list(id)).map((container) => [container.nodeName, container]));
+    const problems: string[] = [];
+    const states: NodeStatus[] = [];
+    for (const node of await this.store.nodeRows(simulation.tenantId, id)) {
+      const container = containers.get(node.name);
+      if (!container) {
+        if (node.containerId || simulation.status !== "PENDING") problems.push(`${node.name}'s container is missing`);
+        await this.store.setNode(id, node.name, { containerId: null, status: "FAILED", statusMessage: "The container is missing." });
+        states.push("FAILED");
+      } else if (container.running) {
+        await this.store.setNode(id, node.name, { containerId: container.id, status: "RUNNING", statusMessage: null });
+        await this.forward(node, container.id);
+        states.push("RUNNING");
+      } else {
+        const expected = simulation.status === "STOPPED" || simulation.status === "STOPPING";
+        if (!expected) problems.push(`${node.name} stopped while KombiSim was not watching`);
+        await this.store.setNode(id, node.name, { containerId: container.id, status: expected ? "STOPPED" : "FAILED" });
+        states.push(expected ? "STOPPED" : "FAILED");
       }
-      await this.settleAfterRestart(simulation, states, problems);
     }
+    await this.settleAfterRestart(simulation, states, problems);
   }
 
   private async settleAfterRestart(simulation: SimulationRow, states: NodeStatus[], problems: string[]): Promise<void> {

@@ -3,7 +3,8 @@ import { errors, isUniqueViolation, isUuid, tables, type Db, type SimulationNode
 import { reserveSshPorts, type PortRange } from "../ssh/ssh-port-pool.js";
 import type { SimulatedNode, Simulation, SimulationStatus } from "./simulation.type.js";
 
-export type NodeStatus = `${SimulationStatus}`;
+/** What a simulation or node row can hold (DELETED exists only in events). */
+export type NodeStatus = Exclude<`${SimulationStatus}`, "DELETED">;
 
 export interface NewSimulationRows {
   tenantId: string;

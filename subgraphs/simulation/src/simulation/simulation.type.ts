@@ -7,8 +7,13 @@ export enum SimulationStatus {
   STOPPING = "STOPPING",
   STOPPED = "STOPPED",
   FAILED = "FAILED",
+  /** Only in simulationUpdated: the simulation's last event, once it was deleted. */
+  DELETED = "DELETED",
 }
-registerEnumType(SimulationStatus, { name: "SimulationStatus" });
+registerEnumType(SimulationStatus, {
+  name: "SimulationStatus",
+  valuesConfig: { DELETED: { description: "Only in simulationUpdated: the last event of a deleted simulation (its nodes are gone)." } },
+});
 
 /** The StackKit entity, owned by the stackkit subgraph. */
 @Directive('@key(fields: "id", resolvable: false)')

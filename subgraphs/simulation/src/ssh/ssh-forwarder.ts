@@ -15,6 +15,7 @@ interface Forward {
  */
 export class SshForwarder {
   private readonly forwards = new Map<number, Forward>();
+  private readonly opening = new Map<number, Promise<void>>();
 
   constructor(
     private readonly bindHost: string,
@@ -29,11 +30,19 @@ export class SshForwarder {
 
   /** Starts forwarding `port` to `targetIp:22` (re-targets an existing forward). Fails when the port is taken. */
   async open(port: number, targetIp: string): Promise<void> {
+    // Provisioning and the engine's start event may open the same port at once: the second waits for the first.
+    for (let pending = this.opening.get(port); pending; pending = this.opening.get(port)) await pending.catch(() => {});
     const existing = this.forwards.get(port);
     if (existing) {
       existing.target = targetIp;
       return;
     }
+    const opening = this.listen(port, targetIp).finally(() => this.opening.delete(port));
+    this.opening.set(port, opening);
+    await opening;
+  }
+
+  private async listen(port: number, targetIp: string): Promise<void> {
     const forward: Forward = { server: net.createServer(), target: targetIp, sockets: new Set() };
     forward.server.on("connection", (client) => this.pipe(forward, client));
     await new Promise<void>((resolve, reject) => {

@@ -15,6 +15,7 @@ import { JOB_QUEUED_CHANNEL, type JobQueue } from "../job/job-queue.js";
 import { HomelabStore } from "../stack/homelab-store.js";
 import type { Stack } from "../stack/stack.type.js";
 import type { SimulationLinks } from "../simulation/simulation-links.js";
+import { LogFlusher } from "./log-flusher.js";
 import type { StepExecutor } from "./step-executor.js";
 
 export interface JobRunnerOptions {
@@ -137,6 +138,7 @@ export class JobRunner {
       const nodes = await store.nodesOf(stack.id);
       if (nodes.length === 0) throw new Error("The stack has no nodes.");
       const simulationId = await this.simulations.simulationOf(row.tenantId, stack.id);
+      if (simulationId === "deleted") throw new Error("The simulation this stack deploys onto was deleted; create a simulation and a stack on it again.");
       await store.updateJob(row.jobId, { status: "RUNNING", startedAt: new Date(), message: `Deploying ${kit.name} ${kit.version}` });
       const total = kit.steps.length * nodes.length;
       let done = 0;
@@ -147,7 +149,18 @@ export class JobRunner {
             log.info("job cancelled while running");
             return;
           }
-          await this.executor.run({ tenantId: row.tenantId, node, simulationId }, step, (line) => logs.push(line), signal);
+          const flusher = new LogFlusher(
+            async () => void (await store.updateJob(row.jobId, { logs: [...logs] })),
+            (error) => log.warn({ err: error }, "could not write a step's output yet"),
+          );
+          try {
+            await this.executor.run({ tenantId: row.tenantId, node, simulationId }, step, (line) => {
+              logs.push(line);
+              flusher.changed();
+            }, signal);
+          } finally {
+            await flusher.settle();
+          }
           done += 1;
           await store.updateJob(row.jobId, { progress: done / total, logs, message: `${step.name} on ${node.hostname}` });
         }

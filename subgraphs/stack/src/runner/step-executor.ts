@@ -1,3 +1,4 @@
+import { setTimeout } from "node:timers/promises";
 import type { StackKitDefinition } from "@kombify/service-core";
 import type { Node } from "../node/node.type.js";
 
@@ -27,12 +28,8 @@ export class DryRunStepExecutor implements StepExecutor {
 
   async run({ node }: StepTarget, step: KitStep, output: (line: string) => void, signal: AbortSignal): Promise<void> {
     output(`[${node.hostname}] $ ${step.run}`);
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(resolve, this.stepDelayMs);
-      signal.addEventListener("abort", () => {
-        clearTimeout(timer);
-        reject(signal.reason);
-      }, { once: true });
+    await setTimeout(this.stepDelayMs, undefined, { signal }).catch((error) => {
+      throw signal.aborted ? signal.reason : error;
     });
     output(`[${node.hostname}] ${step.name}: recorded (no agent connected to ${node.address}; dry run)`);
   }

@@ -38,11 +38,13 @@ export class SimulationLinks {
     await this.db.delete(tables.stackSimulations).where(and(eq(tables.stackSimulations.tenantId, tenantId), eq(tables.stackSimulations.stackId, stackId)));
   }
 
-  async simulationOf(tenantId: string, stackId: string): Promise<string | null> {
+  /** The simulation the stack deploys onto: null for a stack of real nodes; "deleted" once its simulation is gone. */
+  async simulationOf(tenantId: string, stackId: string): Promise<string | "deleted" | null> {
     const [row] = await this.db
       .select({ simulationId: tables.stackSimulations.simulationId })
       .from(tables.stackSimulations)
       .where(and(eq(tables.stackSimulations.tenantId, tenantId), eq(tables.stackSimulations.stackId, stackId)));
-    return row?.simulationId ?? null;
+    if (!row) return null;
+    return row.simulationId ?? "deleted";
   }
 }

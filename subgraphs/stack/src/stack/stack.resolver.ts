@@ -99,7 +99,7 @@ export class StackResolver {
   @FieldResolver(() => SimulationReference, { nullable: true, description: "The simulation whose nodes this stack deploys onto, if any." })
   async simulation(@Root() stack: Stack, @Ctx() context: RequestContext): Promise<SimulationReference | null> {
     const id = await this.simulations.simulationOf(requireTenant(context).id, stack.id);
-    return id ? { id } : null;
+    return id && id !== "deleted" ? { id } : null;
   }
 
   @FieldResolver(() => [Node])
