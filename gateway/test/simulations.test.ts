@@ -140,6 +140,18 @@ describe.skipIf(!docker.available)("simulations through the gateway, on a real D
     expect(partial, JSON.stringify(events.map((event) => event.data?.jobUpdated.logs))).toBeDefined();
     expect(events.at(-1)!.data!.jobUpdated.logs).toContain("[node-1] tick 4");
     await client.dispose();
+
+    // Cancelling interrupts the step under way: the job ends CANCELLED with no later output, the stack as it was.
+    const redeploy = await graph.graphql(`mutation { deployStack(id: "${stack.data.createStack.id}") { id } }`, { token: tokenA });
+    const jobId = redeploy.data.deployStack.id;
+    const jobLogs = async () => (await graph.graphql(`{ job(id: "${jobId}") { status logs(tail: 50) } }`, { token: tokenA })).data.job;
+    await expect.poll(async () => (await jobLogs()).logs.filter((line: string) => line === "[node-1] tick 1").length, { timeout: 15_000, interval: 100 }).toBe(1);
+    expect((await graph.graphql(`mutation { cancelJob(id: "${jobId}") { status } }`, { token: tokenA })).data.cancelJob.status).toBe("CANCELLED");
+    await new Promise((resolve) => setTimeout(resolve, 4500));
+    const afterCancel = await jobLogs();
+    expect(afterCancel.status).toBe("CANCELLED");
+    expect(afterCancel.logs).not.toContain("[node-1] tick 4");
+    expect((await graph.graphql(`{ stack(id: "${stack.data.createStack.id}") { status } }`, { token: tokenA })).data.stack.status).toBe("RUNNING");
     await graph.graphql(`mutation { deleteSimulation(id: "${created.data.createSimulation.id}") }`, { token: tokenA });
   });
 

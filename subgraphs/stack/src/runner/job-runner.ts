@@ -26,6 +26,13 @@ export interface JobRunnerOptions {
   pollIntervalMs?: number;
 }
 
+/** Why a step was interrupted when the job was cancelled while it ran. */
+class JobCancelled extends Error {
+  constructor() {
+    super("The job was cancelled.");
+  }
+}
+
 /** The advisory-lock key of a runner: its id, hashed by PostgreSQL. */
 const lockKey = (runnerId: string) => `job-runner:${runnerId}`;
 
@@ -130,6 +137,19 @@ export class JobRunner {
     }
     const log = this.log.child({ jobId: row.jobId, stackId: row.stackId });
     const logs = [...job.allLogs];
+    // A cancel also interrupts the step under way (a long docker exec), not only the steps after it.
+    const running = new AbortController();
+    const stopRunning = () => running.abort(signal.reason);
+    signal.addEventListener("abort", stopRunning, { once: true });
+    const cancelWatch = setInterval(() => {
+      void store.job(row.jobId).then((current) => {
+        if (current?.status === "CANCELLED") running.abort(new JobCancelled());
+      }, () => {});
+    }, 1000);
+    const cancelled = async () => {
+      await store.setStackStatus(row.stackId, row.stackStatusBefore as Stack["status"]);
+      log.info("job cancelled while running");
+    };
     try {
       const stack = await store.stack(row.stackId);
       if (!stack) throw new Error("The stack was deleted.");
@@ -144,11 +164,7 @@ export class JobRunner {
       let done = 0;
       for (const step of kit.steps) {
         for (const node of nodes) {
-          if ((await store.job(row.jobId))?.status === "CANCELLED") {
-            await store.setStackStatus(stack.id, row.stackStatusBefore as Stack["status"]);
-            log.info("job cancelled while running");
-            return;
-          }
+          if (running.signal.reason instanceof JobCancelled || (await store.job(row.jobId))?.status === "CANCELLED") return await cancelled();
           const flusher = new LogFlusher(
             async () => void (await store.updateJob(row.jobId, { logs: [...logs] })),
             (error) => log.warn({ err: error }, "could not write a step's output yet"),
@@ -157,7 +173,7 @@ export class JobRunner {
             await this.executor.run({ tenantId: row.tenantId, node, simulationId }, step, (line) => {
               logs.push(line);
               flusher.changed();
-            }, signal);
+            }, running.signal);
           } finally {
             await flusher.settle();
           }
@@ -169,12 +185,15 @@ export class JobRunner {
       await store.setStackStatus(stack.id, "RUNNING");
       log.info("job succeeded");
     } catch (error) {
+      if (running.signal.reason instanceof JobCancelled) return await cancelled();
       const message = error instanceof Error ? error.message : String(error);
       logs.push(`error: ${message}`);
       await store.updateJob(row.jobId, { status: "FAILED", message, finishedAt: new Date(), logs });
       await store.setStackStatus(row.stackId, "FAILED").catch(() => {});
       log.warn({ reason: message }, "job failed");
     } finally {
+      clearInterval(cancelWatch);
+      signal.removeEventListener("abort", stopRunning);
       await this.queue.remove(row.jobId);
     }
   }
