@@ -12,6 +12,8 @@ export interface SubscriptionsBenchOptions {
   rate: number;
   /** Subscriptions per WebSocket connection (a dashboard tab has one; a partner script may have many). */
   perConnection: number;
+  /** `gateway` through the gateway, `direct` straight on the stack subgraph (the floor). */
+  targets: ("gateway" | "direct")[];
 }
 
 interface GatewayMetrics {
@@ -41,11 +43,12 @@ export async function runSubscriptionsBench(options: SubscriptionsBenchOptions):
     const { token, caller, jobIds, jobsCollection } = await prepareTenant(env, options.jobs);
     const rows: Record<string, string | number>[] = [];
     for (const subscribers of options.subscribers) {
-      for (const target of ["gateway", "direct"] as const) {
+      for (const target of options.targets) {
         const result = await measure(env, target, subscribers, { ...options, token, caller, jobIds, jobsCollection });
         rows.push(result);
         process.stdout.write(`${JSON.stringify(result)}\n`);
       }
+      if (options.targets.length < 2) continue;
       const [viaGateway, direct] = rows.slice(-2) as [Record<string, number>, Record<string, number>];
       rows.push({
         target: "ratio g/d",
