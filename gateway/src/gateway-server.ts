@@ -105,7 +105,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   });
   const planner = new SubscriptionPlanner(supergraphSdl);
   const upstream = new UpstreamSubscriptions(config.subgraphUrls, log);
-  const hub = new SubscriptionHub(planner, upstream, dataSources, signer, formatError, { bufferPerSubscriber: config.webSocket.bufferPerSubscriber });
+  const hub = new SubscriptionHub(planner, upstream, dataSources, signer, formatError);
   const webSocket = attachGraphQLWebSocket({
     server,
     schema: planner.apiGraphQLSchema,
