@@ -4,11 +4,12 @@ import type { ApolloServer } from "@apollo/server";
 import type { FormattedExecutionResult } from "graphql-ws";
 import { useServer } from "graphql-ws/use/ws";
 import { GraphQLError, print, type ExecutionResult, type GraphQLSchema } from "graphql";
-import { WebSocketServer, type WebSocket } from "ws";
+import { WebSocketServer } from "ws";
 import { AppError, ErrorCode, type Caller, type Logger } from "@kombify/service-core";
 import type { CallerAuthenticator } from "../auth/caller-authenticator.js";
 import type { GatewayContext } from "../gateway-context.js";
 import type { SubscriptionHub } from "./subscription-hub.js";
+import { FrameWriter } from "./frame-writer.js";
 import { SocketSubscription } from "./socket-subscription.js";
 
 export const CloseCode = { Unauthorized: 4401, TooManyRequests: 4429, TryAgainLater: 1013 } as const;
@@ -27,7 +28,8 @@ export interface WebSocketLimits {
 }
 
 interface Connection {
-  socket: WebSocket;
+  /** Where this connection's subscription events are written. */
+  frames: FrameWriter;
   caller: Caller;
   audience: string;
   subscriptions: number;
@@ -95,7 +97,7 @@ export function attachGraphQLWebSocket(options: {
           return false;
         }
         bump(connectionsPerAudience, audience, 1);
-        const connection: Connection = { socket: ctx.extra.socket, caller: authentication.caller, audience, subscriptions: 0 };
+        const connection: Connection = { frames: new FrameWriter(ctx.extra.socket), caller: authentication.caller, audience, subscriptions: 0 };
         if (authentication.expiresAt) {
           const remaining = Math.min(authentication.expiresAt.getTime() - Date.now(), 2 ** 31 - 1);
           connection.expiryTimer = setTimeout(() => ctx.extra.socket.close(CloseCode.Unauthorized, "The access token expired; reconnect with a fresh one."), Math.max(0, remaining));
@@ -131,7 +133,7 @@ export function attachGraphQLWebSocket(options: {
             context,
             (leave) =>
               new SocketSubscription(
-                context.connection.socket,
+                context.connection.frames,
                 context.operationId,
                 () => {
                   leave();

@@ -1,12 +1,12 @@
-import WebSocket from "ws";
+import type { FrameWriter } from "./frame-writer.js";
 import type { GroupSubscriber } from "./subscription-hub.js";
 
 /**
- * One graphql-ws subscription whose events the hub writes straight to the client's socket. The hub
+ * One graphql-ws subscription whose events the hub writes straight to the client's connection. The hub
  * serialises each event's result once for its whole group; here it only becomes this subscription's
- * `{"id":…,"type":"next","payload":…}` frame by concatenation, so a delivered message costs one string
- * concatenation and one socket write: no JSON.stringify, no promise chain and no async iteration per
- * subscriber, which is what capped one gateway thread at 10,000 subscribers.
+ * `{"id":…,"type":"next","payload":…}` message by concatenation, handed to the connection's FrameWriter: no
+ * JSON.stringify, no promise chain and no async iteration per subscriber, which is what capped one gateway
+ * thread at 10,000 subscribers.
  *
  * To graphql-ws it is the subscription's async iterator: it yields nothing and settles when the stream
  * ends, whereupon graphql-ws sends `complete` (or `error`). Those go through the same socket after every
@@ -32,7 +32,7 @@ export class SocketSubscription implements GroupSubscriber, AsyncIterableIterato
   };
 
   constructor(
-    private readonly socket: WebSocket,
+    private readonly socket: FrameWriter,
     id: string,
     /** Runs once when the stream ends, however it ends (the hub's leave, the connection's limits). */
     private readonly onClose: () => void,
@@ -58,7 +58,7 @@ export class SocketSubscription implements GroupSubscriber, AsyncIterableIterato
       return;
     }
     // A socket on its way out: graphql-ws returns this iterator once it has closed.
-    if (this.socket.readyState !== WebSocket.OPEN) return;
+    if (!this.socket.isOpen) return;
     this.unflushed += 1;
     this.socket.send(this.prefix + payload + "}", this.written);
   }
