@@ -94,7 +94,9 @@ export class SubscriptionHub {
     const signed = await this.signer.sign(context.caller, context.requestId, plan.primary.serviceName);
     const existing = this.groups.get(key);
     if (existing) return existing;
-    const group: Group = { plan, context, variables, document, subscribers: new Set(), stopUpstream: () => {}, chain: Promise.resolve() };
+    // The group's own context, not the first subscriber's (which would keep that subscriber's socket alive).
+    const groupContext: GatewayContext = { caller: context.caller, requestId: context.requestId, log: context.log, signedContexts: new Map() };
+    const group: Group = { plan, context: groupContext, variables, document, subscribers: new Set(), stopUpstream: () => {}, chain: Promise.resolve() };
     this.groups.set(key, group);
     group.stopUpstream = this.upstream.subscribe(
       plan.primary.serviceName,
