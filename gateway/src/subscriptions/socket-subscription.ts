@@ -1,12 +1,14 @@
 import type { FrameWriter } from "./frame-writer.js";
 import type { GroupSubscriber } from "./subscription-hub.js";
 
+const CLOSE_MESSAGE = Buffer.from("}");
+
 /**
  * One graphql-ws subscription whose events the hub writes straight to the client's connection. The hub
- * serialises each event's result once for its whole group; here it only becomes this subscription's
- * `{"id":…,"type":"next","payload":…}` message by concatenation, handed to the connection's FrameWriter: no
- * JSON.stringify, no promise chain and no async iteration per subscriber, which is what capped one gateway
- * thread at 10,000 subscribers.
+ * serialises each event's result once for its whole group (UTF-8 JSON); here it only becomes this
+ * subscription's `{"id":…,"type":"next","payload":…}` message, its id part encoded once per subscription, and
+ * goes to the connection's FrameWriter: no JSON.stringify, no promise chain and no async iteration per
+ * subscriber, which is what capped one gateway thread at 10,000 subscribers.
  *
  * To graphql-ws it is the subscription's async iterator: it yields nothing and settles when the stream
  * ends, whereupon graphql-ws sends `complete` (or `error`). Those go through the same socket after every
@@ -19,7 +21,8 @@ import type { GroupSubscriber } from "./subscription-hub.js";
  * not slowed, and the socket holds no more of this subscription's events than the capacity.
  */
 export class SocketSubscription implements GroupSubscriber, AsyncIterableIterator<never> {
-  private readonly prefix: string;
+  /** `{"id":<id>,"type":"next","payload":`, encoded once. */
+  private readonly prefix: Buffer;
   /** Frames handed to the socket whose write has not completed yet. */
   private unflushed = 0;
   private closed = false;
@@ -39,7 +42,7 @@ export class SocketSubscription implements GroupSubscriber, AsyncIterableIterato
     private readonly capacity = 1000,
     private readonly overflowError: () => Error = () => new Error("The consumer fell too far behind."),
   ) {
-    this.prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
+    this.prefix = Buffer.from(`{"id":${JSON.stringify(id)},"type":"next","payload":`);
   }
 
   /** Frames written to the socket and not yet flushed, for tests and metrics. */
@@ -51,7 +54,7 @@ export class SocketSubscription implements GroupSubscriber, AsyncIterableIterato
     return this.closed;
   }
 
-  send(payload: string): void {
+  send(payload: Buffer): void {
     if (this.closed) return;
     if (this.unflushed >= this.capacity) {
       this.finish(this.overflowError());
@@ -60,7 +63,7 @@ export class SocketSubscription implements GroupSubscriber, AsyncIterableIterato
     // A socket on its way out: graphql-ws returns this iterator once it has closed.
     if (!this.socket.isOpen) return;
     this.unflushed += 1;
-    this.socket.send(this.prefix + payload + "}", this.written);
+    this.socket.sendText(this.prefix, payload, CLOSE_MESSAGE, this.written);
   }
 
   /** Completes the stream after what has been sent. */

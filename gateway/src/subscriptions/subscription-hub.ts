@@ -14,8 +14,8 @@ export type SubscriptionResult = FormattedExecutionResult<Record<string, unknown
  * frames it (see SocketSubscription) and bounds what it holds for a consumer that does not read.
  */
 export interface GroupSubscriber {
-  /** One event: its result as JSON, serialised once for the whole group (a graphql-ws `next` payload). */
-  send(payload: string): void;
+  /** One event: its result as UTF-8 JSON, serialised once for the whole group (a graphql-ws `next` payload). */
+  send(payload: Buffer): void;
   /** The group has ended: complete the stream after what was sent. */
   end(): void;
 }
@@ -125,7 +125,7 @@ export class SubscriptionHub {
     if (group.subscribers.size === 0) return;
     const result = event.data ? await this.resolve(group, event) : { errors: (event.errors ?? []).map(this.formatError) };
     // Once per event, whatever the group's size; per subscriber only the framing remains.
-    const payload = JSON.stringify(result);
+    const payload = Buffer.from(JSON.stringify(result));
     for (const subscriber of group.subscribers) subscriber.send(payload);
   }
 
@@ -167,7 +167,7 @@ export class SubscriptionHub {
   private endGroup(key: string, group: Group, last?: SubscriptionResult): void {
     if (this.groups.get(key) === group) this.groups.delete(key);
     group.stopUpstream();
-    const payload = last ? JSON.stringify(last) : undefined;
+    const payload = last ? Buffer.from(JSON.stringify(last)) : undefined;
     for (const subscriber of [...group.subscribers]) {
       if (payload) subscriber.send(payload);
       subscriber.end();

@@ -1,0 +1,68 @@
+import { once } from "node:events";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket, { WebSocketServer } from "ws";
+import { FrameWriter } from "../src/subscriptions/frame-writer.js";
+
+/** The frames the gateway builds itself reach a stock ws client whole, in order, between ws's own messages. */
+describe("FrameWriter", () => {
+  let server: WebSocketServer;
+  let url: string;
+
+  beforeAll(async () => {
+    server = new WebSocketServer({ port: 0, host: "127.0.0.1", perMessageDeflate: false });
+    await once(server, "listening");
+    url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  async function connect(): Promise<{ serverSide: WebSocket; received: string[]; client: WebSocket }> {
+    const accepted = once(server, "connection") as Promise<[WebSocket]>;
+    const client = new WebSocket(url);
+    const received: string[] = [];
+    client.on("message", (data, isBinary) => {
+      expect(isBinary).toBe(false);
+      received.push(String(data));
+    });
+    await once(client, "open");
+    const [serverSide] = await accepted;
+    return { serverSide, received, client };
+  }
+
+  it("writes text frames of every length class (7-bit, 16-bit, 64-bit), coalesced with ws.send in call order", async () => {
+    const { serverSide, received, client } = await connect();
+    const writer = new FrameWriter(serverSide);
+    // Frame payload lengths at each edge of the header's length encodings.
+    const lengths = [4, 125, 126, 127, 65_535, 65_536, 300_000];
+    const expected: string[] = [];
+    let written = 0;
+    for (const [index, length] of lengths.entries()) {
+      const head = Buffer.from(`${index}:`);
+      const tail = Buffer.from("é");
+      const body = Buffer.from("x".repeat(length - head.length - tail.length));
+      writer.sendText(head, body, tail, (error) => {
+        expect(error ?? null).toBeNull();
+        written += 1;
+      });
+      expected.push(Buffer.concat([head, body, tail]).toString());
+      // A message ws sends itself between ours, as graphql-ws does with `complete`.
+      serverSide.send(`plain ${index}`);
+      expected.push(`plain ${index}`);
+    }
+    await expect.poll(() => received.length, { timeout: 10_000 }).toBe(expected.length);
+    expect(received).toEqual(expected);
+    expect(received.filter((_, i) => i % 2 === 0).map((message) => Buffer.byteLength(message))).toEqual(lengths);
+    expect(written).toBe(lengths.length);
+    client.close();
+  });
+
+  it("reports a socket that is gone through the callback, not by throwing", async () => {
+    const { serverSide, client } = await connect();
+    const writer = new FrameWriter(serverSide);
+    serverSide.terminate();
+    expect(writer.isOpen).toBe(false);
+    const error = await new Promise<Error | null | undefined>((resolve) => writer.sendText(Buffer.from("a"), Buffer.from("b"), Buffer.from("c"), resolve));
+    expect(error).toBeInstanceOf(Error);
+    client.terminate();
+  });
+});
