@@ -188,7 +188,12 @@ export function attachGraphQLWebSocket(options: {
   }
 
   return {
-    stats: () => ({ connections: webSockets.clients.size, ...options.hub.stats }),
+    stats: () => {
+      // Bytes written to clients and not yet taken by the kernel: what slow readers cost this process.
+      let bufferedBytes = 0;
+      for (const socket of webSockets.clients) bufferedBytes += socket.bufferedAmount;
+      return { connections: webSockets.clients.size, bufferedBytes, ...options.hub.stats };
+    },
     async close() {
       await disposable.dispose();
       for (const client of webSockets.clients) client.terminate();
