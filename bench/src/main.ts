@@ -3,6 +3,9 @@
  * same process. Suites: subscriptions.
  *   pnpm bench subscriptions --subscribers 1000,5000,10000 --duration 20 --jobs 100 --rate 200 --per-connection 10
  *     --targets gateway,direct   (only `gateway` skips the direct floor, for a shorter run)
+ *   pnpm bench subscriptions --soak 600 --subscribers 10000 --rate 200
+ *     (holds the largest --subscribers count through the gateway for 600 s; prints the gateway's heap and RSS
+ *     over time, the heap's slope and whether it stayed flat)
  */
 import { parseArgs } from "node:util";
 import { runSubscriptionsBench } from "./subscriptions-bench.js";
@@ -16,6 +19,7 @@ const { positionals, values } = parseArgs({
     rate: { type: "string", default: "200" },
     "per-connection": { type: "string", default: "10" },
     targets: { type: "string", default: "gateway,direct" },
+    soak: { type: "string" },
   },
 });
 
@@ -41,6 +45,7 @@ for (const target of targets) {
 }
 await runSubscriptionsBench({
   targets: (["gateway", "direct"] as const).filter((target) => targets.includes(target)),
+  soakSeconds: values.soak === undefined ? undefined : number("soak", values.soak),
   subscribers: values.subscribers.split(",").map((n) => number("subscribers", n)),
   durationSeconds: number("duration", values.duration),
   jobs: number("jobs", values.jobs),
