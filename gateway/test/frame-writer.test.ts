@@ -56,6 +56,28 @@ describe("FrameWriter", () => {
     client.close();
   });
 
+  it("keeps frames whole and in order while the client does not read, and after it reads again", async () => {
+    const { serverSide, received, client } = await connect();
+    const writer = new FrameWriter(serverSide);
+    client.pause();
+    const body = Buffer.from("y".repeat(100_000));
+    const expected: string[] = [];
+    // Turn after turn, so the writer sees the kernel leave bytes waiting and holds later frames without copies.
+    for (let turn = 0; turn < 100; turn++) {
+      for (let i = 0; i < 3; i++) {
+        const head = Buffer.from(`${turn}.${i}:`);
+        writer.sendText(head, body, Buffer.from("!"), () => {});
+        expected.push(`${turn}.${i}:${body.toString()}!`);
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(serverSide.bufferedAmount).toBeGreaterThan(0);
+    client.resume();
+    await expect.poll(() => received.length, { timeout: 20_000 }).toBe(expected.length);
+    expect(received).toEqual(expected);
+    client.close();
+  });
+
   it("reports a socket that is gone through the callback, not by throwing", async () => {
     const { serverSide, client } = await connect();
     const writer = new FrameWriter(serverSide);

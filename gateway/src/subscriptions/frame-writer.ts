@@ -15,6 +15,20 @@ function flushAll(): void {
 /** FIN + text opcode: every message here is one complete text frame. */
 const FIN_TEXT = 0x81;
 
+/** An unmasked text frame's header for a payload of `length` bytes, `headerLength` (2, 4 or 10) bytes long. */
+function writeHeader(target: Buffer, length: number, headerLength: number): void {
+  target[0] = FIN_TEXT;
+  if (headerLength === 2) target[1] = length;
+  else if (headerLength === 4) {
+    target[1] = 126;
+    target.writeUInt16BE(length, 2);
+  } else {
+    target[1] = 127;
+    target.writeUInt32BE(0, 2);
+    target.writeUInt32BE(length, 6);
+  }
+}
+
 /**
  * Writes one connection's subscription messages: each a single unmasked WebSocket text frame built here in one
  * buffer, and all of those written in one turn of the event loop coalesced into one socket write.
@@ -22,10 +36,11 @@ const FIN_TEXT = 0x81;
  * Why not `ws.send`: per delivered message it measures the string's UTF-8 length, allocates two option
  * objects, a header buffer and a two-chunk write, and its string chunks are encoded again in the write; at
  * 10,000 subscribers those, and one system call per message, were most of what the gateway thread spent per
- * event. Here a message is one allocation and two copies of bytes encoded once per group event. Under load
- * several events reach a socket in the same turn (events resolve in batches as subgraph answers arrive
- * together), so coalescing saves more as the load grows; a frame waits at most for the turn to end
- * (setImmediate), never for a timer.
+ * event. Here a message is one allocation and two copies of bytes encoded once per group event (for a socket
+ * whose client is not keeping up, no copy of the event at all: see sendText). Under load several events
+ * reach a socket in the same turn (events resolve in batches as subgraph answers arrive together), so
+ * coalescing saves more as the load grows; a frame waits at most for the turn to end (setImmediate), never
+ * for a timer.
  *
  * Writing frames to ws's own socket (`_socket`, on every ws 8 WebSocket) is safe because, without
  * per-message compression, ws writes every frame of its own (graphql-ws's `complete` and `error`, pings,
@@ -35,6 +50,8 @@ const FIN_TEXT = 0x81;
 export class FrameWriter {
   private readonly raw: Duplex | undefined;
   private isCorked = false;
+  /** Whether the last flush left bytes the kernel did not take: a client not reading, or reading slowly. */
+  private backlogged = false;
 
   constructor(private readonly socket: WebSocket) {
     const raw = (socket as unknown as { _socket?: Duplex })._socket;
@@ -56,20 +73,6 @@ export class FrameWriter {
     }
     const length = head.length + body.length + tail.length;
     const headerLength = length < 126 ? 2 : length < 65_536 ? 4 : 10;
-    const frame = Buffer.allocUnsafe(headerLength + length);
-    frame[0] = FIN_TEXT;
-    if (headerLength === 2) frame[1] = length;
-    else if (headerLength === 4) {
-      frame[1] = 126;
-      frame.writeUInt16BE(length, 2);
-    } else {
-      frame[1] = 127;
-      frame.writeUInt32BE(0, 2);
-      frame.writeUInt32BE(length, 6);
-    }
-    let offset = headerLength + head.copy(frame, headerLength);
-    offset += body.copy(frame, offset);
-    tail.copy(frame, offset);
     if (!this.isCorked) {
       this.raw.cork();
       this.isCorked = true;
@@ -79,13 +82,31 @@ export class FrameWriter {
         setImmediate(flushAll);
       }
     }
+    if (this.backlogged) {
+      // The kernel is not taking this socket's bytes, so what is written now will wait: hold the body that
+      // the group shares rather than a copy, and the rest in a buffer of its own size (a pooled one would keep
+      // a whole 8 KB pool slab alive per waiting frame).
+      const start = Buffer.allocUnsafeSlow(headerLength + head.length);
+      writeHeader(start, length, headerLength);
+      head.copy(start, headerLength);
+      this.raw.write(start);
+      this.raw.write(body);
+      this.raw.write(tail, written);
+      return;
+    }
+    const frame = Buffer.allocUnsafe(headerLength + length);
+    writeHeader(frame, length, headerLength);
+    let offset = headerLength + head.copy(frame, headerLength);
+    offset += body.copy(frame, offset);
+    tail.copy(frame, offset);
     this.raw.write(frame, written);
   }
 
-  /** Writes what this turn held back. */
+  /** Writes what this turn held back, and notes whether the kernel left some of it waiting. */
   flush(): void {
     if (!this.isCorked) return;
     this.isCorked = false;
     this.raw!.uncork();
+    this.backlogged = this.raw!.writableLength > 0;
   }
 }
