@@ -218,7 +218,31 @@ async function measure(env: BenchEnvironment, target: "gateway" | "direct", subs
   await clients.close();
   // What the gateway still holds once this phase's clients have left (should be nothing).
   process.stdout.write(`after ${target} ${subscribers}: ${JSON.stringify((await gatewayMetrics(env)).subscriptions)}\n`);
+  process.stdout.write(`settled after ${await settle(env, context)} s\n`);
   return row;
+}
+
+/**
+ * Waits until a fresh update reaches a new subscriber on the stack subgraph, so that a phase does not inherit
+ * the one before's backlog: a direct phase beyond what the stack subgraph sustains leaves it minutes behind on
+ * PocketBase's stream, and the next phase would measure that instead. Returns the seconds it took.
+ */
+async function settle(env: BenchEnvironment, context: BenchContext): Promise<number> {
+  const started = Date.now();
+  const marker = `settle ${started}`;
+  let seen = false;
+  const client = createClient({ url: `${env.stackUrl.replace("http", "ws")}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0 });
+  const kombifyContext = await env.signer.sign(context.caller, "bench", "stack");
+  client.subscribe(
+    { query: DIRECT_QUERY, variables: { jobId: context.jobIds[0] }, extensions: { kombifyContext } },
+    { next: (event) => void (seen ||= (event.data as { jobUpdated?: { message?: string } } | undefined)?.jobUpdated?.message === marker), error: () => {}, complete: () => {} },
+  );
+  while (!seen && Date.now() - started < 300_000) {
+    await env.pb.collection(context.jobsCollection).update(context.jobIds[0]!, { message: marker }).catch(() => {});
+    for (let i = 0; i < 10 && !seen; i++) await sleep(100);
+  }
+  await client.dispose();
+  return Math.round((Date.now() - started) / 100) / 10;
 }
 
 const median = (values: number[]) => quantile([...values], 0.5);
