@@ -2,6 +2,10 @@
  * `pnpm bench <suite> [--option value]`: benchmarks that print numbers and ratios against a baseline run in the
  * same process. Suites: subscriptions.
  *   pnpm bench subscriptions --subscribers 1000,5000,10000 --duration 20 --jobs 100 --rate 200 --per-connection 10
+ *     --targets gateway,direct   (only `gateway` skips the direct floor, for a shorter run)
+ *   pnpm bench subscriptions --soak 600 --subscribers 10000 --rate 200
+ *     (holds the largest --subscribers count through the gateway for 600 s; prints the gateway's heap and RSS
+ *     over time, the heap's slope and whether it stayed flat)
  */
 import { parseArgs } from "node:util";
 import { runSubscriptionsBench } from "./subscriptions-bench.js";
@@ -14,6 +18,8 @@ const { positionals, values } = parseArgs({
     jobs: { type: "string", default: "100" },
     rate: { type: "string", default: "200" },
     "per-connection": { type: "string", default: "10" },
+    targets: { type: "string", default: "gateway,direct" },
+    soak: { type: "string" },
   },
 });
 
@@ -30,7 +36,16 @@ const number = (name: string, value: string) => {
   }
   return parsed;
 };
+const targets = values.targets.split(",").map((target) => target.trim());
+for (const target of targets) {
+  if (target !== "gateway" && target !== "direct") {
+    process.stderr.write(`--targets takes gateway and/or direct, got ${target}\n`);
+    process.exit(2);
+  }
+}
 await runSubscriptionsBench({
+  targets: (["gateway", "direct"] as const).filter((target) => targets.includes(target)),
+  soakSeconds: values.soak === undefined ? undefined : number("soak", values.soak),
   subscribers: values.subscribers.split(",").map((n) => number("subscribers", n)),
   durationSeconds: number("duration", values.duration),
   jobs: number("jobs", values.jobs),

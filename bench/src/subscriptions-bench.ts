@@ -12,11 +12,15 @@ export interface SubscriptionsBenchOptions {
   rate: number;
   /** Subscriptions per WebSocket connection (a dashboard tab has one; a partner script may have many). */
   perConnection: number;
+  /** `gateway` through the gateway, `direct` straight on the stack subgraph (the floor). */
+  targets: ("gateway" | "direct")[];
+  /** Instead of the table: hold the largest subscriber count through the gateway this long, sampling its memory. */
+  soakSeconds?: number;
 }
 
 interface GatewayMetrics {
-  subscriptions: { connections: number; subscribers: number; groups: number; upstream: number };
-  process: { rssBytes: number; heapUsedBytes: number; cpuUserMicros: number; cpuSystemMicros: number };
+  subscriptions: { connections: number; subscribers: number; groups: number; upstream: number; bufferedBytes?: number };
+  process: { rssBytes: number; heapUsedBytes: number; heapAfterGcBytes?: number | null; cpuUserMicros: number; cpuSystemMicros: number };
 }
 
 const GATEWAY_QUERY = "subscription($jobId: ID) { jobUpdated(jobId: $jobId) { id status progress message stack { name stackKit { name tier } } } }";
@@ -39,13 +43,18 @@ export async function runSubscriptionsBench(options: SubscriptionsBenchOptions):
   });
   try {
     const { token, caller, jobIds, jobsCollection } = await prepareTenant(env, options.jobs);
+    if (options.soakSeconds) {
+      await soak(env, Math.max(...options.subscribers), options.soakSeconds, { ...options, token, caller, jobIds, jobsCollection });
+      return;
+    }
     const rows: Record<string, string | number>[] = [];
     for (const subscribers of options.subscribers) {
-      for (const target of ["gateway", "direct"] as const) {
+      for (const target of options.targets) {
         const result = await measure(env, target, subscribers, { ...options, token, caller, jobIds, jobsCollection });
         rows.push(result);
         process.stdout.write(`${JSON.stringify(result)}\n`);
       }
+      if (options.targets.length < 2) continue;
       const [viaGateway, direct] = rows.slice(-2) as [Record<string, number>, Record<string, number>];
       rows.push({
         target: "ratio g/d",
@@ -94,16 +103,10 @@ async function gatewayMetrics(env: BenchEnvironment): Promise<GatewayMetrics> {
   return (await (await fetch(`${env.gatewayUrl}/metrics`)).json()) as GatewayMetrics;
 }
 
-async function measure(
-  env: BenchEnvironment,
-  target: "gateway" | "direct",
-  subscribers: number,
-  context: SubscriptionsBenchOptions & { token: string; caller: SignedInCaller; jobIds: string[]; jobsCollection: string },
-): Promise<Record<string, string | number>> {
-  global.gc?.();
-  const before = await gatewayMetrics(env);
-  const latencies: number[] = [];
-  let received = 0;
+type BenchContext = SubscriptionsBenchOptions & { token: string; caller: SignedInCaller; jobIds: string[]; jobsCollection: string };
+
+/** N subscribers on `perConnection`-subscription connections, spread over the jobs; `onEvent` gets each event's write time. */
+async function connectSubscribers(env: BenchEnvironment, target: "gateway" | "direct", subscribers: number, context: BenchContext, onEvent: (writtenAt: number) => void) {
   let connected = 0;
   const clients: Client[] = [];
   const connections = Math.ceil(subscribers / context.perConnection);
@@ -123,11 +126,7 @@ async function measure(
       client.subscribe(
         { query: target === "gateway" ? GATEWAY_QUERY : DIRECT_QUERY, variables: { jobId }, ...(directContext ? { extensions: { kombifyContext: directContext } } : {}) },
         {
-          next: (event) => {
-            received += 1;
-            const sent = Number((event.data as { jobUpdated?: { message?: string } } | undefined)?.jobUpdated?.message);
-            if (sent) latencies.push(Date.now() - sent);
-          },
+          next: (event) => onEvent(Number((event.data as { jobUpdated?: { message?: string } } | undefined)?.jobUpdated?.message)),
           error: () => {},
           complete: () => {},
         },
@@ -141,20 +140,21 @@ async function measure(
     await sleep(200);
   }
   await sleep(1500);
-  global.gc?.();
-  const subscribed = await gatewayMetrics(env);
+  return {
+    async close() {
+      await Promise.all(clients.map((client) => client.dispose()));
+      await sleep(1000);
+    },
+  };
+}
 
-  // The writer: `rate` updates per second, round-robin over the jobs, each stamped with its send time.
-  const samples: GatewayMetrics[] = [subscribed];
-  const sampler = setInterval(() => void gatewayMetrics(env).then((m) => samples.push(m)), 2000);
+/** The writer: `rate` updates per second for `seconds`, round-robin over the jobs, each stamped with its send time. */
+async function writeJobUpdates(env: BenchEnvironment, context: BenchContext, seconds: number) {
   let written = 0;
   let inFlight = 0;
   const writeTimes: number[] = [];
-  const clientCpuBefore = process.cpuUsage();
   const started = Date.now();
-  const end = started + context.durationSeconds * 1000;
-  received = 0;
-  latencies.length = 0;
+  const end = started + seconds * 1000;
   while (Date.now() < end) {
     const due = Math.floor(((Date.now() - started) / 1000) * context.rate);
     while (written < due && inFlight < 64) {
@@ -171,7 +171,27 @@ async function measure(
     }
     await sleep(5);
   }
-  const elapsed = (Date.now() - started) / 1000;
+  return { written, writeTimes, elapsed: (Date.now() - started) / 1000 };
+}
+
+async function measure(env: BenchEnvironment, target: "gateway" | "direct", subscribers: number, context: BenchContext): Promise<Record<string, string | number>> {
+  global.gc?.();
+  const before = await gatewayMetrics(env);
+  const latencies: number[] = [];
+  let received = 0;
+  const clients = await connectSubscribers(env, target, subscribers, context, (writtenAt) => {
+    received += 1;
+    if (writtenAt) latencies.push(Date.now() - writtenAt);
+  });
+  global.gc?.();
+  const subscribed = await gatewayMetrics(env);
+
+  const samples: GatewayMetrics[] = [subscribed];
+  const sampler = setInterval(() => void gatewayMetrics(env).then((m) => samples.push(m)), 2000);
+  const clientCpuBefore = process.cpuUsage();
+  received = 0;
+  latencies.length = 0;
+  const { written, writeTimes, elapsed } = await writeJobUpdates(env, context, context.durationSeconds);
   const clientCpu = process.cpuUsage(clientCpuBefore);
   await sleep(2000);
   clearInterval(sampler);
@@ -195,9 +215,130 @@ async function measure(
     "heap drift": target === "gateway" ? mb(heaps.at(-1)! - heaps[0]!) : "-",
     upstream: target === "gateway" ? subscribed.subscriptions.upstream : "-",
   };
-  await Promise.all(clients.map((client) => client.dispose()));
-  await sleep(1000);
+  await clients.close();
   // What the gateway still holds once this phase's clients have left (should be nothing).
   process.stdout.write(`after ${target} ${subscribers}: ${JSON.stringify((await gatewayMetrics(env)).subscriptions)}\n`);
+  process.stdout.write(`settled after ${await settle(env, context)} s\n`);
   return row;
+}
+
+/**
+ * Waits until a fresh update reaches a new subscriber on the stack subgraph, so that a phase does not inherit
+ * the one before's backlog: a direct phase beyond what the stack subgraph sustains leaves it minutes behind on
+ * PocketBase's stream, and the next phase would measure that instead. Returns the seconds it took.
+ */
+async function settle(env: BenchEnvironment, context: BenchContext): Promise<number> {
+  const started = Date.now();
+  const marker = `settle ${started}`;
+  let seen = false;
+  const client = createClient({ url: `${env.stackUrl.replace("http", "ws")}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0 });
+  const kombifyContext = await env.signer.sign(context.caller, "bench", "stack");
+  client.subscribe(
+    { query: DIRECT_QUERY, variables: { jobId: context.jobIds[0] }, extensions: { kombifyContext } },
+    { next: (event) => void (seen ||= (event.data as { jobUpdated?: { message?: string } } | undefined)?.jobUpdated?.message === marker), error: () => {}, complete: () => {} },
+  );
+  while (!seen && Date.now() - started < 300_000) {
+    await env.pb.collection(context.jobsCollection).update(context.jobIds[0]!, { message: marker }).catch(() => {});
+    for (let i = 0; i < 10 && !seen; i++) await sleep(100);
+  }
+  await client.dispose();
+  return Math.round((Date.now() - started) / 100) / 10;
+}
+
+const median = (values: number[]) => quantile([...values], 0.5);
+
+/** Least-squares slope of `y` over `x`. */
+function slope(points: { x: number; y: number }[]): number {
+  const n = points.length;
+  const mx = points.reduce((sum, p) => sum + p.x, 0) / n;
+  const my = points.reduce((sum, p) => sum + p.y, 0) / n;
+  const sxx = points.reduce((sum, p) => sum + (p.x - mx) ** 2, 0);
+  return sxx === 0 ? 0 : points.reduce((sum, p) => sum + (p.x - mx) * (p.y - my), 0) / sxx;
+}
+
+/**
+ * The soak: N subscribers through the gateway at a steady rate for `seconds`, the gateway's heap and RSS
+ * sampled every 5 s (a line every 30 s with the delivery of that half minute). After a warm-up (a minute, or a
+ * fifth of the run if shorter), it compares the median of the first minute with that of the last and fits a
+ * slope over every sample after the warm-up, for the heap in use and for the heap after the last full
+ * collection (the gateway's `heapAfterGcBytes`, what it really keeps). The verdict is on the latter where the
+ * gateway reports it: heapUsed swings by hundreds of megabytes between collections, so its medians and slope
+ * depend on where in that sawtooth a minute falls. Flat means the last minute's median is within 5 % (at least
+ * 8 MB) of the first's; a leak of even a few bytes per delivered event would not stay inside that for ten
+ * minutes.
+ */
+async function soak(env: BenchEnvironment, subscribers: number, seconds: number, context: BenchContext): Promise<void> {
+  process.stdout.write(`soak: ${subscribers} subscribers over ${context.jobIds.length} jobs, ${context.rate} writes/s, ${seconds} s\n`);
+  let received = 0;
+  let latencies: number[] = [];
+  const clients = await connectSubscribers(env, "gateway", subscribers, context, (writtenAt) => {
+    received += 1;
+    if (writtenAt) latencies.push(Date.now() - writtenAt);
+  });
+  const subscribed = await gatewayMetrics(env);
+  const samples: { t: number; heap: number; live: number | null; rss: number }[] = [];
+  const intervals: { eventsPerSecond: number; p99: number }[] = [];
+  const started = Date.now();
+  let current = { received: 0, at: started, heaps: [] as number[] };
+  received = 0;
+  const sampler = setInterval(() => {
+    void gatewayMetrics(env).then((metrics) => {
+      const now = Date.now();
+      const t = Math.round((now - started) / 1000);
+      samples.push({ t, heap: metrics.process.heapUsedBytes, live: metrics.process.heapAfterGcBytes ?? null, rss: metrics.process.rssBytes });
+      current.heaps.push(metrics.process.heapUsedBytes);
+      if (current.heaps.length < 6) return;
+      const eventsPerSecond = Math.round((received - current.received) / ((now - current.at) / 1000));
+      const p99 = quantile(latencies, 0.99);
+      intervals.push({ eventsPerSecond, p99 });
+      process.stdout.write(
+        `t=${String(t).padStart(4)}s  events/s=${eventsPerSecond}  p50=${quantile(latencies, 0.5)} ms  p99=${p99} ms  heap=${mb(median(current.heaps))}  after-gc=${mb(metrics.process.heapAfterGcBytes ?? 0)}  rss=${mb(metrics.process.rssBytes)}  subscribers=${metrics.subscriptions.subscribers}  buffered=${kb(metrics.subscriptions.bufferedBytes ?? 0)}\n`,
+      );
+      latencies = [];
+      current = { received, at: now, heaps: [] };
+    });
+  }, 5000);
+  const clientCpuBefore = process.cpuUsage();
+  const { written, elapsed } = await writeJobUpdates(env, context, seconds);
+  const clientCpu = process.cpuUsage(clientCpuBefore);
+  await sleep(2000);
+  clearInterval(sampler);
+  const after = await gatewayMetrics(env);
+  await clients.close();
+
+  const warmUp = Math.min(60, seconds / 5);
+  const span = Math.min(60, (seconds - warmUp) / 2);
+  const settled = samples.filter((sample) => sample.t >= warmUp && sample.t <= seconds);
+  const first = settled.filter((sample) => sample.t < warmUp + span);
+  const last = settled.filter((sample) => sample.t > seconds - span);
+  const judge = (pick: (sample: (typeof samples)[number]) => number | null, label: string) => {
+    const known = (list: typeof samples) => list.map(pick).filter((value): value is number => value !== null);
+    const [firstValues, lastValues] = [known(first), known(last)];
+    if (firstValues.length === 0 || lastValues.length === 0) return null;
+    const [before, now] = [median(firstValues), median(lastValues)];
+    const points = settled.flatMap((sample) => (pick(sample) === null ? [] : [{ x: sample.t / 60, y: pick(sample)! }]));
+    const perMinute = slope(points);
+    return {
+      flat: now - before <= Math.max(0.05 * before, 8 * 1024 * 1024),
+      lines: [
+        `${label}: median ${mb(before)} in the first ${Math.round(span)} s after a ${Math.round(warmUp)} s warm-up, ${mb(now)} in the last ${Math.round(span)} s; range ${mb(Math.min(...points.map((p) => p.y)))} to ${mb(Math.max(...points.map((p) => p.y)))}`,
+        `${label} slope: ${(perMinute / 1024 / 1024).toFixed(2)} MB per minute (${Math.round(perMinute)} bytes/min, least squares over ${points.length} samples)`,
+      ],
+    };
+  };
+  const heapUsed = judge((sample) => sample.heap, "heap in use")!;
+  const afterGc = judge((sample) => sample.live, "heap after full collections");
+  const flat = (afterGc ?? heapUsed).flat;
+  const cpuMicros = after.process.cpuUserMicros + after.process.cpuSystemMicros - (subscribed.process.cpuUserMicros + subscribed.process.cpuSystemMicros);
+  const expected = written * (subscribers / context.jobIds.length);
+  const summary = [
+    `delivered ${((received / Math.max(1, expected)) * 100).toFixed(1)}% at ${Math.round(received / elapsed)} events/s; per 30 s: p99 median ${median(intervals.map((i) => i.p99))} ms, worst ${Math.max(...intervals.map((i) => i.p99))} ms`,
+    `gateway cpu ${Math.round((cpuMicros / 1e6 / (elapsed + 2)) * 100)}%, clients cpu ${Math.round(((clientCpu.user + clientCpu.system) / 1e6 / elapsed) * 100)}%`,
+    ...heapUsed.lines,
+    ...(afterGc?.lines ?? ["heap after full collections: not reported by this gateway"]),
+    `rss: median ${mb(median(first.map((s) => s.rss)))} first, ${mb(median(last.map((s) => s.rss)))} last`,
+    `heap flat: ${flat ? "yes" : "no"} (${afterGc ? "after full collections" : "heap in use"}: last minute's median within max(5 %, 8 MB) of the first's)`,
+    `after the clients left: ${JSON.stringify((await gatewayMetrics(env)).subscriptions)}`,
+  ];
+  process.stdout.write(`\n${summary.join("\n")}\n`);
 }

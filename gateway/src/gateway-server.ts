@@ -23,6 +23,7 @@ import type { GatewayConfig } from "./config.js";
 import { SubgraphDataSource } from "./federation/subgraph-data-source.js";
 import type { GatewayContext } from "./gateway-context.js";
 import { createGatewayErrorFormatter, isUnexpectedAtGateway } from "./http/gateway-error-formatter.js";
+import { watchLiveHeap } from "./http/live-heap.js";
 import { subgraphReadiness } from "./http/readiness.js";
 import { TENANT_CHANGED_CHANNEL, TenantResolver } from "./tenancy/tenant-resolver.js";
 import { attachGraphQLWebSocket } from "./subscriptions/gateway-websocket.js";
@@ -63,6 +64,8 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   const authenticator = new CallerAuthenticator(config.oidc ? new AccessTokenVerifier(config.oidc, log) : null, tenants);
   if (!config.oidc) log.warn("OIDC_ISSUER is not set: every caller is anonymous (development only)");
 
+  const liveHeap = watchLiveHeap();
+
   async function route(req: IncomingMessage, res: ServerResponse, requestId: string, requestLog: Logger): Promise<void> {
     const path = new URL(req.url ?? "/", "http://localhost").pathname;
     const idHeader = { [REQUEST_ID_HEADER]: requestId };
@@ -72,7 +75,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       const cpu = process.cpuUsage();
       return sendJson(res, 200, {
         subscriptions: webSocket.stats(),
-        process: { rssBytes: memory.rss, heapUsedBytes: memory.heapUsed, cpuUserMicros: cpu.user, cpuSystemMicros: cpu.system, uptimeSeconds: process.uptime() },
+        process: { rssBytes: memory.rss, heapUsedBytes: memory.heapUsed, heapAfterGcBytes: liveHeap.bytes(), cpuUserMicros: cpu.user, cpuSystemMicros: cpu.system, uptimeSeconds: process.uptime() },
       }, idHeader);
     }
     if (path === "/ready" && req.method === "GET") {
@@ -105,7 +108,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   });
   const planner = new SubscriptionPlanner(supergraphSdl);
   const upstream = new UpstreamSubscriptions(config.subgraphUrls, log);
-  const hub = new SubscriptionHub(planner, upstream, dataSources, signer, formatError, { bufferPerSubscriber: config.webSocket.bufferPerSubscriber });
+  const hub = new SubscriptionHub(planner, upstream, dataSources, signer, formatError);
   const webSocket = attachGraphQLWebSocket({
     server,
     schema: planner.apiGraphQLSchema,
@@ -132,6 +135,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       });
       await apollo.stop();
       await database.close();
+      liveHeap.stop();
     },
   };
 }

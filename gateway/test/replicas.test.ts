@@ -57,7 +57,14 @@ describe("replicas", () => {
     }
     // One deploy through each gateway; either stack subgraph's runner may execute either job.
     for (const gatewayUrl of [graph.url, secondGateway.url]) {
-      const deployed = await postGraphQL<any>(`${gatewayUrl}/graphql`, { query: `mutation { deployStack(id: "${stackId}") { id } }` }, { authorization: `Bearer ${token}` });
+      // A runner writes SUCCEEDED just before it frees the stack, so a deploy right after the last event may
+      // still find the first job queued (CONFLICT): ask again until the stack is free.
+      let deployed = await postGraphQL<any>(`${gatewayUrl}/graphql`, { query: `mutation { deployStack(id: "${stackId}") { id } }` }, { authorization: `Bearer ${token}` });
+      for (let attempt = 0; deployed.errors?.[0]?.extensions?.code === "CONFLICT" && attempt < 50; attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        deployed = await postGraphQL<any>(`${gatewayUrl}/graphql`, { query: `mutation { deployStack(id: "${stackId}") { id } }` }, { authorization: `Bearer ${token}` });
+      }
+      expect(deployed.errors).toBeUndefined();
       const jobId = deployed.data.deployStack.id;
       const finished = (events: typeof onFirst.events) => events.some((event) => event.data?.jobUpdated.id === jobId && event.data.jobUpdated.status === "SUCCEEDED");
       await onFirst.until(finished);

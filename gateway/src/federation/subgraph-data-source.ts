@@ -1,6 +1,6 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from "@apollo/gateway";
 import type { GatewayGraphQLResponse } from "@apollo/server-gateway-interface";
-import { errors, REQUEST_ID_HEADER, TENANT_CONTEXT_HEADER, type TenantContextSigner } from "@kombify/service-core";
+import { errors, REQUEST_ID_HEADER, TENANT_CONTEXT_HEADER, TENANT_CONTEXT_LIFETIME_SECONDS, type TenantContextSigner } from "@kombify/service-core";
 import type { GatewayContext } from "../gateway-context.js";
 
 /**
@@ -32,7 +32,18 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
   override async willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<void> {
     if (!("caller" in context) || !context.caller) return;
     request.http?.headers.set(REQUEST_ID_HEADER, context.requestId);
-    const signed = await this.signer.sign(context.caller, context.requestId, this.name);
+    const signed = await this.tenantContext(context as GatewayContext);
     if (signed) request.http?.headers.set(TENANT_CONTEXT_HEADER, signed);
+  }
+
+  private async tenantContext(context: GatewayContext): Promise<string | null> {
+    const held = context.signedContexts;
+    if (!held) return this.signer.sign(context.caller, context.requestId, this.name);
+    const now = Date.now();
+    const reusable = held.get(this.name);
+    if (reusable && reusable.renewAt > now) return reusable.token;
+    const token = await this.signer.sign(context.caller, context.requestId, this.name);
+    held.set(this.name, { token, renewAt: now + (TENANT_CONTEXT_LIFETIME_SECONDS * 1000) / 2 });
+    return token;
   }
 }

@@ -9,6 +9,8 @@ import { AppError, ErrorCode, type Caller, type Logger } from "@kombify/service-
 import type { CallerAuthenticator } from "../auth/caller-authenticator.js";
 import type { GatewayContext } from "../gateway-context.js";
 import type { SubscriptionHub } from "./subscription-hub.js";
+import { FrameWriter } from "./frame-writer.js";
+import { SocketSubscription } from "./socket-subscription.js";
 
 export const CloseCode = { Unauthorized: 4401, TooManyRequests: 4429, TryAgainLater: 1013 } as const;
 
@@ -21,9 +23,13 @@ export interface WebSocketLimits {
   maxConnectionsPerTenant: number;
   /** Milliseconds between WebSocket pings that keep idle connections alive through proxies. @default 12000 */
   keepAliveMs: number;
+  /** Events held for one subscription whose client is not reading; beyond it only that one is cut off (`RATE_LIMITED`). @default 1000 */
+  bufferPerSubscriber: number;
 }
 
 interface Connection {
+  /** Where this connection's subscription events are written. */
+  frames: FrameWriter;
   caller: Caller;
   audience: string;
   subscriptions: number;
@@ -35,6 +41,8 @@ type Extra = Record<PropertyKey, unknown> & { connection?: Connection };
 /** What operations on a socket run with: the gateway context plus the connection they count against. */
 interface SocketContext extends GatewayContext {
   connection: Connection;
+  /** The graphql-ws id of the operation, which every frame of a subscription carries. */
+  operationId: string;
 }
 
 /** Per connection the tenant's key for limits: the tenant, else the user, else one shared anonymous pool. */
@@ -60,7 +68,9 @@ export function attachGraphQLWebSocket(options: {
   exposeInternalErrors: boolean;
 }) {
   const { limits, log } = options;
-  const webSockets = new WebSocketServer({ server: options.server, path: "/graphql" });
+  // No per-message compression (ws's default on servers too, stated here because it matters): deflating each
+  // frame for each subscriber would cost more than everything else a delivered event costs.
+  const webSockets = new WebSocketServer({ server: options.server, path: "/graphql", perMessageDeflate: false });
   const connectionsPerAudience = new Map<string, number>();
   const subscriptionsPerAudience = new Map<string, number>();
   const bump = (map: Map<string, number>, key: string, by: number) => {
@@ -87,7 +97,7 @@ export function attachGraphQLWebSocket(options: {
           return false;
         }
         bump(connectionsPerAudience, audience, 1);
-        const connection: Connection = { caller: authentication.caller, audience, subscriptions: 0 };
+        const connection: Connection = { frames: new FrameWriter(ctx.extra.socket), caller: authentication.caller, audience, subscriptions: 0 };
         if (authentication.expiresAt) {
           const remaining = Math.min(authentication.expiresAt.getTime() - Date.now(), 2 ** 31 - 1);
           connection.expiryTimer = setTimeout(() => ctx.extra.socket.close(CloseCode.Unauthorized, "The access token expired; reconnect with a fresh one."), Math.max(0, remaining));
@@ -101,12 +111,13 @@ export function attachGraphQLWebSocket(options: {
         clearTimeout(connection.expiryTimer);
         bump(connectionsPerAudience, connection.audience, -1);
       },
-      // Every result is formatted already (the hub's and Apollo's alike), so it goes out as it is.
+      // Apollo's results over the socket are formatted already, so they go out as they are. (Subscription events
+      // do not pass here: the hub's SocketSubscriptions write them to the socket themselves.)
       onNext: (_ctx, _id, _payload, _args, result) => result as FormattedExecutionResult,
-      context: (ctx, _id, payload) => {
+      context: (ctx, id, payload) => {
         const requestId = typeof payload.extensions?.requestId === "string" ? payload.extensions.requestId : randomUUID();
         const connection = ctx.extra.connection!;
-        return { caller: connection.caller, requestId, log: log.child({ requestId }), connection } satisfies SocketContext;
+        return { caller: connection.caller, requestId, log: log.child({ requestId }), connection, operationId: id } satisfies SocketContext;
       },
       subscribe: async (args) => {
         const context = args.contextValue as SocketContext;
@@ -115,9 +126,25 @@ export function attachGraphQLWebSocket(options: {
         if (refusal) return { errors: [new GraphQLError(refusal, { extensions: { code: ErrorCode.RATE_LIMITED } })] };
         const release = reserve(context.connection);
         try {
-          const stream = await options.hub.subscribe(args.document, args.operationName ?? undefined, (args.variableValues ?? {}) as Record<string, unknown>, context, release);
-          // Results are already formatted (plain JSON errors); graphql-ws only serialises them.
-          return stream as unknown as AsyncIterable<ExecutionResult>;
+          const subscription = await options.hub.subscribe(
+            args.document,
+            args.operationName ?? undefined,
+            (args.variableValues ?? {}) as Record<string, unknown>,
+            context,
+            (leave) =>
+              new SocketSubscription(
+                context.connection.frames,
+                context.operationId,
+                () => {
+                  leave();
+                  release();
+                },
+                limits.bufferPerSubscriber,
+                () => new AppError(ErrorCode.RATE_LIMITED, "This subscriber fell too far behind; subscribe again and read faster."),
+              ),
+          );
+          // It yields nothing to graphql-ws, which only sends `complete` or `error` once it settles.
+          return subscription as AsyncIterable<ExecutionResult>;
         } catch (error) {
           release();
           if (error instanceof AppError) return { errors: [error] };
@@ -161,7 +188,12 @@ export function attachGraphQLWebSocket(options: {
   }
 
   return {
-    stats: () => ({ connections: webSockets.clients.size, ...options.hub.stats }),
+    stats: () => {
+      // Bytes written to clients and not yet taken by the kernel: what slow readers cost this process.
+      let bufferedBytes = 0;
+      for (const socket of webSockets.clients) bufferedBytes += socket.bufferedAmount;
+      return { connections: webSockets.clients.size, bufferedBytes, ...options.hub.stats };
+    },
     async close() {
       await disposable.dispose();
       for (const client of webSockets.clients) client.terminate();

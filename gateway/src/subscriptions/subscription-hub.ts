@@ -2,12 +2,23 @@ import { executeQueryPlan, type GraphQLDataSource } from "@apollo/gateway";
 import type { FetchNode, PlanNode } from "@apollo/query-planner";
 import type { FormattedExecutionResult } from "graphql-ws";
 import { print, type DocumentNode, type GraphQLFormattedError } from "graphql";
-import { AppError, ErrorCode, PushQueue, TENANT_CONTEXT_EXTENSION, type Caller, type TenantContextSigner } from "@kombify/service-core";
+import { ErrorCode, TENANT_CONTEXT_EXTENSION, type Caller, type TenantContextSigner } from "@kombify/service-core";
 import type { GatewayContext } from "../gateway-context.js";
 import type { SubscriptionPlan, SubscriptionPlanner } from "./subscription-planner.js";
 import type { UpstreamSubscriptions } from "./upstream-subscriptions.js";
 
 export type SubscriptionResult = FormattedExecutionResult<Record<string, unknown>, unknown>;
+
+/**
+ * One subscriber of a group, as the hub sees it: where each event goes, already serialised. The transport
+ * frames it (see SocketSubscription) and bounds what it holds for a consumer that does not read.
+ */
+export interface GroupSubscriber {
+  /** One event: its result as UTF-8 JSON, serialised once for the whole group (a graphql-ws `next` payload). */
+  send(payload: Buffer): void;
+  /** The group has ended: complete the stream after what was sent. */
+  end(): void;
+}
 
 /** The service name under which each event is handed to executeQueryPlan as if the primary fetch had returned it. */
 const EVENT_SOURCE = "__subscription_event__";
@@ -18,15 +29,10 @@ interface Group {
   context: GatewayContext;
   variables: Record<string, unknown>;
   document: string;
-  subscribers: Set<PushQueue<SubscriptionResult>>;
+  subscribers: Set<GroupSubscriber>;
   stopUpstream: () => void;
   /** Events are resolved one after another, so every subscriber sees them in upstream order. */
   chain: Promise<void>;
-}
-
-export interface SubscriptionHubOptions {
-  /** Events buffered for one subscriber that is not reading; beyond it that subscriber is cut off. @default 1000 */
-  bufferPerSubscriber?: number;
 }
 
 function toFormattedError(error: { message: string; path?: readonly (string | number)[]; extensions?: Record<string, unknown> }): GraphQLFormattedError {
@@ -43,8 +49,9 @@ function audienceOf(caller: Caller): string {
  * Federated subscriptions. Subscribers of one audience to one operation with the same variables share one
  * upstream subscription to the owning subgraph; for each upstream event, the fields owned by other subgraphs
  * are fetched once (executeQueryPlan over the plan's `rest`, with the event standing in for the primary
- * fetch) and the shaped result is pushed to every subscriber's bounded queue. A subscriber that stops reading
- * only loses its own stream; the last one to leave closes the upstream subscription.
+ * fetch), the shaped result is serialised once, and that JSON is handed to every subscriber, which frames and
+ * writes it (bounded, so one that stops reading only loses its own stream). The last subscriber to leave closes
+ * the upstream subscription.
  */
 export class SubscriptionHub {
   private readonly groups = new Map<string, Group>();
@@ -56,43 +63,40 @@ export class SubscriptionHub {
     private readonly serviceMap: Record<string, GraphQLDataSource>,
     private readonly signer: TenantContextSigner,
     private readonly formatError: (error: GraphQLFormattedError) => GraphQLFormattedError,
-    private readonly options: SubscriptionHubOptions = {},
   ) {}
 
   get stats() {
     return { subscribers: this.subscriberCount, groups: this.groups.size, upstream: this.upstream.count };
   }
 
-  /** `onEnd` runs once when this subscriber's stream ends, however it ends. */
-  async subscribe(
+  /**
+   * Joins (or opens) the caller's group. `createSubscriber` makes the subscriber as it joins, with the `leave`
+   * it must call once when it goes away (unsubscribed, disconnected, cut off), and gets nothing before.
+   */
+  async subscribe<S extends GroupSubscriber>(
     document: DocumentNode,
     operationName: string | undefined,
     variables: Record<string, unknown>,
     context: GatewayContext,
-    onEnd: () => void = () => {},
-  ): Promise<AsyncIterableIterator<SubscriptionResult>> {
+    createSubscriber: (leave: () => void) => S,
+  ): Promise<S> {
     const plan = this.planner.plan(document, operationName);
     const printed = print(document);
     const key = JSON.stringify([audienceOf(context.caller), operationName ?? null, printed, variables]);
     const group = this.groups.get(key) ?? (await this.open(key, plan, printed, variables, context));
-    const queue: PushQueue<SubscriptionResult> = new PushQueue(
-      () => {
-        this.leave(key, group, queue);
-        onEnd();
-      },
-      this.options.bufferPerSubscriber ?? 1000,
-      () => new AppError(ErrorCode.RATE_LIMITED, "This subscriber fell too far behind; subscribe again and read faster."),
-    );
-    group.subscribers.add(queue);
+    const subscriber: S = createSubscriber(() => this.leave(key, group, subscriber));
+    group.subscribers.add(subscriber);
     this.subscriberCount += 1;
-    return queue;
+    return subscriber;
   }
 
   private async open(key: string, plan: SubscriptionPlan, document: string, variables: Record<string, unknown>, context: GatewayContext): Promise<Group> {
     const signed = await this.signer.sign(context.caller, context.requestId, plan.primary.serviceName);
     const existing = this.groups.get(key);
     if (existing) return existing;
-    const group: Group = { plan, context, variables, document, subscribers: new Set(), stopUpstream: () => {}, chain: Promise.resolve() };
+    // The group's own context, not the first subscriber's (which would keep that subscriber's socket alive).
+    const groupContext: GatewayContext = { caller: context.caller, requestId: context.requestId, log: context.log, signedContexts: new Map() };
+    const group: Group = { plan, context: groupContext, variables, document, subscribers: new Set(), stopUpstream: () => {}, chain: Promise.resolve() };
     this.groups.set(key, group);
     group.stopUpstream = this.upstream.subscribe(
       plan.primary.serviceName,
@@ -123,7 +127,9 @@ export class SubscriptionHub {
   private async deliver(group: Group, event: SubscriptionResult): Promise<void> {
     if (group.subscribers.size === 0) return;
     const result = event.data ? await this.resolve(group, event) : { errors: (event.errors ?? []).map(this.formatError) };
-    for (const subscriber of group.subscribers) subscriber.push(result);
+    // Once per event, whatever the group's size; per subscriber only the framing remains.
+    const payload = Buffer.from(JSON.stringify(result));
+    for (const subscriber of group.subscribers) subscriber.send(payload);
   }
 
   /** The event as the primary fetch's answer, then the plan's fetches for other subgraphs' fields. */
@@ -155,8 +161,8 @@ export class SubscriptionHub {
     return { data: result.data as Record<string, unknown> | null | undefined, ...(errors.length > 0 ? { errors } : {}) };
   }
 
-  private leave(key: string, group: Group, queue: PushQueue<SubscriptionResult>): void {
-    if (!group.subscribers.delete(queue)) return;
+  private leave(key: string, group: Group, subscriber: GroupSubscriber): void {
+    if (!group.subscribers.delete(subscriber)) return;
     this.subscriberCount -= 1;
     if (group.subscribers.size === 0) this.endGroup(key, group);
   }
@@ -164,8 +170,9 @@ export class SubscriptionHub {
   private endGroup(key: string, group: Group, last?: SubscriptionResult): void {
     if (this.groups.get(key) === group) this.groups.delete(key);
     group.stopUpstream();
+    const payload = last ? Buffer.from(JSON.stringify(last)) : undefined;
     for (const subscriber of [...group.subscribers]) {
-      if (last) subscriber.push(last);
+      if (payload) subscriber.send(payload);
       subscriber.end();
     }
   }

@@ -12,7 +12,8 @@ export const TENANT_CONTEXT_HEADER = "x-kombify-context";
 export const TENANT_CONTEXT_EXTENSION = "kombifyContext";
 const ISSUER = "kombify-gateway";
 const ALGORITHM = "EdDSA";
-const LIFETIME_SECONDS = 60;
+/** How long a signed context is valid; a holder may reuse one while enough of it is left. */
+export const TENANT_CONTEXT_LIFETIME_SECONDS = 60;
 
 type Key = CryptoKey | KeyObject;
 
@@ -50,7 +51,7 @@ export class TenantContextSigner {
       .setIssuer(ISSUER)
       .setAudience(subgraph)
       .setIssuedAt()
-      .setExpirationTime(`${LIFETIME_SECONDS}s`)
+      .setExpirationTime(`${TENANT_CONTEXT_LIFETIME_SECONDS}s`)
       .sign(this.key);
   }
 }
