@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { SignJWT } from "jose";
 import {
   generateContextKeyPair,
@@ -28,6 +28,19 @@ describe("tenant context between gateway and subgraphs", async () => {
   it("round-trips the caller for the subgraph it was signed for", async () => {
     const token = await signer.sign(caller, "req-1", "stack");
     await expect(stackVerifier.verify(token!)).resolves.toEqual({ outcome: "verified", caller, requestId: "req-1" });
+  });
+
+  it("remembers a verified context only until it expires", async () => {
+    const token = await signer.sign(caller, "req-cached", "stack");
+    await expect(stackVerifier.verify(token!)).resolves.toMatchObject({ outcome: "verified" });
+    await expect(stackVerifier.verify(token!)).resolves.toMatchObject({ outcome: "verified", requestId: "req-cached" });
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      vi.setSystemTime(Date.now() + 120_000);
+      await expect(stackVerifier.verify(token!)).resolves.toMatchObject({ outcome: "rejected", reason: "ERR_JWT_EXPIRED" });
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("treats a missing context as anonymous", async () => {
