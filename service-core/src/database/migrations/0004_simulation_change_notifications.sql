@@ -1,18 +1,17 @@
--- Tell the simulation subgraph's subscribers what changed: a simulation row carries its new state in the
--- payload (so a quick PROVISIONING -> RUNNING is seen as two events, not one re-read); a node change names
--- its simulation, which listeners then read.
+-- Tell the simulation subgraph's subscribers what changed. A simulation row carries its new state in the payload
+-- (so a quick PROVISIONING -> RUNNING arrives as two events, not one re-read), and a deleted one its last row
+-- with status DELETED; a node change names its simulation, which listeners then read.
 CREATE OR REPLACE FUNCTION kombify_notify_simulation_changed() RETURNS trigger AS $$
 DECLARE
   payload jsonb;
+  source record;
 BEGIN
   IF TG_TABLE_NAME = 'simulations' THEN
-    IF TG_OP = 'DELETE' THEN
-      payload := jsonb_build_object('tenantId', OLD.tenant_id, 'simulationId', OLD.id, 'deleted', true);
-    ELSE
-      payload := jsonb_build_object('tenantId', NEW.tenant_id, 'simulationId', NEW.id, 'row', jsonb_build_object(
-        'id', NEW.id, 'name', NEW.name, 'status', NEW.status, 'statusMessage', NEW.status_message,
-        'stackKitId', NEW.stack_kit_id, 'createdAt', NEW.created_at));
-    END IF;
+    IF TG_OP = 'DELETE' THEN source := OLD; ELSE source := NEW; END IF;
+    payload := jsonb_build_object('tenantId', source.tenant_id, 'simulationId', source.id, 'deleted', TG_OP = 'DELETE', 'row', jsonb_build_object(
+      'id', source.id, 'name', source.name,
+      'status', CASE WHEN TG_OP = 'DELETE' THEN 'DELETED' ELSE source.status::text END,
+      'statusMessage', source.status_message, 'stackKitId', source.stack_kit_id, 'createdAt', source.created_at));
   ELSE
     payload := jsonb_build_object('tenantId', COALESCE(NEW.tenant_id, OLD.tenant_id), 'simulationId', COALESCE(NEW.simulation_id, OLD.simulation_id));
   END IF;

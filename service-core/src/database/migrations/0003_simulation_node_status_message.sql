@@ -1,1 +1,0 @@
-ALTER TABLE "simulation_nodes" ADD COLUMN "status_message" text;
