@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import {
   configOrExit,
   createLogger,
+  errorMessage,
   LocalOidcIssuer,
   loadDotEnv,
   SUBGRAPHS,
@@ -82,7 +83,7 @@ try {
       ? `unavailable: ${simulationEngine.problem}`
       : simulationEngine.reachable
         ? `Docker at ${simulationEngine.engine.address}${simulationEngine.image === "built" ? " (node image built)" : ""}`
-        : `unavailable: no Docker engine at ${simulationEngine.engine.address} (see README, "Simulations on Docker")`;
+        : `unavailable: ${simulationEngine.reason} (see README, "Simulations on Docker")`;
 
   const keys = await loadOrCreateContextKeys(config.dataDir);
   const shared = {
@@ -160,6 +161,6 @@ try {
   log.info({ gateway: `${gatewayUrl}/graphql` }, "ready");
 } catch (error) {
   log.debug({ err: error }, "start-up failed");
-  process.stderr.write(`kombify could not start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(`kombify could not start: ${errorMessage(error)}\n`);
   await stopAll(1);
 }

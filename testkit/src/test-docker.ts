@@ -2,6 +2,7 @@ import net from "node:net";
 import postgres from "postgres";
 import { DEFAULT_SIM_NODE_IMAGE, prepareSimulationEngine } from "@kombify/launcher";
 import {
+  assertEngineReachable,
   connectDockerEngine,
   installationId,
   labelFilters,
@@ -25,9 +26,7 @@ export function testDocker(): Promise<TestDocker> {
   probe ??= (async (): Promise<TestDocker> => {
     const status = await prepareSimulationEngine(process.env.DOCKER_HOST, TEST_NODE_IMAGE);
     if (status.reachable) return { available: true, engine: status.engine };
-    const reason =
-      `no Docker engine at ${status.engine.address} (${status.reason}). ` +
-      "Start one (README, 'Simulations on Docker') or point DOCKER_HOST at it to run the simulation tests.";
+    const reason = `${status.reason} Start one (README, 'Simulations on Docker') or point DOCKER_HOST at it to run the simulation tests.`;
     if (process.env.CI) throw new Error(`CI needs a Docker engine: ${reason}`);
     console.warn(`Skipping Docker tests: ${reason}`);
     return { available: false, reason };
@@ -68,7 +67,7 @@ function isFree(port: number): Promise<boolean> {
 export async function removeSimulationLeftovers(runDatabaseUrl: string): Promise<void> {
   const engine = connectDockerEngine(process.env.DOCKER_HOST);
   try {
-    await engine.docker.ping();
+    await assertEngineReachable(engine);
   } catch {
     return;
   }

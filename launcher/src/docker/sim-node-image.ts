@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { connectDockerEngine, dockerStatus, type DockerEngine } from "@kombify/service-core";
+import { assertEngineReachable, connectDockerEngine, dockerStatus, errorMessage, type DockerEngine } from "@kombify/service-core";
 
 export const DEFAULT_SIM_NODE_IMAGE = "kombify/sim-node:1";
 const BUILD_SCRIPT = fileURLToPath(new URL("../../../docker/sim-node/build.sh", import.meta.url));
@@ -17,9 +17,9 @@ export type EngineStatus =
 export async function prepareSimulationEngine(dockerHost: string | undefined, image = DEFAULT_SIM_NODE_IMAGE): Promise<EngineStatus> {
   const engine = connectDockerEngine(dockerHost);
   try {
-    await Promise.race([engine.docker.ping(), new Promise((_, reject) => setTimeout(() => reject(new Error("no answer within 3 s")), 3000).unref())]);
+    await assertEngineReachable(engine);
   } catch (error) {
-    return { reachable: false, engine, reason: error instanceof Error ? error.message : String(error) };
+    return { reachable: false, engine, reason: errorMessage(error) };
   }
   try {
     await engine.docker.getImage(image).inspect();
@@ -31,7 +31,7 @@ export async function prepareSimulationEngine(dockerHost: string | undefined, im
     await promisify(execFile)("bash", [BUILD_SCRIPT, image], { env: process.env });
   } catch (error) {
     const stderr = (error as { stderr?: string }).stderr?.trim();
-    throw new Error(`the simulated-node image ${image} is missing and could not be built: ${stderr || String(error)}`);
+    throw new Error(`the simulated-node image ${image} is missing and could not be built: ${stderr || errorMessage(error)}`);
   }
   return { reachable: true, engine, image: "built" };
 }

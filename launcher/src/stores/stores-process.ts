@@ -3,7 +3,7 @@
  * told to, or when the launcher is gone by any means (its IPC channel closes even on SIGKILL), so the stores
  * never outlive the supervisor's parent.
  */
-import { configOrExit, createLogger, loadDotEnv } from "@kombify/service-core";
+import { configOrExit, createLogger, errorMessage, loadDotEnv } from "@kombify/service-core";
 import { parseLauncherConfig } from "../config.js";
 import { startStores } from "./start-stores.js";
 
@@ -40,6 +40,6 @@ try {
   );
   send({ type: "ready", ...stores });
 } catch (error) {
-  send({ type: "failed", message: error instanceof Error ? error.message : String(error) });
+  send({ type: "failed", message: errorMessage(error) });
   await stopAll(1);
 }

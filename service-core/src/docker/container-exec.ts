@@ -1,5 +1,5 @@
 import { PassThrough } from "node:stream";
-import type { DockerEngine } from "./docker-engine.js";
+import { callEngine, type DockerEngine } from "./docker-engine.js";
 
 /**
  * Runs `command` in a running container (`docker exec`), passing stdout and stderr chunks to `onOutput` as they
@@ -12,8 +12,8 @@ export async function execInContainer(
   command: string[],
   options: { onOutput?: (chunk: Buffer) => void; signal?: AbortSignal } = {},
 ): Promise<number> {
-  const exec = await engine.docker.getContainer(containerId).exec({ Cmd: command, AttachStdout: true, AttachStderr: true, Tty: false });
-  const stream = await exec.start({ hijack: true, stdin: false });
+  const exec = await callEngine(engine, () => engine.docker.getContainer(containerId).exec({ Cmd: command, AttachStdout: true, AttachStderr: true, Tty: false }));
+  const stream = await callEngine(engine, () => exec.start({ hijack: true, stdin: false }));
   const sink = new PassThrough().on("data", (chunk: Buffer) => options.onOutput?.(chunk));
   engine.docker.modem.demuxStream(stream, sink, sink);
   const signal = options.signal;

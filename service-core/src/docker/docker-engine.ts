@@ -1,5 +1,5 @@
 import Docker from "dockerode";
-import { errors, type AppError } from "../errors/app-error.js";
+import { errorMessage, errors, type AppError } from "../errors/app-error.js";
 
 /** A Docker engine and the address it was reached at, for messages that tell the operator where to look. */
 export interface DockerEngine {
@@ -24,8 +24,7 @@ export function connectDockerEngine(dockerHost: string | undefined): DockerEngin
 
 /** UNAVAILABLE naming the engine's address, for any failure to reach it. */
 export function engineUnavailable(engine: DockerEngine, cause: unknown): AppError {
-  const reason = cause instanceof Error ? cause.message : String(cause);
-  return errors.unavailable(`The Docker engine at ${engine.address} is not reachable (${reason}); simulations need it running.`);
+  return errors.unavailable(`The Docker engine at ${engine.address} is not reachable (${errorMessage(cause)}); simulations need it running.`);
 }
 
 /** Throws UNAVAILABLE unless the engine answers a ping within `timeoutMs`. */
@@ -36,12 +35,23 @@ export async function assertEngineReachable(engine: DockerEngine, timeoutMs = 30
       engine.docker.ping(),
       new Promise((_, reject) => {
         timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+        timer.unref();
       }),
     ]);
   } catch (error) {
     throw engineUnavailable(engine, error);
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/** Runs an engine call; an engine that cannot be reached becomes UNAVAILABLE naming its address. */
+export async function callEngine<T>(engine: DockerEngine, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (isEngineUnreachable(error)) throw engineUnavailable(engine, error);
+    throw error;
   }
 }
 

@@ -44,3 +44,8 @@ export const errors = {
   notYetAvailable: (operation: string) =>
     new AppError(ErrorCode.UNAVAILABLE, `${operation} is not available yet on this deployment.`),
 };
+
+/** What went wrong, as one line, whatever was thrown. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

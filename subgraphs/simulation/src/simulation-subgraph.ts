@@ -12,6 +12,7 @@ import {
 import { ContainerEvents } from "./engine/container-events.js";
 import { NodeContainers } from "./engine/node-containers.js";
 import { SimulationEvents } from "./simulation/simulation-events.js";
+import { waitAtMost } from "./simulation/simulation-operations.js";
 import { SimulationService } from "./simulation/simulation-service.js";
 import { SimulationStore } from "./simulation/simulation-store.js";
 import { SimulationResolver } from "./simulation/simulation.resolver.js";
@@ -58,13 +59,12 @@ export const createSimulationSubgraph: SubgraphFactory = async (runtime) => {
   });
   const forwarder = new SshForwarder(settings.SIMULATION_SSH_BIND, runtime.log, (address) => containers.isSimulationAddress(address));
   const service = new SimulationService(runtime.db, store, containers, forwarder, runtime.plans, runtime.stackkits, {
-    installation,
     images: settings.SIMULATION_IMAGES,
     sshPorts: settings.SIMULATION_SSH_PORTS,
     mutationWaitMs: settings.SIMULATION_MUTATION_WAIT_MS,
     parallelism: 4,
   }, runtime.log);
-  const events = new SimulationEvents(runtime.settings.DATABASE_URL, store, runtime.log);
+  const events = new SimulationEvents(runtime.database.sql, store, runtime.log);
   const engineEvents = new ContainerEvents(engine, installation, runtime.log, (event) => service.applyContainerEvent(event), () => service.reconcile());
   const subgraph = await buildFederatedSubgraph({
     resolvers: [SimulationResolver],
@@ -84,11 +84,11 @@ export const createSimulationSubgraph: SubgraphFactory = async (runtime) => {
     start: async () => {
       await events.start();
       // The first reconciliation is waited for briefly; a slow or hung engine must not hold up the service.
-      await Promise.race([engineEvents.start(), new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
+      await waitAtMost(engineEvents.start(), 5000);
     },
     stop: async () => {
       engineEvents.stop();
-      await Promise.race([service.idle(), new Promise((resolve) => setTimeout(resolve, 8000))]);
+      await waitAtMost(service.idle(), 8000);
       await forwarder.closeAll();
       await events.stop();
     },

@@ -1,10 +1,9 @@
 import { BlockList, isIP, isIPv6 } from "node:net";
 import type Docker from "dockerode";
 import {
+  callEngine,
   dockerStatus,
   errors,
-  engineUnavailable,
-  isEngineUnreachable,
   labelFilters,
   MANAGED_BY_KOMBISIM,
   SIMULATION_LABELS,
@@ -70,14 +69,8 @@ export class NodeContainers {
     return this.engine.docker;
   }
 
-  /** Runs an engine call; an unreachable engine becomes UNAVAILABLE naming its address. */
-  private async call<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (error) {
-      if (isEngineUnreachable(error)) throw engineUnavailable(this.engine, error);
-      throw error;
-    }
+  private call<T>(fn: () => Promise<T>): Promise<T> {
+    return callEngine(this.engine, fn);
   }
 
   async imageExists(image: string): Promise<boolean> {
@@ -141,7 +134,8 @@ export class NodeContainers {
   }
 
   /** Creates and starts a node's container (or starts the one already there); returns its id and address. */
-  async run(node: SimulationNodeIdentity, image: string, network: string): Promise<{ containerId: string; ip: string }> {
+  async run(identity: Omit<SimulationNodeIdentity, "installation">, image: string, network: string): Promise<{ containerId: string; ip: string }> {
+    const node: SimulationNodeIdentity = { ...identity, installation: this.options.installation };
     const name = simulationContainerName(node);
     let container = this.docker.getContainer(name);
     try {

@@ -1,4 +1,4 @@
-import postgres from "postgres";
+import type { Sql } from "postgres";
 import { errors, PushQueue, requireTenant, type Logger, type RequestContext } from "@kombify/service-core";
 import { toSimulation, type SimulationStore } from "./simulation-store.js";
 import type { Simulation } from "./simulation.type.js";
@@ -29,21 +29,19 @@ const REMEMBERED_SIMULATIONS = 10_000;
  * transitions (PROVISIONING → RUNNING) arrive as separate events.
  */
 export class SimulationEvents {
-  private readonly sql: postgres.Sql;
   private readonly subscribers = new Set<Subscriber>();
   private readonly lastState = new Map<string, Simulation>();
   private listener: { unlisten(): Promise<void> } | undefined;
   private chain: Promise<void> = Promise.resolve();
 
   constructor(
-    databaseUrl: string,
+    /** The service's pool: postgres.js gives LISTEN a connection of its own. */
+    private readonly sql: Sql,
     private readonly store: SimulationStore,
     private readonly log: Logger,
     /** Events held for a subscriber that is not reading before it is cut off. */
     private readonly bufferPerSubscriber = 1000,
-  ) {
-    this.sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
-  }
+  ) {}
 
   async start(): Promise<void> {
     this.listener = await this.sql.listen(SIMULATION_CHANGED_CHANNEL, (payload: string) => {
@@ -54,7 +52,6 @@ export class SimulationEvents {
   async stop(): Promise<void> {
     for (const subscriber of this.subscribers) subscriber.queue.end();
     await this.listener?.unlisten().catch(() => {});
-    await this.sql.end({ timeout: 5 });
   }
 
   subscribe(context: RequestContext, simulationId: string | null): AsyncIterableIterator<Simulation> {

@@ -30,7 +30,7 @@ export class SimulationOperations {
 export async function waitAtMost(operation: Promise<unknown>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([operation, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+    await Promise.race([operation, new Promise((resolve) => (timer = setTimeout(resolve, ms).unref()))]);
   } finally {
     clearTimeout(timer);
   }

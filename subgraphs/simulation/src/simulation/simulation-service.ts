@@ -1,6 +1,7 @@
 import {
   assertEngineReachable,
   dockerStatus,
+  errorMessage,
   errors,
   recordAudit,
   requireTenant,
@@ -24,7 +25,6 @@ import type { NodeStatus, SimulationStore } from "./simulation-store.js";
 import type { Simulation } from "./simulation.type.js";
 
 export interface SimulationServiceOptions {
-  installation: string;
   images: readonly string[];
   sshPorts: PortRange;
   /** How long a mutation waits for its containers before answering with the state so far. */
@@ -32,8 +32,6 @@ export interface SimulationServiceOptions {
   /** Containers created or stopped at once per simulation. */
   parallelism: number;
 }
-
-const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /**
  * KombiSim's lifecycle: PENDING → PROVISIONING → RUNNING; STOPPING → STOPPED; FAILED with a message on any
@@ -162,7 +160,7 @@ export class SimulationService {
       const failures = await forEachLimited(nodes, this.options.parallelism, async (node) => {
         await this.store.setNode(id, node.name, { status: "PROVISIONING", statusMessage: null });
         try {
-          const identity = { installation: this.options.installation, tenantId: tenant.id, tenantSlug: tenant.slug, simulationId: id, simulationName: row.name, nodeName: node.name };
+          const identity = { tenantId: tenant.id, tenantSlug: tenant.slug, simulationId: id, simulationName: row.name, nodeName: node.name };
           const { containerId, ip } = await this.containers.run(identity, row.image, network).catch(async (error) => {
             // The tenant's last other simulation may have been deleted just now, taking the network with it.
             if (dockerStatus(error) !== 404) throw error;
@@ -171,16 +169,16 @@ export class SimulationService {
           await this.store.setNode(id, node.name, { containerId, status: "RUNNING" });
           if (node.sshPort) await this.forwarder.open(node.sshPort, ip);
         } catch (error) {
-          await this.store.setNode(id, node.name, { status: "FAILED", statusMessage: message(error) });
+          await this.store.setNode(id, node.name, { status: "FAILED", statusMessage: errorMessage(error) });
           throw error;
         }
       });
-      const failed = failures.flatMap((failure, index) => (failure ? [`${nodes[index]!.name}: ${message(failure)}`] : []));
+      const failed = failures.flatMap((failure, index) => (failure ? [`${nodes[index]!.name}: ${errorMessage(failure)}`] : []));
       if (failed.length > 0) throw new Error(failed.join("; "));
       await this.store.transition(id, ["PROVISIONING"], "RUNNING");
     } catch (error) {
       this.log.warn({ err: error, simulationId: id }, "simulation failed to provision");
-      await this.store.setStatus(id, "FAILED", `Provisioning failed: ${message(error)}`);
+      await this.store.setStatus(id, "FAILED", `Provisioning failed: ${errorMessage(error)}`);
     }
   }
 
@@ -200,7 +198,7 @@ export class SimulationService {
       if (failure) throw failure;
       await this.store.transition(id, ["STOPPING"], "STOPPED");
     } catch (error) {
-      await this.store.setStatus(id, "FAILED", `Stopping failed: ${message(error)}`);
+      await this.store.setStatus(id, "FAILED", `Stopping failed: ${errorMessage(error)}`);
     }
   }
 

@@ -1,7 +1,6 @@
 import {
-  engineUnavailable,
+  callEngine,
   execInContainer,
-  isEngineUnreachable,
   labelFilters,
   MANAGED_BY_KOMBISIM,
   SIMULATION_LABELS,
@@ -31,8 +30,8 @@ export class DockerExecStepExecutor implements StepExecutor {
   }
 
   private async containerOf(tenantId: string, simulationId: string, nodeName: string): Promise<string> {
-    try {
-      const [container] = await this.engine.docker.listContainers({
+    const [container] = await callEngine(this.engine, () =>
+      this.engine.docker.listContainers({
         all: true,
         filters: {
           label: labelFilters({
@@ -43,14 +42,11 @@ export class DockerExecStepExecutor implements StepExecutor {
             [SIMULATION_LABELS.node]: nodeName,
           }),
         },
-      });
-      if (!container) throw new Error(`${nodeName} has no container in its simulation; start the simulation again.`);
-      if (container.State !== "running") throw new Error(`${nodeName}'s container is ${container.State}; start the simulation first.`);
-      return container.Id;
-    } catch (error) {
-      if (isEngineUnreachable(error)) throw engineUnavailable(this.engine, error);
-      throw error;
-    }
+      }),
+    );
+    if (!container) throw new Error(`${nodeName} has no container in its simulation; start the simulation again.`);
+    if (container.State !== "running") throw new Error(`${nodeName}'s container is ${container.State}; start the simulation first.`);
+    return container.Id;
   }
 }
 

@@ -4,6 +4,7 @@ import { eq } from "drizzle-orm";
 import postgres from "postgres";
 import {
   effectivePlanTier,
+  errorMessage,
   tables,
   type Db,
   type JobQueueRow,
@@ -186,7 +187,7 @@ export class JobRunner {
       log.info("job succeeded");
     } catch (error) {
       if (running.signal.reason instanceof JobCancelled) return await cancelled();
-      const message = error instanceof Error ? error.message : String(error);
+      const message = errorMessage(error);
       logs.push(`error: ${message}`);
       await store.updateJob(row.jobId, { status: "FAILED", message, finishedAt: new Date(), logs });
       await store.setStackStatus(row.stackId, "FAILED").catch(() => {});
