@@ -71,6 +71,13 @@ describe("gateway over the six subgraphs", () => {
     expect(privateData.data?.myTenant ?? null).toBeNull();
   });
 
+  it("marks catalog answers reusable for a minute, per caller (entitled depends on the plan), and others not at all", async () => {
+    const catalog = await graph.graphql("{ stackKits { id entitled } }");
+    expect(catalog.headers.get("cache-control")).toBe("max-age=60, private");
+    const mixed = await graph.graphql("{ stackKits { id } plans { tier } }");
+    expect(mixed.headers.get("cache-control")).toBe("no-store");
+  });
+
   it("lets anonymous callers reach only the public catalog and plans: every other root field is UNAUTHENTICATED", async () => {
     const publicFields = ["{ stackKits { id } }", '{ stackKit(id: "base-homelab") { id } }', "{ plans { tier } }"];
     for (const query of publicFields) expect((await graph.graphql(query)).errors, query).toBeUndefined();

@@ -13,7 +13,9 @@ describe("federated subscriptions through the gateway", () => {
   let tokenB: string;
   const orgA = `org-a-${uniqueSuffix()}`;
 
-  const metrics = async () => ((await (await fetch(`${graph.url}/metrics`)).json()) as { subscriptions: { upstream: number; subscribers: number; groups: number } }).subscriptions;
+  const metrics = async () =>
+    ((await (await fetch(`${graph.url}/metrics`)).json()) as { subscriptions: { upstream: number; subscribers: number; groups: number; eventFetches: { hits: number; misses: number } } })
+      .subscriptions;
 
   async function tenantWithStack(token: string, name: string): Promise<string> {
     await graph.graphql(`mutation { createTenant(name: "${name}", slug: "${name}-${uniqueSuffix()}") { id } }`, { token });
@@ -41,6 +43,7 @@ describe("federated subscriptions through the gateway", () => {
     const snoopByStack = collect(clientB, WATCH, { stackId });
     const snoopAll = collect(clientB, WATCH, {});
     await expect.poll(async () => (await metrics()).groups, { timeout: 5000 }).toBeGreaterThanOrEqual(3);
+    const fetchesBefore = (await metrics()).eventFetches;
     const deployed = await graph.graphql(`mutation { deployStack(id: "${stackId}") { id } }`, { token: tokenA });
     const jobId = deployed.data.deployStack.id;
     const snoopByJob = collect(clientB, WATCH, { jobId });
@@ -56,6 +59,10 @@ describe("federated subscriptions through the gateway", () => {
     const progress = events.map((event) => event.data!.jobUpdated.progress);
     expect(progress).toEqual([...progress].sort((a, b) => a - b));
     expect(events.at(-1)!.data!.jobUpdated.logs.join("\n")).toContain("recorded");
+    // The catalog answers `max-age=60, private`: the kit is fetched for the first event and reused after.
+    const fetchesAfter = (await metrics()).eventFetches;
+    expect(fetchesAfter.misses - fetchesBefore.misses).toBe(1);
+    expect(fetchesAfter.hits - fetchesBefore.hits).toBe(events.length - 1);
 
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(snoopByStack.events).toEqual([]);

@@ -2,8 +2,10 @@ import { executeQueryPlan, type GraphQLDataSource } from "@apollo/gateway";
 import type { FetchNode, PlanNode } from "@apollo/query-planner";
 import type { FormattedExecutionResult } from "graphql-ws";
 import { print, type DocumentNode, type GraphQLFormattedError } from "graphql";
-import { ErrorCode, TENANT_CONTEXT_EXTENSION, type Caller, type TenantContextSigner } from "@kombify/service-core";
+import { ErrorCode, TENANT_CONTEXT_EXTENSION, type TenantContextSigner } from "@kombify/service-core";
 import type { GatewayContext } from "../gateway-context.js";
+import { EventFetchCache } from "./event-fetch-cache.js";
+import { sharingAudience } from "./sharing-audience.js";
 import type { SubscriptionPlan, SubscriptionPlanner } from "./subscription-planner.js";
 import type { UpstreamSubscriptions } from "./upstream-subscriptions.js";
 
@@ -39,34 +41,33 @@ function toFormattedError(error: { message: string; path?: readonly (string | nu
   return { message: error.message, ...(error.path ? { path: error.path } : {}), ...(error.extensions ? { extensions: error.extensions } : {}) };
 }
 
-/** Who may share one upstream subscription and one resolution per event: same tenant, plan and roles. */
-function audienceOf(caller: Caller): string {
-  if (caller.kind !== "user") return "anonymous";
-  return JSON.stringify([caller.tenant?.id ?? null, caller.tenant?.plan ?? null, [...caller.roles].sort()]);
-}
-
 /**
  * Federated subscriptions. Subscribers of one audience to one operation with the same variables share one
  * upstream subscription to the owning subgraph; for each upstream event, the fields owned by other subgraphs
- * are fetched once (executeQueryPlan over the plan's `rest`, with the event standing in for the primary
- * fetch), the shaped result is serialised once, and that JSON is handed to every subscriber, which frames and
- * writes it (bounded, so one that stops reading only loses its own stream). The last subscriber to leave closes
- * the upstream subscription.
+ * are resolved once (executeQueryPlan over the plan's `rest`, with the event standing in for the primary
+ * fetch; answers a subgraph marks fresh are reused, see EventFetchCache), the shaped result is serialised
+ * once, and that JSON is handed to every subscriber, which frames and writes it (bounded, so one that stops
+ * reading only loses its own stream). The last subscriber to leave closes the upstream subscription.
  */
 export class SubscriptionHub {
   private readonly groups = new Map<string, Group>();
   private subscriberCount = 0;
+  private readonly fetches = new EventFetchCache();
+  /** The subgraphs as events' other fields are fetched from them: through the cache. */
+  private readonly serviceMap: Record<string, GraphQLDataSource>;
 
   constructor(
     private readonly planner: SubscriptionPlanner,
     private readonly upstream: UpstreamSubscriptions,
-    private readonly serviceMap: Record<string, GraphQLDataSource>,
+    subgraphs: Record<string, GraphQLDataSource>,
     private readonly signer: TenantContextSigner,
     private readonly formatError: (error: GraphQLFormattedError) => GraphQLFormattedError,
-  ) {}
+  ) {
+    this.serviceMap = this.fetches.wrap(subgraphs);
+  }
 
   get stats() {
-    return { subscribers: this.subscriberCount, groups: this.groups.size, upstream: this.upstream.count };
+    return { subscribers: this.subscriberCount, groups: this.groups.size, upstream: this.upstream.count, eventFetches: this.fetches.stats };
   }
 
   /**
@@ -82,7 +83,7 @@ export class SubscriptionHub {
   ): Promise<S> {
     const plan = this.planner.plan(document, operationName);
     const printed = print(document);
-    const key = JSON.stringify([audienceOf(context.caller), operationName ?? null, printed, variables]);
+    const key = JSON.stringify([sharingAudience(context.caller), operationName ?? null, printed, variables]);
     const group = this.groups.get(key) ?? (await this.open(key, plan, printed, variables, context));
     const subscriber: S = createSubscriber(() => this.leave(key, group, subscriber));
     group.subscribers.add(subscriber);

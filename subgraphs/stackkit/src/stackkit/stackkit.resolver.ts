@@ -1,4 +1,5 @@
-import { Arg, Authorized, Ctx, ID, Mutation, Query, Resolver } from "type-graphql";
+import type { GraphQLResolveInfo } from "graphql";
+import { Arg, Authorized, Ctx, ID, Info, Mutation, Query, Resolver } from "type-graphql";
 import {
   errors,
   PlanTierEnum,
@@ -9,6 +10,7 @@ import {
   type StackKitCatalog,
 } from "@kombify/service-core";
 import type { DownloadLinks } from "../download/download-links.js";
+import { hintCatalogCaching } from "./catalog-cache-hint.js";
 import { toStackKit } from "./stackkit.mapper.js";
 import { StackKit, StackKitDownload } from "./stackkit.type.js";
 
@@ -22,8 +24,10 @@ export class StackKitResolver {
   @Query(() => [StackKit], { description: "Public: the catalog is readable without a token." })
   stackKits(
     @Ctx() context: RequestContext,
+    @Info() info: GraphQLResolveInfo,
     @Arg("tier", () => PlanTierEnum, { nullable: true }) tier?: PlanTier | null,
   ): StackKit[] {
+    hintCatalogCaching(info);
     return this.catalog
       .all()
       .filter((kit) => !tier || kit.tier === tier)
@@ -31,7 +35,8 @@ export class StackKitResolver {
   }
 
   @Query(() => StackKit, { nullable: true })
-  stackKit(@Ctx() context: RequestContext, @Arg("id", () => ID) id: string): StackKit | null {
+  stackKit(@Ctx() context: RequestContext, @Info() info: GraphQLResolveInfo, @Arg("id", () => ID) id: string): StackKit | null {
+    hintCatalogCaching(info);
     const kit = this.catalog.find(id);
     return kit ? toStackKit(kit, context.caller) : null;
   }

@@ -1,0 +1,113 @@
+import type { GraphQLDataSource } from "@apollo/gateway";
+import { describe, expect, it } from "vitest";
+import type { Caller } from "@kombify/service-core";
+import { EventFetchCache, reusePolicy } from "../src/subscriptions/event-fetch-cache.js";
+
+const member = (tenantId: string, plan = "FREE"): Caller => ({
+  kind: "user",
+  userId: `user-of-${tenantId}`,
+  email: null,
+  name: null,
+  orgId: `org-${tenantId}`,
+  orgName: null,
+  roles: ["tenant:owner"],
+  tenant: { id: tenantId, slug: tenantId, plan: plan as "FREE" },
+});
+
+/** A subgraph stand-in that answers with the given Cache-Control and counts what reaches it. */
+function subgraph(cacheControl: string | null, answer: () => { data?: Record<string, unknown>; errors?: { message: string }[] } = () => ({ data: { _entities: [{ name: "Media Center" }] } })) {
+  const calls = { count: 0 };
+  const source: GraphQLDataSource = {
+    process: async () => {
+      calls.count += 1;
+      return { ...answer(), http: { headers: new Headers(cacheControl ? { "cache-control": cacheControl } : {}), url: "http://subgraph", status: 200 } } as never;
+    },
+  };
+  return { source, calls };
+}
+
+function fetchWith(services: Record<string, GraphQLDataSource>, caller: Caller, variables: Record<string, unknown> = { representations: [{ __typename: "StackKit", id: "media-center" }] }) {
+  return services.stackkit!.process({
+    kind: "incoming operation",
+    request: { query: "query($representations:[_Any!]!){_entities(representations:$representations){...on StackKit{name}}}", variables },
+    context: { caller, requestId: "r", log: undefined },
+  } as never);
+}
+
+describe("EventFetchCache", () => {
+  it("reads Cache-Control: max-age with public or private; no-store, no-cache, max-age=0 and no header are not reusable", () => {
+    expect(reusePolicy("max-age=60, private")).toEqual({ maxAgeSeconds: 60, shared: false });
+    expect(reusePolicy("max-age=30, public")).toEqual({ maxAgeSeconds: 30, shared: true });
+    expect(reusePolicy("max-age=30")).toEqual({ maxAgeSeconds: 30, shared: false });
+    expect(reusePolicy("max-age=86400, public")).toEqual({ maxAgeSeconds: 300, shared: true });
+    for (const header of ["no-store", "max-age=60, no-cache", "max-age=0, private", "max-age=abc", "private", "", null, undefined]) {
+      expect(reusePolicy(header)).toBeNull();
+    }
+  });
+
+  it("reuses a private answer for the same audience until it expires, and never for another tenant or plan", async () => {
+    let now = 1_000_000;
+    const cache = new EventFetchCache(100, () => now);
+    const { source, calls } = subgraph("max-age=60, private");
+    const services = cache.wrap({ stackkit: source });
+    const first = await fetchWith(services, member("a"));
+    const second = await fetchWith(services, member("a"));
+    expect(second.data).toEqual(first.data);
+    expect(calls.count).toBe(1);
+    await fetchWith(services, member("b"));
+    await fetchWith(services, member("a", "PRO"));
+    expect(calls.count).toBe(3);
+    await fetchWith(services, member("a"), { representations: [{ __typename: "StackKit", id: "other-kit" }] });
+    expect(calls.count).toBe(4);
+    now += 60_001;
+    await fetchWith(services, member("a"));
+    expect(calls.count).toBe(5);
+    expect(cache.stats).toMatchObject({ hits: 1, misses: 5 });
+  });
+
+  it("shares a public answer across audiences", async () => {
+    const cache = new EventFetchCache();
+    const { source, calls } = subgraph("max-age=60, public");
+    const services = cache.wrap({ stackkit: source });
+    await fetchWith(services, member("a"));
+    await fetchWith(services, member("b"));
+    await fetchWith(services, { kind: "anonymous" });
+    expect(calls.count).toBe(1);
+  });
+
+  it("fetches again for every event when the answer is not reusable or has errors", async () => {
+    for (const [header, answer] of [
+      [null, undefined],
+      ["no-store", undefined],
+      ["max-age=60, private", () => ({ data: { _entities: [null] }, errors: [{ message: "The stackkit service is unavailable" }] })],
+    ] as const) {
+      const { source, calls } = subgraph(header, answer);
+      const services = new EventFetchCache().wrap({ stackkit: source });
+      await fetchWith(services, member("a"));
+      await fetchWith(services, member("a"));
+      expect(calls.count).toBe(2);
+    }
+  });
+
+  it("gives every reuse its own copy, since executing a plan merges into what a fetch returns", async () => {
+    const services = new EventFetchCache().wrap({ stackkit: subgraph("max-age=60, private").source });
+    const first = await fetchWith(services, member("a"));
+    ((first.data!._entities as Record<string, unknown>[])[0]!).name = "changed by a merge";
+    const second = await fetchWith(services, member("a"));
+    expect(second.data).toEqual({ _entities: [{ name: "Media Center" }] });
+    ((second.data!._entities as Record<string, unknown>[])[0]!).name = "changed again";
+    expect((await fetchWith(services, member("a"))).data).toEqual({ _entities: [{ name: "Media Center" }] });
+  });
+
+  it("holds at most its capacity, dropping the oldest answers", async () => {
+    const cache = new EventFetchCache(3);
+    const { source, calls } = subgraph("max-age=60, private");
+    const services = cache.wrap({ stackkit: source });
+    for (const tenant of ["a", "b", "c", "d"]) await fetchWith(services, member(tenant));
+    expect(cache.stats.entries).toBe(3);
+    await fetchWith(services, member("d"));
+    expect(calls.count).toBe(4);
+    await fetchWith(services, member("a"));
+    expect(calls.count).toBe(5);
+  });
+});
