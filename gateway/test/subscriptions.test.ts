@@ -102,6 +102,28 @@ describe("federated subscriptions through the gateway", () => {
     expect(Date.now() - started).toBeGreaterThan(900);
   });
 
+  it("answers a malformed or invalid subscription with a coded error, and the connection's other subscriptions go on", async () => {
+    const token = await graph.issuer.mint({ sub: `m-${uniqueSuffix()}`, orgId: `org-m-${uniqueSuffix()}`, roles: ["tenant:owner"] });
+    const stackId = await tenantWithStack(token, "malformed");
+    const client = wsClient(`${graph.url}/graphql`, { authorization: `Bearer ${token}` });
+    const watcher = collect(client, WATCH, { stackId });
+    const refusal = async (query: string) => (await collect(client, query).done.then(() => null, (errors: unknown) => errors)) as { message: string; extensions?: { code?: string } }[];
+    expect((await refusal("subscription { jobUpdated( "))[0]).toMatchObject({ message: expect.stringContaining("Syntax Error"), extensions: { code: "GRAPHQL_PARSE_FAILED" } });
+    expect((await refusal("subscription { jobUpdated { nope } }"))[0]).toMatchObject({ message: expect.stringContaining("nope"), extensions: { code: "GRAPHQL_VALIDATION_FAILED" } });
+    expect((await refusal("subscription { jobUpdated { nope } }"))[0]).toMatchObject({ extensions: { code: "GRAPHQL_VALIDATION_FAILED" } });
+    await graph.graphql(`mutation { deployStack(id: "${stackId}") { id } }`, { token });
+    await watcher.until((events) => events.some((event) => event.data?.jobUpdated.status === "SUCCEEDED"));
+    await client.dispose();
+  });
+
+  it("closes a connection whose client sends a message over 1 MiB with 1009, without reading it all", async () => {
+    const socket = new WebSocket(`${graph.url.replace("http", "ws")}/graphql`, "graphql-transport-ws");
+    await new Promise((resolve, reject) => socket.once("open", resolve).once("error", reject));
+    const closed = new Promise<number>((resolve) => socket.once("close", (code) => resolve(code)));
+    socket.send(JSON.stringify({ type: "connection_init", payload: { padding: "x".repeat(1024 * 1024) } }));
+    expect(await closed).toBe(1009);
+  });
+
   it("keeps the stream open with errors when a subgraph behind a secondary field is down", async () => {
     const token = await graph.issuer.mint({ sub: `d-${uniqueSuffix()}`, orgId: `org-d-${uniqueSuffix()}`, roles: ["tenant:owner"] });
     const stackId = await tenantWithStack(token, "degraded");

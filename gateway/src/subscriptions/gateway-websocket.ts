@@ -10,9 +10,13 @@ import type { CallerAuthenticator } from "../auth/caller-authenticator.js";
 import type { GatewayContext } from "../gateway-context.js";
 import type { SubscriptionHub } from "./subscription-hub.js";
 import { FrameWriter } from "./frame-writer.js";
+import { OperationDocuments } from "./operation-documents.js";
 import { SocketSubscription } from "./socket-subscription.js";
 
 export const CloseCode = { Unauthorized: 4401, TooManyRequests: 4429, TryAgainLater: 1013 } as const;
+
+/** Largest message a client may send (ws closes the socket with 1009 beyond): operations are a few KB. */
+const MAX_CLIENT_MESSAGE_BYTES = 1024 * 1024;
 
 export interface WebSocketLimits {
   /** @default 100 */
@@ -70,7 +74,8 @@ export function attachGraphQLWebSocket(options: {
   const { limits, log } = options;
   // No per-message compression (ws's default on servers too, stated here because it matters): deflating each
   // frame for each subscriber would cost more than everything else a delivered event costs.
-  const webSockets = new WebSocketServer({ server: options.server, path: "/graphql", perMessageDeflate: false });
+  const webSockets = new WebSocketServer({ server: options.server, path: "/graphql", perMessageDeflate: false, maxPayload: MAX_CLIENT_MESSAGE_BYTES });
+  const documents = new OperationDocuments(options.schema);
   const connectionsPerAudience = new Map<string, number>();
   const subscriptionsPerAudience = new Map<string, number>();
   const bump = (map: Map<string, number>, key: string, by: number) => {
@@ -104,6 +109,11 @@ export function attachGraphQLWebSocket(options: {
         }
         ctx.extra.connection = connection;
         return true;
+      },
+      onSubscribe: (_ctx, _id, payload) => {
+        const prepared = documents.prepare(payload.query);
+        if (!("kind" in prepared)) return prepared;
+        return { schema: options.schema, document: prepared, operationName: payload.operationName, variableValues: payload.variables };
       },
       onClose: (ctx) => {
         const connection = ctx.extra.connection;
@@ -163,6 +173,13 @@ export function attachGraphQLWebSocket(options: {
     webSockets,
     limits.keepAliveMs,
   );
+  // ws reports a client's protocol violation (a message over the size limit, a bad frame) as an "error" on the
+  // socket and closes it with the matching code (1009, 1002) itself. graphql-ws's listener for it would print
+  // a stack trace to the console for every such client; this one replaces it with one log line.
+  webSockets.on("connection", (socket) => {
+    socket.removeAllListeners("error");
+    socket.on("error", (error: Error & { code?: string }) => log.info({ code: error.code, reason: error.message }, "closed a WebSocket whose client broke the protocol"));
+  });
 
   function limitExceeded(connection: Connection): string | null {
     if (connection.subscriptions >= limits.maxSubscriptionsPerConnection) {

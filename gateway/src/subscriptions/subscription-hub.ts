@@ -1,7 +1,7 @@
 import { executeQueryPlan, type GraphQLDataSource } from "@apollo/gateway";
 import type { FetchNode, PlanNode } from "@apollo/query-planner";
 import type { FormattedExecutionResult } from "graphql-ws";
-import { print, type DocumentNode, type GraphQLFormattedError } from "graphql";
+import type { DocumentNode, GraphQLFormattedError } from "graphql";
 import { ErrorCode, TENANT_CONTEXT_EXTENSION, type TenantContextSigner } from "@kombify/service-core";
 import type { GatewayContext } from "../gateway-context.js";
 import { EventFetchCache } from "./event-fetch-cache.js";
@@ -30,7 +30,6 @@ interface Group {
   /** Whose context signs the fetches for other subgraphs' fields: all members share tenant, plan and roles. */
   context: GatewayContext;
   variables: Record<string, unknown>;
-  document: string;
   subscribers: Set<GroupSubscriber>;
   stopUpstream: () => void;
   /** Events are resolved one after another, so every subscriber sees them in upstream order. */
@@ -82,22 +81,21 @@ export class SubscriptionHub {
     createSubscriber: (leave: () => void) => S,
   ): Promise<S> {
     const plan = this.planner.plan(document, operationName);
-    const printed = print(document);
-    const key = JSON.stringify([sharingAudience(context.caller), operationName ?? null, printed, variables]);
-    const group = this.groups.get(key) ?? (await this.open(key, plan, printed, variables, context));
+    const key = JSON.stringify([sharingAudience(context.caller), operationName ?? null, plan.text, variables]);
+    const group = this.groups.get(key) ?? (await this.open(key, plan, variables, context));
     const subscriber: S = createSubscriber(() => this.leave(key, group, subscriber));
     group.subscribers.add(subscriber);
     this.subscriberCount += 1;
     return subscriber;
   }
 
-  private async open(key: string, plan: SubscriptionPlan, document: string, variables: Record<string, unknown>, context: GatewayContext): Promise<Group> {
+  private async open(key: string, plan: SubscriptionPlan, variables: Record<string, unknown>, context: GatewayContext): Promise<Group> {
     const signed = await this.signer.sign(context.caller, context.requestId, plan.primary.serviceName);
     const existing = this.groups.get(key);
     if (existing) return existing;
     // The group's own context, not the first subscriber's (which would keep that subscriber's socket alive).
     const groupContext: GatewayContext = { caller: context.caller, requestId: context.requestId, log: context.log, signedContexts: new Map() };
-    const group: Group = { plan, context: groupContext, variables, document, subscribers: new Set(), stopUpstream: () => {}, chain: Promise.resolve() };
+    const group: Group = { plan, context: groupContext, variables, subscribers: new Set(), stopUpstream: () => {}, chain: Promise.resolve() };
     this.groups.set(key, group);
     group.stopUpstream = this.upstream.subscribe(
       plan.primary.serviceName,
@@ -139,7 +137,7 @@ export class SubscriptionHub {
     const node: PlanNode = group.plan.rest ? { kind: "Sequence", nodes: [eventFetch, group.plan.rest] } : eventFetch;
     const eventSource: GraphQLDataSource = { process: async () => ({ data: event.data as Record<string, unknown> }) };
     const requestContext = {
-      request: { query: group.document, variables: group.variables },
+      request: { query: group.plan.text, variables: group.variables },
       context: group.context,
       logger: group.context.log,
       metrics: {},

@@ -6,6 +6,8 @@ import { print, type DocumentNode, type GraphQLSchema } from "graphql";
 
 /** A subscription's plan: the owning subgraph's stream (primary) and the fetches for fields owned elsewhere (rest). */
 export interface SubscriptionPlan {
+  /** The operation as text, as executeQueryPlan's request carries it. */
+  text: string;
   primary: FetchNode;
   rest: PlanNode | undefined;
   operationContext: OperationContext;
@@ -24,6 +26,8 @@ export class SubscriptionPlanner {
   readonly apiGraphQLSchema: GraphQLSchema;
   private readonly planner: QueryPlanner;
   private readonly cache = new Map<string, SubscriptionPlan>();
+  /** Plans by document object: the gateway's documents are shared per operation text (OperationDocuments), so this skips printing. */
+  private readonly byDocument = new WeakMap<DocumentNode, Map<string, SubscriptionPlan>>();
 
   constructor(supergraphSdl: string) {
     const supergraph = Supergraph.build(supergraphSdl);
@@ -34,13 +38,24 @@ export class SubscriptionPlanner {
   }
 
   plan(document: DocumentNode, operationName: string | undefined): SubscriptionPlan {
-    const key = `${operationName ?? ""}\n${print(document)}`;
+    const known = this.byDocument.get(document)?.get(operationName ?? "");
+    if (known) return known;
+    const plan = this.planText(document, operationName);
+    const plans = this.byDocument.get(document) ?? new Map<string, SubscriptionPlan>();
+    this.byDocument.set(document, plans.set(operationName ?? "", plan));
+    return plan;
+  }
+
+  private planText(document: DocumentNode, operationName: string | undefined): SubscriptionPlan {
+    const text = print(document);
+    const key = `${operationName ?? ""}\n${text}`;
     const cached = this.cache.get(key);
     if (cached) return cached;
     const queryPlan: QueryPlan = this.planner.buildQueryPlan(operationFromDocument(this.apiSchema, document, { operationName }));
     if (queryPlan.node?.kind !== "Subscription") throw new Error("Not a subscription operation.");
     const { primary, rest } = queryPlan.node;
     const plan: SubscriptionPlan = {
+      text,
       primary,
       rest,
       operationContext: buildOperationContext({ schema: this.apiGraphQLSchema, operationDocument: document, operationName }),
