@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { createClient, type Client } from "graphql-ws";
 import WebSocket from "ws";
 import type { SignedInCaller } from "@kombify/service-core";
@@ -19,7 +20,15 @@ export interface SubscriptionsBenchOptions {
 }
 
 interface GatewayMetrics {
-  subscriptions: { connections: number; subscribers: number; groups: number; upstream: number; bufferedBytes?: number };
+  subscriptions: {
+    connections: number;
+    subscribers: number;
+    groups: number;
+    upstream: number;
+    bufferedBytes?: number;
+    /** Fetches of other subgraphs' fields for events, and answers reused while fresh. */
+    eventFetches?: { hits: number; misses: number };
+  };
   process: { rssBytes: number; heapUsedBytes: number; heapAfterGcBytes?: number | null; cpuUserMicros: number; cpuSystemMicros: number };
 }
 
@@ -56,21 +65,14 @@ export async function runSubscriptionsBench(options: SubscriptionsBenchOptions):
       }
       if (options.targets.length < 2) continue;
       const [viaGateway, direct] = rows.slice(-2) as [Record<string, number>, Record<string, number>];
+      const blank = Object.fromEntries(Object.keys(viaGateway).map((column) => [column, ""]));
       rows.push({
+        ...blank,
         target: "ratio g/d",
         subscribers,
         "events/s": (viaGateway["events/s"]! / direct["events/s"]!).toFixed(2),
-        delivered: "",
         "p50 ms": (viaGateway["p50 ms"]! / Math.max(1, direct["p50 ms"]!)).toFixed(2),
         "p99 ms": (viaGateway["p99 ms"]! / Math.max(1, direct["p99 ms"]!)).toFixed(2),
-        "write p50 ms": "",
-        "writes/s": "",
-        "gateway cpu %": "",
-        "clients cpu %": "",
-        "gateway rss": "",
-        "heap/subscriber": "",
-        "heap drift": "",
-        upstream: "",
       });
     }
     process.stdout.write(`\n${table(rows)}\n`);
@@ -108,6 +110,7 @@ type BenchContext = SubscriptionsBenchOptions & { token: string; caller: SignedI
 /** N subscribers on `perConnection`-subscription connections, spread over the jobs; `onEvent` gets each event's write time. */
 async function connectSubscribers(env: BenchEnvironment, target: "gateway" | "direct", subscribers: number, context: BenchContext, onEvent: (writtenAt: number) => void) {
   let connected = 0;
+  const started = Date.now();
   const clients: Client[] = [];
   const connections = Math.ceil(subscribers / context.perConnection);
   const url = target === "gateway" ? `${env.gatewayUrl.replace("http", "ws")}/graphql` : `${env.stackUrl.replace("http", "ws")}/graphql`;
@@ -137,10 +140,13 @@ async function connectSubscribers(env: BenchEnvironment, target: "gateway" | "di
   const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {
     if (target === "gateway" ? (await gatewayMetrics(env)).subscriptions.subscribers >= subscribers : connected >= connections) break;
-    await sleep(200);
+    await sleep(100);
   }
+  const subscribedInSeconds = (Date.now() - started) / 1000;
   await sleep(1500);
   return {
+    /** From the first connection to every subscription open at the gateway (to every connection, direct). */
+    subscribedInSeconds,
     async close() {
       await Promise.all(clients.map((client) => client.dispose()));
       await sleep(1000);
@@ -188,13 +194,20 @@ async function measure(env: BenchEnvironment, target: "gateway" | "direct", subs
 
   const samples: GatewayMetrics[] = [subscribed];
   const sampler = setInterval(() => void gatewayMetrics(env).then((m) => samples.push(m)), 2000);
+  // Through the gateway, ten more subscribers straight on the stack subgraph time the same events up to there.
+  const probe = target === "gateway" ? await probeStackSubgraph(env, context) : null;
+  // This process's own event-loop lag: it is in every latency measured here.
+  const clientLag = monitorEventLoopDelay({ resolution: 5 });
+  clientLag.enable();
   const clientCpuBefore = process.cpuUsage();
   received = 0;
   latencies.length = 0;
   const { written, writeTimes, elapsed } = await writeJobUpdates(env, context, context.durationSeconds);
   const clientCpu = process.cpuUsage(clientCpuBefore);
+  clientLag.disable();
   await sleep(2000);
   clearInterval(sampler);
+  await probe?.close();
   const after = await gatewayMetrics(env);
   const expected = written * (subscribers / context.jobIds.length);
   const cpuMicros = after.process.cpuUserMicros + after.process.cpuSystemMicros - (subscribed.process.cpuUserMicros + subscribed.process.cpuSystemMicros);
@@ -206,20 +219,56 @@ async function measure(env: BenchEnvironment, target: "gateway" | "direct", subs
     delivered: `${((received / Math.max(1, expected)) * 100).toFixed(1)}%`,
     "p50 ms": quantile(latencies, 0.5),
     "p99 ms": quantile(latencies, 0.99),
+    "stack p99 ms": probe ? quantile(probe.latencies, 0.99) : "-",
     "write p50 ms": quantile(writeTimes, 0.5),
+    "write p99 ms": quantile(writeTimes, 0.99),
+    "client lag p99 ms": Math.round(clientLag.percentile(99) / 1e6),
     "writes/s": Math.round(writeTimes.length / elapsed),
     "gateway cpu %": target === "gateway" ? Math.round((cpuMicros / 1e6 / (elapsed + 2)) * 100) : "-",
     "clients cpu %": Math.round(((clientCpu.user + clientCpu.system) / 1e6 / elapsed) * 100),
     "gateway rss": target === "gateway" ? mb(subscribed.process.rssBytes) : "-",
+    "subscribe s": target === "gateway" ? clients.subscribedInSeconds.toFixed(1) : "-",
     "heap/subscriber": target === "gateway" ? kb((subscribed.process.heapUsedBytes - before.process.heapUsedBytes) / subscribers) : "-",
     "heap drift": target === "gateway" ? mb(heaps.at(-1)! - heaps[0]!) : "-",
     upstream: target === "gateway" ? subscribed.subscriptions.upstream : "-",
+    "fetches/event": target === "gateway" ? fetchesPerEvent(subscribed, after, written) : "-",
   };
   await clients.close();
   // What the gateway still holds once this phase's clients have left (should be nothing).
   process.stdout.write(`after ${target} ${subscribers}: ${JSON.stringify((await gatewayMetrics(env)).subscriptions)}\n`);
   process.stdout.write(`settled after ${await settle(env, context)} s\n`);
   return row;
+}
+
+/** Fetches of other subgraphs' fields per written update (each reaches one group): 1 without reuse, near 0 with. */
+function fetchesPerEvent(before: GatewayMetrics, after: GatewayMetrics, written: number): string {
+  const [start, end] = [before.subscriptions.eventFetches, after.subscriptions.eventFetches];
+  if (!start || !end) return "?";
+  return ((end.misses - start.misses) / Math.max(1, written)).toFixed(3);
+}
+
+/** A graphql-ws client straight on the stack subgraph, subscribed to `jobIds` with a context signed as the gateway would. */
+async function directSubscriptions(env: BenchEnvironment, context: BenchContext, jobIds: string[], onMessage: (message: string | undefined) => void) {
+  const client = createClient({ url: `${env.stackUrl.replace("http", "ws")}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0 });
+  const kombifyContext = await env.signer.sign(context.caller, "bench", "stack");
+  for (const jobId of jobIds) {
+    client.subscribe(
+      { query: DIRECT_QUERY, variables: { jobId }, extensions: { kombifyContext } },
+      { next: (event) => onMessage((event.data as { jobUpdated?: { message?: string } } | undefined)?.jobUpdated?.message), error: () => {}, complete: () => {} },
+    );
+  }
+  return client;
+}
+
+/** Ten subscribers on the stack subgraph timing the same updates, so a row shows what the gateway adds to them. */
+async function probeStackSubgraph(env: BenchEnvironment, context: BenchContext) {
+  const latencies: number[] = [];
+  const client = await directSubscriptions(env, context, context.jobIds.slice(0, 10), (message) => {
+    if (Number(message)) latencies.push(Date.now() - Number(message));
+  });
+  await sleep(1000);
+  latencies.length = 0;
+  return { latencies, close: () => client.dispose() };
 }
 
 /**
@@ -231,12 +280,7 @@ async function settle(env: BenchEnvironment, context: BenchContext): Promise<num
   const started = Date.now();
   const marker = `settle ${started}`;
   let seen = false;
-  const client = createClient({ url: `${env.stackUrl.replace("http", "ws")}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0 });
-  const kombifyContext = await env.signer.sign(context.caller, "bench", "stack");
-  client.subscribe(
-    { query: DIRECT_QUERY, variables: { jobId: context.jobIds[0] }, extensions: { kombifyContext } },
-    { next: (event) => void (seen ||= (event.data as { jobUpdated?: { message?: string } } | undefined)?.jobUpdated?.message === marker), error: () => {}, complete: () => {} },
-  );
+  const client = await directSubscriptions(env, context, [context.jobIds[0]!], (message) => void (seen ||= message === marker));
   while (!seen && Date.now() - started < 300_000) {
     await env.pb.collection(context.jobsCollection).update(context.jobIds[0]!, { message: marker }).catch(() => {});
     for (let i = 0; i < 10 && !seen; i++) await sleep(100);
