@@ -24,6 +24,7 @@ import { SubgraphDataSource } from "./federation/subgraph-data-source.js";
 import type { GatewayContext } from "./gateway-context.js";
 import { createGatewayErrorFormatter, isUnexpectedAtGateway } from "./http/gateway-error-formatter.js";
 import { watchLiveHeap } from "./http/live-heap.js";
+import { MAX_OPERATION_TOKENS } from "./operation-limits.js";
 import { subgraphReadiness } from "./http/readiness.js";
 import { TENANT_CHANGED_CHANNEL, TenantResolver } from "./tenancy/tenant-resolver.js";
 import { attachGraphQLWebSocket } from "./subscriptions/gateway-websocket.js";
@@ -53,6 +54,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     gateway,
     introspection: true,
     includeStacktraceInErrorResponses: false,
+    parseOptions: { maxTokens: MAX_OPERATION_TOKENS },
     formatError,
     plugins: [logUnexpectedErrors<GatewayContext>(log, isUnexpectedAtGateway)],
   });

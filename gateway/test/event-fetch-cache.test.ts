@@ -3,9 +3,9 @@ import { describe, expect, it } from "vitest";
 import type { Caller } from "@kombify/service-core";
 import { EventFetchCache, reusePolicy } from "../src/subscriptions/event-fetch-cache.js";
 
-const member = (tenantId: string, plan = "FREE"): Caller => ({
+const member = (tenantId: string, plan = "FREE", userId = `user-of-${tenantId}`): Caller => ({
   kind: "user",
-  userId: `user-of-${tenantId}`,
+  userId,
   email: null,
   name: null,
   orgId: `org-${tenantId}`,
@@ -45,9 +45,9 @@ describe("EventFetchCache", () => {
     }
   });
 
-  it("reuses a private answer for the same audience until it expires, and never for another tenant or plan", async () => {
+  it("reuses a private answer for the same caller until it expires, and never for another user, tenant or plan", async () => {
     let now = 1_000_000;
-    const cache = new EventFetchCache(100, () => now);
+    const cache = new EventFetchCache({}, () => now);
     const { source, calls } = subgraph("max-age=60, private");
     const services = cache.wrap({ stackkit: source });
     const first = await fetchWith(services, member("a"));
@@ -56,13 +56,14 @@ describe("EventFetchCache", () => {
     expect(calls.count).toBe(1);
     await fetchWith(services, member("b"));
     await fetchWith(services, member("a", "PRO"));
-    expect(calls.count).toBe(3);
-    await fetchWith(services, member("a"), { representations: [{ __typename: "StackKit", id: "other-kit" }] });
+    await fetchWith(services, member("a", "FREE", "another-user-of-a"));
     expect(calls.count).toBe(4);
+    await fetchWith(services, member("a"), { representations: [{ __typename: "StackKit", id: "other-kit" }] });
+    expect(calls.count).toBe(5);
     now += 60_001;
     await fetchWith(services, member("a"));
-    expect(calls.count).toBe(5);
-    expect(cache.stats).toMatchObject({ hits: 1, misses: 5 });
+    expect(calls.count).toBe(6);
+    expect(cache.stats).toMatchObject({ hits: 1, misses: 6 });
   });
 
   it("shares a public answer across audiences", async () => {
@@ -71,6 +72,7 @@ describe("EventFetchCache", () => {
     const services = cache.wrap({ stackkit: source });
     await fetchWith(services, member("a"));
     await fetchWith(services, member("b"));
+    await fetchWith(services, member("a", "FREE", "another-user-of-a"));
     await fetchWith(services, { kind: "anonymous" });
     expect(calls.count).toBe(1);
   });
@@ -99,15 +101,32 @@ describe("EventFetchCache", () => {
     expect((await fetchWith(services, member("a"))).data).toEqual({ _entities: [{ name: "Media Center" }] });
   });
 
-  it("holds at most its capacity, dropping the oldest answers", async () => {
-    const cache = new EventFetchCache(3);
+  it("holds at most its size, dropping the least recently used answers, and keeps no answer larger than its entry bound", async () => {
+    const probe = new EventFetchCache();
+    await fetchWith(probe.wrap({ stackkit: subgraph("max-age=60, private").source }), member("a"));
+    const entryChars = probe.stats.chars;
+    expect(entryChars).toBeGreaterThan(0);
+
+    const cache = new EventFetchCache({ maxChars: 3 * entryChars + 1 });
     const { source, calls } = subgraph("max-age=60, private");
     const services = cache.wrap({ stackkit: source });
-    for (const tenant of ["a", "b", "c", "d"]) await fetchWith(services, member(tenant));
-    expect(cache.stats.entries).toBe(3);
+    for (const tenant of ["a", "b", "c"]) await fetchWith(services, member(tenant));
+    await fetchWith(services, member("a"));
     await fetchWith(services, member("d"));
+    expect(cache.stats.entries).toBe(3);
+    expect(cache.stats.chars).toBeLessThanOrEqual(3 * entryChars + 1);
     expect(calls.count).toBe(4);
     await fetchWith(services, member("a"));
+    expect(calls.count).toBe(4);
+    await fetchWith(services, member("b"));
     expect(calls.count).toBe(5);
+
+    const small = new EventFetchCache({ maxEntryChars: entryChars - 1 });
+    const large = subgraph("max-age=60, private");
+    const throughSmall = small.wrap({ stackkit: large.source });
+    await fetchWith(throughSmall, member("a"));
+    await fetchWith(throughSmall, member("a"));
+    expect(large.calls.count).toBe(2);
+    expect(small.stats.entries).toBe(0);
   });
 });

@@ -136,6 +136,12 @@ describe("gateway over the six subgraphs", () => {
     expect(basic.status).toBe(401);
   });
 
+  it("refuses an operation of more than 20,000 tokens before building it: GRAPHQL_PARSE_FAILED", async () => {
+    const response = await graph.graphql(`{ plans { ${"tier ".repeat(20_000)} } }`);
+    expect(response.status).toBe(400);
+    expect(response.errors?.[0]).toMatchObject({ message: expect.stringContaining("tokens"), extensions: { code: "GRAPHQL_PARSE_FAILED" } });
+  });
+
   it("answers malformed requests with coded errors", async () => {
     const response = await fetch(`${graph.url}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: "{" });
     expect(response.status).toBe(400);

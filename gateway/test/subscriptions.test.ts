@@ -111,6 +111,12 @@ describe("federated subscriptions through the gateway", () => {
     expect((await refusal("subscription { jobUpdated( "))[0]).toMatchObject({ message: expect.stringContaining("Syntax Error"), extensions: { code: "GRAPHQL_PARSE_FAILED" } });
     expect((await refusal("subscription { jobUpdated { nope } }"))[0]).toMatchObject({ message: expect.stringContaining("nope"), extensions: { code: "GRAPHQL_VALIDATION_FAILED" } });
     expect((await refusal("subscription { jobUpdated { nope } }"))[0]).toMatchObject({ extensions: { code: "GRAPHQL_VALIDATION_FAILED" } });
+    const badlyTyped = await collect(client, "subscription($stackId: ID) { jobUpdated(stackId: $stackId) { id } }", { stackId: { a: 1 } }).done.then(() => null, (errors: unknown) => errors);
+    expect((badlyTyped as { extensions?: { code?: string } }[])[0]).toMatchObject({ message: expect.stringContaining("$stackId"), extensions: { code: "BAD_USER_INPUT" } });
+    // Queries run over the same socket, with the connection's caller.
+    const overSocket = collect(client, "query { myTenant { name } }");
+    await overSocket.done;
+    expect(overSocket.events[0]).toMatchObject({ data: { myTenant: { name: "malformed" } } });
     await graph.graphql(`mutation { deployStack(id: "${stackId}") { id } }`, { token });
     await watcher.until((events) => events.some((event) => event.data?.jobUpdated.status === "SUCCEEDED"));
     await client.dispose();

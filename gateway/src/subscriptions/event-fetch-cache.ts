@@ -1,10 +1,19 @@
 import type { GraphQLDataSource } from "@apollo/gateway";
 import type { GatewayGraphQLResponse } from "@apollo/server-gateway-interface";
+import { LRUCache } from "lru-cache";
+import type { Caller } from "@kombify/service-core";
 import type { GatewayContext } from "../gateway-context.js";
 import { sharingAudience } from "./sharing-audience.js";
 
 /** Longest a subgraph's answer is reused, whatever its Cache-Control says. */
 const MAX_AGE_CAP_SECONDS = 300;
+
+export interface EventFetchCacheLimits {
+  /** Characters of keys and answers kept in all: the cache's memory bound. @default 16 MiB worth */
+  maxChars: number;
+  /** An answer (with its key) larger than this is not kept: it would crowd out the small ones that pay. @default 64 KiB worth */
+  maxEntryChars: number;
+}
 
 /** How long an answer may be reused and by whom, from its Cache-Control; null when it may not be. */
 export function reusePolicy(cacheControl: string | null | undefined): { maxAgeSeconds: number; shared: boolean } | null {
@@ -14,14 +23,13 @@ export function reusePolicy(cacheControl: string | null | undefined): { maxAgeSe
   const maxAge = directives.find((directive) => directive.startsWith("max-age="));
   const seconds = maxAge ? Number(maxAge.slice("max-age=".length)) : Number.NaN;
   if (!Number.isInteger(seconds) || seconds <= 0) return null;
-  // Only an explicit `public` is shared across audiences: tenant data must never leak through a cache.
+  // Only an explicit `public` is shared beyond one caller: tenant data must never leak through a cache.
   return { maxAgeSeconds: Math.min(seconds, MAX_AGE_CAP_SECONDS), shared: directives.includes("public") };
 }
 
-interface Entry {
-  /** The answer's data as JSON: every reuse parses its own copy, because executing a plan merges into it. */
-  data: string;
-  expiresAt: number;
+/** Whose a `private` answer is: one user, within one audience (tenant, plan and roles). */
+function privateOwner(caller: Caller): string {
+  return JSON.stringify([sharingAudience(caller), caller.kind === "user" ? caller.userId : null]);
 }
 
 /**
@@ -29,21 +37,28 @@ interface Entry {
  * they are fresh (the StackKit catalog's, for a minute): a job's events all need the same kit, and fetching
  * it for every event cost the gateway a round trip per event and put another service's scheduling into
  * every event's latency. An answer without `max-age`, with `no-store`, or with errors is never reused, so
- * everything else is still fetched once per event. `private` answers (and those that do not say) are kept
- * per audience (tenant, plan and roles); only `public` ones are shared.
+ * everything else is still fetched once per event. `private` answers (and those that do not say) are kept per
+ * user; only `public` ones are shared. Bounded by size (least recently used go first), not by count, since a
+ * client's selection decides how large an answer is.
  */
 export class EventFetchCache {
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries: LRUCache<string, string>;
   private hits = 0;
   private misses = 0;
 
-  constructor(
-    private readonly maxEntries = 10_000,
-    private readonly now: () => number = Date.now,
-  ) {}
+  constructor(limits: Partial<EventFetchCacheLimits> = {}, now?: () => number) {
+    this.entries = new LRUCache<string, string>({
+      maxSize: limits.maxChars ?? 16 * 1024 * 1024,
+      maxEntrySize: limits.maxEntryChars ?? 64 * 1024,
+      sizeCalculation: (data, key) => data.length + key.length,
+      // Read the clock on every lookup (no cached "now"): a lookup is rare next to what an event costs.
+      ttlResolution: 0,
+      ...(now ? { perf: { now } } : {}),
+    });
+  }
 
   get stats() {
-    return { entries: this.entries.size, hits: this.hits, misses: this.misses };
+    return { entries: this.entries.size, chars: this.entries.calculatedSize, hits: this.hits, misses: this.misses };
   }
 
   /** Data sources that answer from this cache while they may, and otherwise ask `sources` and keep what may be kept. */
@@ -55,8 +70,9 @@ export class EventFetchCache {
     return {
       process: async (options) => {
         const request = JSON.stringify([name, options.request.query ?? null, options.request.variables ?? null]);
-        const audience = sharingAudience((options.context as GatewayContext).caller);
-        const reusable = this.fresh(`${audience}\n${request}`) ?? this.fresh(`*\n${request}`);
+        const owner = privateOwner((options.context as GatewayContext).caller);
+        // The data as JSON: every reuse parses its own copy, because executing a plan merges into it.
+        const reusable = this.entries.get(`${owner}\n${request}`) ?? this.entries.get(`*\n${request}`);
         if (reusable !== undefined) {
           this.hits += 1;
           return { data: JSON.parse(reusable) as Record<string, unknown> };
@@ -65,25 +81,10 @@ export class EventFetchCache {
         const response: GatewayGraphQLResponse = await source.process(options);
         const policy = reusePolicy(response.http?.headers.get("cache-control"));
         if (policy && response.data && !response.errors?.length) {
-          this.keep(`${policy.shared ? "*" : audience}\n${request}`, JSON.stringify(response.data), policy.maxAgeSeconds);
+          this.entries.set(`${policy.shared ? "*" : owner}\n${request}`, JSON.stringify(response.data), { ttl: policy.maxAgeSeconds * 1000 });
         }
         return response;
       },
     };
-  }
-
-  private fresh(key: string): string | undefined {
-    const entry = this.entries.get(key);
-    if (!entry) return undefined;
-    if (entry.expiresAt > this.now()) return entry.data;
-    this.entries.delete(key);
-    return undefined;
-  }
-
-  private keep(key: string, data: string, maxAgeSeconds: number): void {
-    this.entries.delete(key);
-    // The oldest first: a Map iterates in insertion order.
-    while (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
-    this.entries.set(key, { data, expiresAt: this.now() + maxAgeSeconds * 1000 });
   }
 }

@@ -10,13 +10,12 @@ import type { CallerAuthenticator } from "../auth/caller-authenticator.js";
 import type { GatewayContext } from "../gateway-context.js";
 import type { SubscriptionHub } from "./subscription-hub.js";
 import { FrameWriter } from "./frame-writer.js";
+import { MAX_WEBSOCKET_MESSAGE_BYTES } from "../operation-limits.js";
 import { OperationDocuments } from "./operation-documents.js";
 import { SocketSubscription } from "./socket-subscription.js";
 
 export const CloseCode = { Unauthorized: 4401, TooManyRequests: 4429, TryAgainLater: 1013 } as const;
 
-/** Largest message a client may send (ws closes the socket with 1009 beyond): operations are a few KB. */
-const MAX_CLIENT_MESSAGE_BYTES = 1024 * 1024;
 
 export interface WebSocketLimits {
   /** @default 100 */
@@ -74,7 +73,7 @@ export function attachGraphQLWebSocket(options: {
   const { limits, log } = options;
   // No per-message compression (ws's default on servers too, stated here because it matters): deflating each
   // frame for each subscriber would cost more than everything else a delivered event costs.
-  const webSockets = new WebSocketServer({ server: options.server, path: "/graphql", perMessageDeflate: false, maxPayload: MAX_CLIENT_MESSAGE_BYTES });
+  const webSockets = new WebSocketServer({ server: options.server, path: "/graphql", perMessageDeflate: false, maxPayload: MAX_WEBSOCKET_MESSAGE_BYTES });
   const documents = new OperationDocuments(options.schema);
   const connectionsPerAudience = new Map<string, number>();
   const subscriptionsPerAudience = new Map<string, number>();
@@ -111,9 +110,8 @@ export function attachGraphQLWebSocket(options: {
         return true;
       },
       onSubscribe: (_ctx, _id, payload) => {
-        const prepared = documents.prepare(payload.query);
-        if (!("kind" in prepared)) return prepared;
-        return { schema: options.schema, document: prepared, operationName: payload.operationName, variableValues: payload.variables };
+        const prepared = documents.prepare(payload);
+        return "document" in prepared ? { schema: options.schema, ...prepared } : prepared;
       },
       onClose: (ctx) => {
         const connection = ctx.extra.connection;

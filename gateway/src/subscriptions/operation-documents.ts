@@ -1,45 +1,81 @@
 import { ApolloServerErrorCode } from "@apollo/server/errors";
-import { GraphQLError, parse, validate, type DocumentNode, type GraphQLSchema } from "graphql";
+import { GraphQLError, getOperationAST, getVariableValues, parse, validate, type DocumentNode, type GraphQLSchema } from "graphql";
+import { LRUCache } from "lru-cache";
+import { MAX_OPERATION_TOKENS, MAX_REUSED_OPERATION_CHARS, MAX_REUSED_OPERATIONS_CHARS } from "../operation-limits.js";
+
+/** What a graphql-ws `subscribe` message carries. */
+export interface OperationRequest {
+  query?: unknown;
+  operationName?: string | null;
+  variables?: Record<string, unknown> | null;
+}
+
+/** What the operation runs with: graphql-ws adds the schema's roots and the context. */
+export interface PreparedOperation {
+  document: DocumentNode;
+  operationName: string | undefined;
+  variableValues: Record<string, unknown>;
+}
+
+const refusal = (message: string, code: string, from?: GraphQLError) =>
+  new GraphQLError(message, { nodes: from?.nodes, source: from?.source, positions: from?.positions, extensions: { code } });
 
 /**
  * The operations sent over WebSockets, parsed and validated once per distinct text. Thousands of subscribers
  * send the same few operations (a subscribe storm after a deploy or a reconnect), and every subscription keeps
  * its document for its lifetime: one shared document per text saves the parse, the validation and the AST per
- * subscription. An operation that does not parse or validate is refused with Apollo's codes, like over HTTP,
- * for that operation alone (graphql-ws itself would close the whole connection on a syntax error).
+ * subscription. Kept by size, least recently used first; a long text is parsed each time instead, since its
+ * document can weigh a hundred times its text.
+ *
+ * Anything wrong is refused for that operation alone, with the codes Apollo gives over HTTP (graphql-ws itself
+ * would close the whole connection on a syntax error, and would let badly typed variables through to fail
+ * upstream as internal errors).
  */
 export class OperationDocuments {
-  private readonly prepared = new Map<string, DocumentNode | readonly GraphQLError[]>();
+  private readonly documents = new LRUCache<string, DocumentNode | readonly GraphQLError[]>({
+    maxSize: MAX_REUSED_OPERATIONS_CHARS,
+    maxEntrySize: MAX_REUSED_OPERATION_CHARS,
+    sizeCalculation: (_document, text) => text.length,
+  });
 
-  constructor(
-    private readonly schema: GraphQLSchema,
-    private readonly maxEntries = 1000,
-  ) {}
+  constructor(private readonly schema: GraphQLSchema) {}
 
-  /** The operation's document, or the errors it is refused with. */
-  prepare(query: unknown): DocumentNode | readonly GraphQLError[] {
-    if (typeof query !== "string") return [new GraphQLError("The operation's query must be a string.", { extensions: { code: ApolloServerErrorCode.BAD_REQUEST } })];
-    let result = this.prepared.get(query);
-    if (result) return result;
-    result = this.parseAndValidate(query);
-    // Plain bound, not LRU: clients use a handful of operations; anything beyond is churn not worth keeping.
-    if (this.prepared.size >= this.maxEntries) this.prepared.clear();
-    this.prepared.set(query, result);
-    return result;
+  /** The operation ready to run, or the coded errors it is refused with. */
+  prepare(request: OperationRequest): PreparedOperation | readonly GraphQLError[] {
+    if (typeof request.query !== "string") return [refusal("The operation's query must be a string.", ApolloServerErrorCode.BAD_REQUEST)];
+    const document = this.document(request.query);
+    if (!("kind" in document)) return document;
+    const operationName = request.operationName ?? undefined;
+    const operation = getOperationAST(document, operationName);
+    if (!operation) {
+      const message = operationName ? `No operation named "${operationName}" in the document.` : "The document has several operations: name the one to run (operationName).";
+      return [refusal(message, ApolloServerErrorCode.BAD_REQUEST)];
+    }
+    const variableValues = request.variables ?? {};
+    const coerced = getVariableValues(this.schema, operation.variableDefinitions ?? [], variableValues, { maxErrors: 20 });
+    if (coerced.errors) return coerced.errors.map((error) => refusal(error.message, ApolloServerErrorCode.BAD_USER_INPUT, error));
+    return { document, operationName, variableValues };
   }
 
-  private parseAndValidate(query: string): DocumentNode | readonly GraphQLError[] {
+  private document(text: string): DocumentNode | readonly GraphQLError[] {
+    let document = this.documents.get(text);
+    if (!document) {
+      document = this.parseAndValidate(text);
+      this.documents.set(text, document);
+    }
+    return document;
+  }
+
+  private parseAndValidate(text: string): DocumentNode | readonly GraphQLError[] {
     let document: DocumentNode;
     try {
-      document = parse(query);
+      document = parse(text, { maxTokens: MAX_OPERATION_TOKENS });
     } catch (error) {
       if (!(error instanceof GraphQLError)) throw error;
-      return [new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, extensions: { code: ApolloServerErrorCode.GRAPHQL_PARSE_FAILED } })];
+      return [refusal(error.message, ApolloServerErrorCode.GRAPHQL_PARSE_FAILED, error)];
     }
     const errors = validate(this.schema, document);
     if (errors.length === 0) return document;
-    return errors.map(
-      (error) => new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, extensions: { code: ApolloServerErrorCode.GRAPHQL_VALIDATION_FAILED } }),
-    );
+    return errors.map((error) => refusal(error.message, ApolloServerErrorCode.GRAPHQL_VALIDATION_FAILED, error));
   }
 }

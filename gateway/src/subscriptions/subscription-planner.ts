@@ -3,6 +3,8 @@ import { operationFromDocument, Supergraph, type Schema } from "@apollo/federati
 import { QueryPlanner, type FetchNode, type PlanNode, type QueryPlan } from "@apollo/query-planner";
 import type { OperationContext } from "@apollo/gateway/dist/operationContext.js";
 import { print, type DocumentNode, type GraphQLSchema } from "graphql";
+import { LRUCache } from "lru-cache";
+import { MAX_REUSED_OPERATION_CHARS, MAX_REUSED_OPERATIONS_CHARS } from "../operation-limits.js";
 
 /** A subscription's plan: the owning subgraph's stream (primary) and the fetches for fields owned elsewhere (rest). */
 export interface SubscriptionPlan {
@@ -17,15 +19,20 @@ export interface SubscriptionPlan {
 
 /**
  * Plans subscriptions against the same supergraph the gateway serves, with @apollo/query-planner, which
- * plans them (a Subscription node) even though @apollo/gateway cannot execute them. Plans are cached by
- * document and operation name.
+ * plans them (a Subscription node) even though @apollo/gateway cannot execute them. Plans are kept by operation
+ * text and name (by size, least recently used first; a long text is planned each time), and found by document
+ * object while that document lives.
  */
 export class SubscriptionPlanner {
   readonly supergraphSchema: GraphQLSchema;
   readonly apiSchema: Schema;
   readonly apiGraphQLSchema: GraphQLSchema;
   private readonly planner: QueryPlanner;
-  private readonly cache = new Map<string, SubscriptionPlan>();
+  private readonly cache = new LRUCache<string, SubscriptionPlan>({
+    maxSize: MAX_REUSED_OPERATIONS_CHARS,
+    maxEntrySize: MAX_REUSED_OPERATION_CHARS,
+    sizeCalculation: (_plan, key) => key.length,
+  });
   /** Plans by document object: the gateway's documents are shared per operation text (OperationDocuments), so this skips printing. */
   private readonly byDocument = new WeakMap<DocumentNode, Map<string, SubscriptionPlan>>();
 
@@ -62,7 +69,6 @@ export class SubscriptionPlanner {
       primaryVariables: (variables) =>
         Object.fromEntries((primary.variableUsages ?? []).filter((name) => name in variables).map((name) => [name, variables[name]])),
     };
-    if (this.cache.size > 1000) this.cache.clear();
     this.cache.set(key, plan);
     return plan;
   }
