@@ -32,6 +32,7 @@ const gatewayShape = {
   WS_BUFFER_PER_SUBSCRIBER: z.coerce.number().int().min(1).default(1000).describe("events held for a subscriber that is not reading"),
   SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(100).default(15_000).describe("milliseconds before a subgraph request fails"),
   TENANT_CACHE_TTL_MS: z.coerce.number().int().min(0).default(5000).describe("milliseconds, 0 to disable"),
+  APOLLO_TELEMETRY_DISABLED: envTypes.boolean(true),
   ...Object.fromEntries(
     SUBGRAPHS.map(({ name, defaultPort }) => [
       subgraphUrlVariable(name),
@@ -57,6 +58,8 @@ export interface GatewayConfig {
   } | null;
   tenantCacheTtlMs: number;
   subgraphTimeoutMs: number;
+  /** Whether @apollo/gateway's anonymous usage metrics to Apollo stay off (they do unless an operator opts in). */
+  apolloTelemetryDisabled: boolean;
   webSocket: {
     maxSubscriptionsPerConnection: number;
     maxSubscriptionsPerTenant: number;
@@ -95,6 +98,7 @@ export function parseGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gatewa
       : null,
     tenantCacheTtlMs: raw.TENANT_CACHE_TTL_MS,
     subgraphTimeoutMs: raw.SUBGRAPH_TIMEOUT_MS,
+    apolloTelemetryDisabled: raw.APOLLO_TELEMETRY_DISABLED,
     webSocket: {
       maxSubscriptionsPerConnection: raw.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION,
       maxSubscriptionsPerTenant: raw.WS_MAX_SUBSCRIPTIONS_PER_TENANT,

@@ -44,6 +44,10 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   const dataSources: Record<string, SubgraphDataSource> = Object.fromEntries(
     Object.entries(config.subgraphUrls).map(([name, url]) => [name, new SubgraphDataSource(name, url, signer, config.subgraphTimeoutMs)]),
   );
+  // @apollo/gateway sends anonymous usage metrics to Apollo unless this variable says not to, and probes every
+  // cloud's metadata address at start to label them. A self-hosted homelab platform does not phone home by
+  // default: the variable is the library's only switch, so it is set from our config before construction.
+  process.env.APOLLO_TELEMETRY_DISABLED = String(config.apolloTelemetryDisabled);
   const gateway = new ApolloGateway({
     supergraphSdl,
     logger: log,
