@@ -12,5 +12,9 @@ export const MAX_WEBSOCKET_MESSAGE_BYTES = 1024 * 1024;
 /** An operation text longer than this is parsed for each use rather than its document kept for reuse. */
 export const MAX_REUSED_OPERATION_CHARS = 16 * 1024;
 
-/** Characters of operation text whose documents and plans are kept for reuse, in all. */
-export const MAX_REUSED_OPERATIONS_CHARS = 1024 * 1024;
+/**
+ * Characters of operation text whose documents (and, separately, plans) are kept for reuse, in all. A document
+ * weighs up to a hundred times its text, so this bounds each cache at a few tens of MB; real clients use a
+ * few operations of a few KB.
+ */
+export const MAX_REUSED_OPERATIONS_CHARS = 256 * 1024;

@@ -45,7 +45,7 @@ describe("EventFetchCache", () => {
     }
   });
 
-  it("reuses a private answer for the same caller until it expires, and never for another user, tenant or plan", async () => {
+  it("reuses a private answer within its audience (tenant, plan, roles) until it expires, never for another tenant or plan", async () => {
     let now = 1_000_000;
     const cache = new EventFetchCache({}, () => now);
     const { source, calls } = subgraph("max-age=60, private");
@@ -56,14 +56,16 @@ describe("EventFetchCache", () => {
     expect(calls.count).toBe(1);
     await fetchWith(services, member("b"));
     await fetchWith(services, member("a", "PRO"));
+    expect(calls.count).toBe(3);
+    // Another member of the same audience: the hub resolves events per audience, so it shares the answer too.
     await fetchWith(services, member("a", "FREE", "another-user-of-a"));
-    expect(calls.count).toBe(4);
+    expect(calls.count).toBe(3);
     await fetchWith(services, member("a"), { representations: [{ __typename: "StackKit", id: "other-kit" }] });
-    expect(calls.count).toBe(5);
+    expect(calls.count).toBe(4);
     now += 60_001;
     await fetchWith(services, member("a"));
-    expect(calls.count).toBe(6);
-    expect(cache.stats).toMatchObject({ hits: 1, misses: 6 });
+    expect(calls.count).toBe(5);
+    expect(cache.stats).toMatchObject({ hits: 2, misses: 5 });
   });
 
   it("shares a public answer across audiences", async () => {

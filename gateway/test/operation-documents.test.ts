@@ -45,5 +45,14 @@ describe("OperationDocuments", () => {
     expect(codesOf(documents.prepare({ query: typed, variables: { jobId: { a: 1 } } }))).toEqual(["BAD_USER_INPUT"]);
     expect(codesOf(documents.prepare({ query: typed, variables: { tail: "abc" } }))).toEqual(["BAD_USER_INPUT"]);
     expect(codesOf(documents.prepare({ query: 42 }))).toEqual(["BAD_REQUEST"]);
+    expect(codesOf(documents.prepare({ query: "" }))).toEqual(["GRAPHQL_PARSE_FAILED"]);
+  });
+
+  it("passes on the coerced variables: defaults filled in, undeclared ones dropped; an empty operationName means none", () => {
+    const documents = new OperationDocuments(schema);
+    const query = "subscription($jobId: ID, $tail: Int = 5) { jobUpdated(jobId: $jobId, tail: $tail) { id } }";
+    const prepared = documents.prepare({ query, operationName: "", variables: { jobId: 7, junk: "x".repeat(1000) } }) as PreparedOperation;
+    expect(prepared.operationName).toBeUndefined();
+    expect(prepared.variableValues).toEqual({ jobId: "7", tail: 5 });
   });
 });

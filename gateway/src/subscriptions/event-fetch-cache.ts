@@ -1,7 +1,6 @@
 import type { GraphQLDataSource } from "@apollo/gateway";
 import type { GatewayGraphQLResponse } from "@apollo/server-gateway-interface";
 import { LRUCache } from "lru-cache";
-import type { Caller } from "@kombify/service-core";
 import type { GatewayContext } from "../gateway-context.js";
 import { sharingAudience } from "./sharing-audience.js";
 
@@ -23,13 +22,8 @@ export function reusePolicy(cacheControl: string | null | undefined): { maxAgeSe
   const maxAge = directives.find((directive) => directive.startsWith("max-age="));
   const seconds = maxAge ? Number(maxAge.slice("max-age=".length)) : Number.NaN;
   if (!Number.isInteger(seconds) || seconds <= 0) return null;
-  // Only an explicit `public` is shared beyond one caller: tenant data must never leak through a cache.
+  // Only an explicit `public` is shared beyond one audience: tenant data must never leak through a cache.
   return { maxAgeSeconds: Math.min(seconds, MAX_AGE_CAP_SECONDS), shared: directives.includes("public") };
-}
-
-/** Whose a `private` answer is: one user, within one audience (tenant, plan and roles). */
-function privateOwner(caller: Caller): string {
-  return JSON.stringify([sharingAudience(caller), caller.kind === "user" ? caller.userId : null]);
 }
 
 /**
@@ -38,8 +32,10 @@ function privateOwner(caller: Caller): string {
  * it for every event cost the gateway a round trip per event and put another service's scheduling into
  * every event's latency. An answer without `max-age`, with `no-store`, or with errors is never reused, so
  * everything else is still fetched once per event. `private` answers (and those that do not say) are kept per
- * user; only `public` ones are shared. Bounded by size (least recently used go first), not by count, since a
- * client's selection decides how large an answer is.
+ * audience (tenant, plan and roles), the unit the hub already resolves events for: a group's every event is
+ * resolved once, as its first subscriber, for all its members (see sharingAudience). Only `public` answers are
+ * shared across audiences. Bounded by size (least recently used go first), not by count, since a client's
+ * selection decides how large an answer is.
  */
 export class EventFetchCache {
   private readonly entries: LRUCache<string, string>;
@@ -70,7 +66,7 @@ export class EventFetchCache {
     return {
       process: async (options) => {
         const request = JSON.stringify([name, options.request.query ?? null, options.request.variables ?? null]);
-        const owner = privateOwner((options.context as GatewayContext).caller);
+        const owner = sharingAudience((options.context as GatewayContext).caller);
         // The data as JSON: every reuse parses its own copy, because executing a plan merges into it.
         const reusable = this.entries.get(`${owner}\n${request}`) ?? this.entries.get(`*\n${request}`);
         if (reusable !== undefined) {

@@ -35,7 +35,8 @@ export class OperationDocuments {
   private readonly documents = new LRUCache<string, DocumentNode | readonly GraphQLError[]>({
     maxSize: MAX_REUSED_OPERATIONS_CHARS,
     maxEntrySize: MAX_REUSED_OPERATION_CHARS,
-    sizeCalculation: (_document, text) => text.length,
+    // At least 1: lru-cache refuses a size of 0 (an empty query).
+    sizeCalculation: (_document, text) => Math.max(1, text.length),
   });
 
   constructor(private readonly schema: GraphQLSchema) {}
@@ -45,16 +46,17 @@ export class OperationDocuments {
     if (typeof request.query !== "string") return [refusal("The operation's query must be a string.", ApolloServerErrorCode.BAD_REQUEST)];
     const document = this.document(request.query);
     if (!("kind" in document)) return document;
-    const operationName = request.operationName ?? undefined;
+    const operationName = request.operationName || undefined;
     const operation = getOperationAST(document, operationName);
     if (!operation) {
       const message = operationName ? `No operation named "${operationName}" in the document.` : "The document has several operations: name the one to run (operationName).";
       return [refusal(message, ApolloServerErrorCode.BAD_REQUEST)];
     }
-    const variableValues = request.variables ?? {};
-    const coerced = getVariableValues(this.schema, operation.variableDefinitions ?? [], variableValues, { maxErrors: 20 });
+    const coerced = getVariableValues(this.schema, operation.variableDefinitions ?? [], request.variables ?? {}, { maxErrors: 20 });
     if (coerced.errors) return coerced.errors.map((error) => refusal(error.message, ApolloServerErrorCode.BAD_USER_INPUT, error));
-    return { document, operationName, variableValues };
+    // The coerced values, not the client's: defaults filled in and undeclared ones dropped, so equal subscriptions
+    // share one group (and a client cannot park large unused variables in the gateway).
+    return { document, operationName, variableValues: coerced.coerced };
   }
 
   private document(text: string): DocumentNode | readonly GraphQLError[] {

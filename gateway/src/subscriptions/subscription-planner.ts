@@ -2,7 +2,7 @@ import { buildOperationContext } from "@apollo/gateway";
 import { operationFromDocument, Supergraph, type Schema } from "@apollo/federation-internals";
 import { QueryPlanner, type FetchNode, type PlanNode, type QueryPlan } from "@apollo/query-planner";
 import type { OperationContext } from "@apollo/gateway/dist/operationContext.js";
-import { print, type DocumentNode, type GraphQLSchema } from "graphql";
+import { parse, print, type DocumentNode, type GraphQLSchema } from "graphql";
 import { LRUCache } from "lru-cache";
 import { MAX_REUSED_OPERATION_CHARS, MAX_REUSED_OPERATIONS_CHARS } from "../operation-limits.js";
 
@@ -58,14 +58,17 @@ export class SubscriptionPlanner {
     const key = `${operationName ?? ""}\n${text}`;
     const cached = this.cache.get(key);
     if (cached) return cached;
-    const queryPlan: QueryPlan = this.planner.buildQueryPlan(operationFromDocument(this.apiSchema, document, { operationName }));
+    // Planned from the printed text, not the client's document: a kept plan holds its document, and the
+    // client's one points (through its locations) at the whole text as sent, padding included.
+    const planned = parse(text, { noLocation: true });
+    const queryPlan: QueryPlan = this.planner.buildQueryPlan(operationFromDocument(this.apiSchema, planned, { operationName }));
     if (queryPlan.node?.kind !== "Subscription") throw new Error("Not a subscription operation.");
     const { primary, rest } = queryPlan.node;
     const plan: SubscriptionPlan = {
       text,
       primary,
       rest,
-      operationContext: buildOperationContext({ schema: this.apiGraphQLSchema, operationDocument: document, operationName }),
+      operationContext: buildOperationContext({ schema: this.apiGraphQLSchema, operationDocument: planned, operationName }),
       primaryVariables: (variables) =>
         Object.fromEntries((primary.variableUsages ?? []).filter((name) => name in variables).map((name) => [name, variables[name]])),
     };
