@@ -50,13 +50,17 @@ export const tenants = pgTable("tenants", {
   createdAt: createdAt(),
 });
 
+/** The tenant a row belongs to: required, and removed with it. */
+const ownedByTenant = () =>
+  uuid("tenant_id")
+    .notNull()
+    .references(() => tenants.id, { onDelete: "cascade" });
+
 /** Per-tenant overrides on top of the flags the plan gives. */
 export const featureFlagOverrides = pgTable(
   "feature_flag_overrides",
   {
-    tenantId: uuid("tenant_id")
-      .notNull()
-      .references(() => tenants.id, { onDelete: "cascade" }),
+    tenantId: ownedByTenant(),
     key: text("key").notNull(),
     enabled: boolean("enabled").notNull(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
@@ -100,9 +104,7 @@ export const simulations = pgTable(
   "simulations",
   {
     id: uuid("id").primaryKey().defaultRandom(),
-    tenantId: uuid("tenant_id")
-      .notNull()
-      .references(() => tenants.id, { onDelete: "cascade" }),
+    tenantId: ownedByTenant(),
     name: text("name").notNull(),
     status: simulationStatus("status").notNull().default("PENDING"),
     statusMessage: text("status_message"),
@@ -119,9 +121,7 @@ export const simulationNodes = pgTable(
     simulationId: uuid("simulation_id")
       .notNull()
       .references(() => simulations.id, { onDelete: "cascade" }),
-    tenantId: uuid("tenant_id")
-      .notNull()
-      .references(() => tenants.id, { onDelete: "cascade" }),
+    tenantId: ownedByTenant(),
     name: text("name").notNull(),
     containerId: text("container_id"),
     image: text("image").notNull(),
@@ -165,9 +165,7 @@ export const jobQueue = pgTable(
   "job_queue",
   {
     jobId: text("job_id").primaryKey(),
-    tenantId: uuid("tenant_id")
-      .notNull()
-      .references(() => tenants.id, { onDelete: "cascade" }),
+    tenantId: ownedByTenant(),
     stackId: text("stack_id").notNull(),
     kind: text("kind").notNull(),
     /** The stack's status before the job, restored when the job is cancelled. */
@@ -185,9 +183,7 @@ export type JobQueueRow = typeof jobQueue.$inferSelect;
 export const stackSimulations = pgTable(
   "stack_simulations",
   {
-    tenantId: uuid("tenant_id")
-      .notNull()
-      .references(() => tenants.id, { onDelete: "cascade" }),
+    tenantId: ownedByTenant(),
     stackId: text("stack_id").notNull(),
     /** null once the simulation is deleted: the stack's deploys then fail instead of silently running nowhere. */
     simulationId: uuid("simulation_id").references(() => simulations.id, { onDelete: "set null" }),
