@@ -16,7 +16,6 @@ import { SocketSubscription } from "./socket-subscription.js";
 
 export const CloseCode = { Unauthorized: 4401, TooManyRequests: 4429, TryAgainLater: 1013 } as const;
 
-
 export interface WebSocketLimits {
   /** @default 100 */
   maxSubscriptionsPerConnection: number;

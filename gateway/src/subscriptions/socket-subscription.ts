@@ -45,15 +45,6 @@ export class SocketSubscription implements GroupSubscriber, AsyncIterableIterato
     this.prefix = Buffer.from(`{"id":${JSON.stringify(id)},"type":"next","payload":`);
   }
 
-  /** Frames written to the socket and not yet flushed, for tests and metrics. */
-  get pending(): number {
-    return this.unflushed;
-  }
-
-  get isClosed(): boolean {
-    return this.closed;
-  }
-
   send(payload: Buffer): void {
     if (this.closed) return;
     if (this.unflushed >= this.capacity) {
