@@ -1,12 +1,11 @@
 import { executeQueryPlan, type GraphQLDataSource } from "@apollo/gateway";
-import type { FetchNode, PlanNode } from "@apollo/query-planner";
 import type { FormattedExecutionResult } from "graphql-ws";
 import type { DocumentNode, GraphQLFormattedError } from "graphql";
 import { ErrorCode, TENANT_CONTEXT_EXTENSION, type TenantContextSigner } from "@kombify/service-core";
 import type { GatewayContext } from "../gateway-context.js";
 import { EventFetchCache } from "./event-fetch-cache.js";
 import { sharingAudience } from "./sharing-audience.js";
-import type { SubscriptionPlan, SubscriptionPlanner } from "./subscription-planner.js";
+import { EVENT_SOURCE, type SubscriptionPlan, type SubscriptionPlanner } from "./subscription-planner.js";
 import type { UpstreamSubscriptions } from "./upstream-subscriptions.js";
 
 export type SubscriptionResult = FormattedExecutionResult<Record<string, unknown>, unknown>;
@@ -21,9 +20,6 @@ export interface GroupSubscriber {
   /** The group has ended: complete the stream after what was sent. */
   end(): void;
 }
-
-/** The service name under which each event is handed to executeQueryPlan as if the primary fetch had returned it. */
-const EVENT_SOURCE = "__subscription_event__";
 
 interface Group {
   plan: SubscriptionPlan;
@@ -133,8 +129,6 @@ export class SubscriptionHub {
 
   /** The event as the primary fetch's answer, then the plan's fetches for other subgraphs' fields. */
   private async resolve(group: Group, event: SubscriptionResult): Promise<SubscriptionResult> {
-    const eventFetch: FetchNode = { ...group.plan.primary, serviceName: EVENT_SOURCE };
-    const node: PlanNode = group.plan.rest ? { kind: "Sequence", nodes: [eventFetch, group.plan.rest] } : eventFetch;
     const eventSource: GraphQLDataSource = { process: async () => ({ data: event.data as Record<string, unknown> }) };
     const requestContext = {
       request: { query: group.plan.text, variables: group.variables },
@@ -145,7 +139,7 @@ export class SubscriptionHub {
       overallCachePolicy: undefined,
     } as unknown as Parameters<typeof executeQueryPlan>[2];
     const result = await executeQueryPlan(
-      { kind: "QueryPlan", node },
+      group.plan.eventPlan,
       { ...this.serviceMap, [EVENT_SOURCE]: eventSource },
       requestContext,
       group.plan.operationContext,

@@ -6,12 +6,17 @@ import { parse, print, type DocumentNode, type GraphQLSchema } from "graphql";
 import { LRUCache } from "lru-cache";
 import { MAX_REUSED_OPERATION_CHARS, MAX_REUSED_OPERATIONS_CHARS } from "../operation-limits.js";
 
+/** The service name under which each event is handed to executeQueryPlan, as if the primary fetch had returned it. */
+export const EVENT_SOURCE = "__subscription_event__";
+
 /** A subscription's plan: the owning subgraph's stream (primary) and the fetches for fields owned elsewhere (rest). */
 export interface SubscriptionPlan {
   /** The operation as text, as executeQueryPlan's request carries it. */
   text: string;
   primary: FetchNode;
   rest: PlanNode | undefined;
+  /** What resolves one event: the primary fetch, answered by EVENT_SOURCE with the event, then `rest`. */
+  eventPlan: QueryPlan;
   operationContext: OperationContext;
   /** The primary fetch's variables, picked from the client's. */
   primaryVariables(variables: Record<string, unknown>): Record<string, unknown>;
@@ -64,10 +69,12 @@ export class SubscriptionPlanner {
     const queryPlan: QueryPlan = this.planner.buildQueryPlan(operationFromDocument(this.apiSchema, planned, { operationName }));
     if (queryPlan.node?.kind !== "Subscription") throw new Error("Not a subscription operation.");
     const { primary, rest } = queryPlan.node;
+    const eventFetch: FetchNode = { ...primary, serviceName: EVENT_SOURCE };
     const plan: SubscriptionPlan = {
       text,
       primary,
       rest,
+      eventPlan: { kind: "QueryPlan", node: rest ? { kind: "Sequence", nodes: [eventFetch, rest] } : eventFetch },
       operationContext: buildOperationContext({ schema: this.apiGraphQLSchema, operationDocument: planned, operationName }),
       primaryVariables: (variables) =>
         Object.fromEntries((primary.variableUsages ?? []).filter((name) => name in variables).map((name) => [name, variables[name]])),
