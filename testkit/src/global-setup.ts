@@ -15,8 +15,6 @@ declare module "vitest" {
   }
 }
 
-export { freePort };
-
 /**
  * Once per test run: a real PostgreSQL (a fresh database on DATABASE_URL's server, or an embedded one)
  * and a real PocketBase, both torn down at the end. Tests create their own tenants with unique slugs.
