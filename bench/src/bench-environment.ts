@@ -1,7 +1,6 @@
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import PocketBase from "pocketbase";
 import {
   applyMigrations,
@@ -13,9 +12,17 @@ import {
   subgraphUrlVariable,
   TenantContextSigner,
 } from "@kombify/service-core";
-import { dropDatabaseAndDescendants, ensureDatabaseExists, freePort, pocketBaseBinary, startEmbeddedPostgres, startPocketBase, startServiceProcess, type ServiceProcess } from "@kombify/launcher";
+import {
+  dropDatabaseAndDescendants,
+  ensureDatabaseExists,
+  freePort,
+  pocketBaseBinary,
+  startEmbeddedPostgres,
+  startPocketBase,
+  startSupergraphProcesses,
+  type ServiceProcess,
+} from "@kombify/launcher";
 
-const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 const SUPERUSER = { email: "bench@kombify.local", password: "bench-superuser-password" };
 
 export interface BenchEnvironment {
@@ -65,60 +72,40 @@ async function start(dataDir: string, stops: (() => Promise<void>)[], stopAll: (
   const issuer = await LocalOidcIssuer.start({ audience: "kombify-bench" });
   stops.push(() => issuer.stop());
 
-  const shared = {
-    ...process.env,
-    NODE_ENV: "production",
-    LOG_LEVEL: "warn",
-    DATABASE_URL: databaseUrl,
-    POCKETBASE_URL: pocketbase.url,
-    POCKETBASE_SUPERUSER_EMAIL: SUPERUSER.email,
-    POCKETBASE_SUPERUSER_PASSWORD: SUPERUSER.password,
-    CONTEXT_VERIFY_KEY: keys.verifyKey,
-    ...extraEnv,
-  };
-  const urls: Record<string, string> = {};
+  const subgraphPorts = [];
+  for (const { name } of SUBGRAPHS) subgraphPorts.push({ name, port: await freePort() });
   const services: ServiceProcess[] = [];
   stops.push(async () => {
     for (const service of [...services].reverse()) await service.stop().catch(() => {});
   });
-  for (const { name } of SUBGRAPHS) {
-    const port = await freePort();
-    urls[subgraphUrlVariable(name)] = `http://127.0.0.1:${port}/graphql`;
-    services.push(
-      await startServiceProcess({
-        name,
-        entry: join(repoRoot, "subgraphs", name, "src", "main.ts"),
-        env: { ...shared, PORT: String(port), HOST: "127.0.0.1" },
-        readyUrl: `http://127.0.0.1:${port}/ready`,
-      }),
-    );
-  }
-  const gatewayPort = await freePort();
-  services.push(
-    await startServiceProcess({
-      name: "gateway",
-      entry: join(repoRoot, "gateway", "src", "main.ts"),
-      env: {
-        ...shared,
-        ...urls,
-        PORT: String(gatewayPort),
-        HOST: "127.0.0.1",
-        CONTEXT_SIGNING_KEY: keys.signingKey,
-        OIDC_ISSUER: issuer.issuer,
-        OIDC_AUDIENCE: "kombify-bench",
-        OIDC_JWKS_URL: issuer.jwksUrl,
-      },
+  const { subgraphUrls, gatewayLocalUrl } = await startSupergraphProcesses({
+    env: {
+      ...process.env,
+      NODE_ENV: "production",
+      LOG_LEVEL: "warn",
+      DATABASE_URL: databaseUrl,
+      POCKETBASE_URL: pocketbase.url,
+      POCKETBASE_SUPERUSER_EMAIL: SUPERUSER.email,
+      POCKETBASE_SUPERUSER_PASSWORD: SUPERUSER.password,
+      ...extraEnv,
+    },
+    contextKeys: keys,
+    subgraphPorts,
+    gateway: {
+      host: "127.0.0.1",
+      port: await freePort(),
+      oidc: { issuer: issuer.issuer, audience: "kombify-bench", jwksUrl: issuer.jwksUrl },
       // KOMBIFY_BENCH_PROFILE_DIR: a V8 CPU profile of the gateway process, written when it exits.
       nodeArgs: process.env.KOMBIFY_BENCH_PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.KOMBIFY_BENCH_PROFILE_DIR}`] : [],
-      readyUrl: `http://127.0.0.1:${gatewayPort}/ready`,
-    }),
-  );
+    },
+    onStarted: (service) => services.push(service),
+  });
   const pb = new PocketBase(pocketbase.url);
   pb.autoCancellation(false);
   await pb.collection("_superusers").authWithPassword(SUPERUSER.email, SUPERUSER.password);
   return {
-    gatewayUrl: `http://127.0.0.1:${gatewayPort}`,
-    stackUrl: urls[subgraphUrlVariable("stack")]!.replace(/\/graphql$/, ""),
+    gatewayUrl: gatewayLocalUrl,
+    stackUrl: subgraphUrls[subgraphUrlVariable("stack")]!.replace(/\/graphql$/, ""),
     issuer,
     signer: new TenantContextSigner(await importContextSigningKey(keys.signingKey)),
     pb,

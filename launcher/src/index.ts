@@ -2,6 +2,7 @@ export { startEmbeddedPostgres, type RunningPostgres } from "./postgres/embedded
 export { dropDatabaseAndDescendants, ensureDatabaseExists } from "./postgres/postgres-database.js";
 export { pocketBaseBinary, startPocketBase, type RunningPocketBase } from "./pocketbase/pocketbase-process.js";
 export { freePort, waitForOk } from "./services/ports.js";
-export { startServiceProcess, type ServiceProcess } from "./services/service-process.js";
+export { type ServiceProcess } from "./services/service-process.js";
+export { startSupergraphProcesses } from "./services/supergraph-processes.js";
 export { DEMO_USER } from "./seed/demo-seed.js";
 export { prepareSimulationEngine, DEFAULT_SIM_NODE_IMAGE, type EngineStatus } from "./docker/sim-node-image.js";

@@ -4,7 +4,6 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import {
   configOrExit,
   createLogger,
@@ -12,7 +11,6 @@ import {
   LocalOidcIssuer,
   loadDotEnv,
   SUBGRAPHS,
-  subgraphUrlVariable,
 } from "@kombify/service-core";
 import { prepareSimulationEngine } from "./docker/sim-node-image.js";
 import { parseLauncherConfig } from "./config.js";
@@ -21,9 +19,9 @@ import { pocketBaseBinary } from "./pocketbase/pocketbase-process.js";
 import { redact } from "./postgres/postgres-database.js";
 import { DEMO_USER, seedDemoTenant } from "./seed/demo-seed.js";
 import { assertPortFree } from "./services/ports.js";
-import { startServiceProcess, startStoresProcess } from "./services/service-process.js";
+import { startStoresProcess } from "./services/service-process.js";
+import { startSupergraphProcesses } from "./services/supergraph-processes.js";
 
-const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 const DEV_AUDIENCE = "kombify-dev";
 
 loadDotEnv();
@@ -95,45 +93,20 @@ try {
     POCKETBASE_SUPERUSER_EMAIL: config.POCKETBASE_SUPERUSER_EMAIL,
     POCKETBASE_SUPERUSER_PASSWORD: config.POCKETBASE_SUPERUSER_PASSWORD,
   };
-  const subgraphUrls: Record<string, string> = {};
-  const started = await Promise.all(
-    subgraphPorts.map(({ name, port }) => {
-      subgraphUrls[subgraphUrlVariable(name)] = `http://127.0.0.1:${port}/graphql`;
-      return startServiceProcess({
-        name: `subgraph ${name}`,
-        entry: join(repoRoot, "subgraphs", name, "src", "main.ts"),
-        env: { ...shared, HOST: "127.0.0.1", PORT: String(port), CONTEXT_VERIFY_KEY: keys.verifyKey },
-        readyUrl: `http://127.0.0.1:${port}/ready`,
-      }).then((service) => {
-        stops.push({ name: service.name, stop: service.stop });
-        return service;
-      });
-    }),
-  );
-  const gatewayHost = config.HOST === "0.0.0.0" || config.HOST === "::" ? "127.0.0.1" : config.HOST;
-  const gateway = await startServiceProcess({
-    name: "gateway",
-    entry: join(repoRoot, "gateway", "src", "main.ts"),
-    env: {
-      ...shared,
-      ...subgraphUrls,
-      HOST: config.HOST,
-      PORT: String(config.PORT),
-      CONTEXT_SIGNING_KEY: keys.signingKey,
-      OIDC_ISSUER: oidc.issuer,
-      OIDC_AUDIENCE: oidc.audience,
-      ...(devIssuer ? { OIDC_JWKS_URL: devIssuer.jwksUrl } : {}),
-    },
-    readyUrl: `http://${gatewayHost}:${config.PORT}/ready`,
+  const { subgraphs: started, gateway, gatewayLocalUrl } = await startSupergraphProcesses({
+    env: shared,
+    contextKeys: keys,
+    subgraphPorts,
+    gateway: { host: config.HOST, port: config.PORT, oidc: { ...oidc, jwksUrl: devIssuer?.jwksUrl } },
+    onStarted: (service) => stops.push({ name: service.name, stop: service.stop }),
   });
-  stops.push({ name: gateway.name, stop: gateway.stop });
-  const gatewayUrl = `http://${gatewayHost === "127.0.0.1" ? "localhost" : gatewayHost}:${config.PORT}`;
+  const gatewayUrl = gatewayLocalUrl.replace("//127.0.0.1:", "//localhost:");
 
   let demoToken: string | null = null;
   if (devIssuer) {
     demoToken = await devIssuer.mint({ ...DEMO_USER, expiresIn: "30d" });
     writeFileSync(join(config.dataDir, "demo-token"), `${demoToken}\n`, { mode: 0o600 });
-    if (config.SEED_DEMO) await seedDemoTenant(`http://${gatewayHost}:${config.PORT}`, demoToken, join(config.dataDir, "demo-seeded"), log);
+    if (config.SEED_DEMO) await seedDemoTenant(gatewayLocalUrl, demoToken, join(config.dataDir, "demo-seeded"), log);
   }
 
   const lines = [
