@@ -89,31 +89,34 @@ export class SubscriptionHub {
     const signed = await this.signer.sign(context.caller, context.requestId, plan.primary.serviceName);
     const existing = this.groups.get(key);
     if (existing) return existing;
-    // The group's own context, not the first subscriber's (which would keep that subscriber's socket alive).
-    const groupContext: GatewayContext = { caller: context.caller, requestId: context.requestId, log: context.log, signedContexts: new Map() };
+    // The group's own context, not the first subscriber's (which would keep that subscriber's socket alive):
+    // nothing below may close over `context`.
+    const { caller, requestId, log } = context;
+    const groupContext: GatewayContext = { caller, requestId, log, signedContexts: new Map() };
     const group: Group = { plan, context: groupContext, variables, subscribers: new Set(), stopUpstream: () => {}, chain: Promise.resolve() };
     this.groups.set(key, group);
+    // Events, the end and a failure all go through the group's chain, so each comes after the events before it.
+    const enqueue = (step: () => void | Promise<void>) => {
+      group.chain = group.chain.then(step).catch((error) => log.error({ err: error }, "could not resolve a subscription event"));
+    };
     group.stopUpstream = this.upstream.subscribe(
       plan.primary.serviceName,
       {
         query: plan.primary.operation,
         variables: plan.primaryVariables(variables),
-        extensions: { ...(signed ? { [TENANT_CONTEXT_EXTENSION]: signed } : {}), requestId: context.requestId },
+        extensions: { ...(signed ? { [TENANT_CONTEXT_EXTENSION]: signed } : {}), requestId },
       },
       {
-        next: (event) => {
-          group.chain = group.chain.then(() => this.deliver(group, event)).catch((error) => context.log.error({ err: error }, "could not resolve a subscription event"));
-        },
+        next: (event) => enqueue(() => this.deliver(group, event)),
         error: (error) => {
-          context.log.warn({ err: error, subgraph: plan.primary.serviceName }, "upstream subscription failed");
-          this.endGroup(key, group, {
-            errors: [{ message: `The ${plan.primary.serviceName} service stopped this subscription; subscribe again.`, extensions: { code: ErrorCode.UNAVAILABLE } }],
-          });
+          log.warn({ err: error, subgraph: plan.primary.serviceName }, "upstream subscription failed");
+          enqueue(() =>
+            this.endGroup(key, group, {
+              errors: [{ message: `The ${plan.primary.serviceName} service stopped this subscription; subscribe again.`, extensions: { code: ErrorCode.UNAVAILABLE } }],
+            }),
+          );
         },
-        // After the events still being resolved: a stream's last event often comes right before its end.
-        complete: () => {
-          group.chain = group.chain.then(() => this.endGroup(key, group));
-        },
+        complete: () => enqueue(() => this.endGroup(key, group)),
       },
     );
     return group;
@@ -121,7 +124,7 @@ export class SubscriptionHub {
 
   private async deliver(group: Group, event: SubscriptionResult): Promise<void> {
     if (group.subscribers.size === 0) return;
-    const result = event.data ? await this.resolve(group, event) : { errors: (event.errors ?? []).map(this.formatError) };
+    const result = event.data ? await this.resolve(group, event) : { errors: this.formatAndLog(group, event.errors ?? []) };
     // Once per event, whatever the group's size; per subscriber only the framing remains.
     const payload = Buffer.from(JSON.stringify(result));
     for (const subscriber of group.subscribers) subscriber.send(payload);
@@ -146,12 +149,17 @@ export class SubscriptionHub {
       this.planner.supergraphSchema,
       this.planner.apiSchema,
     );
-    const raw = [...(event.errors ?? []), ...(result.errors ?? []).map(toFormattedError)];
+    const errors = this.formatAndLog(group, [...(event.errors ?? []), ...(result.errors ?? []).map(toFormattedError)]);
+    return { data: result.data as Record<string, unknown> | null | undefined, ...(errors.length > 0 ? { errors } : {}) };
+  }
+
+  /** The errors as clients get them; an internal one is logged once, with what the subgraph said. */
+  private formatAndLog(group: Group, raw: readonly GraphQLFormattedError[]): GraphQLFormattedError[] {
     const errors = raw.map(this.formatError);
     errors.forEach((error, index) => {
       if (error.extensions?.code === ErrorCode.INTERNAL) group.context.log.error({ upstream: raw[index] }, "unexpected error in a subscription event");
     });
-    return { data: result.data as Record<string, unknown> | null | undefined, ...(errors.length > 0 ? { errors } : {}) };
+    return errors;
   }
 
   private leave(key: string, group: Group, subscriber: GroupSubscriber): void {
