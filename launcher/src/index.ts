@@ -1,5 +1,5 @@
 export { startEmbeddedPostgres, type RunningPostgres } from "./postgres/embedded-postgres.js";
-export { dropDatabaseAndDescendants, ensureDatabaseExists } from "./postgres/postgres-database.js";
+export { databaseAndDescendants, dropDatabaseAndDescendants, ensureDatabaseExists } from "./postgres/postgres-database.js";
 export { pocketBaseBinary, startPocketBase, type RunningPocketBase } from "./pocketbase/pocketbase-process.js";
 export { freePort, waitForOk } from "./services/ports.js";
 export { type ServiceProcess } from "./services/service-process.js";

@@ -1,10 +1,10 @@
 import net from "node:net";
-import postgres from "postgres";
-import { DEFAULT_SIM_NODE_IMAGE, prepareSimulationEngine } from "@kombify/launcher";
+import { databaseAndDescendants, DEFAULT_SIM_NODE_IMAGE, prepareSimulationEngine } from "@kombify/launcher";
 import {
   assertEngineReachable,
+  connectDatabase,
   connectDockerEngine,
-  installationId,
+  readInstallationId,
   labelFilters,
   MANAGED_BY_KOMBISIM,
   SIMULATION_LABELS,
@@ -71,16 +71,12 @@ export async function removeSimulationLeftovers(runDatabaseUrl: string): Promise
   } catch {
     return;
   }
-  const server = new URL(runDatabaseUrl);
-  const runDatabase = decodeURIComponent(server.pathname.slice(1));
-  server.pathname = "/postgres";
-  const sql = postgres(server.toString(), { max: 1, onnotice: () => {} });
-  let installations: Set<string>;
-  try {
-    const databases = await sql<{ datname: string }[]>`select datname from pg_database where datname = ${runDatabase} or datname like ${`${runDatabase}\_%`}`;
-    installations = new Set(databases.map(({ datname }) => installationId(Object.assign(new URL(runDatabaseUrl), { pathname: `/${datname}` }).toString())));
-  } finally {
-    await sql.end({ timeout: 5 });
+  const installations = new Set<string>();
+  for (const url of await databaseAndDescendants(runDatabaseUrl)) {
+    const database = connectDatabase(url, { max: 1 });
+    // A database whose migrations never ran has no installation, and so no containers.
+    await readInstallationId(database.db).then((id) => installations.add(id), () => {});
+    await database.close();
   }
   const ours = (labels: Record<string, string> | undefined) => installations.has(labels?.[SIMULATION_LABELS.installation] ?? "");
   const filters = { label: labelFilters({ [SIMULATION_LABELS.managedBy]: MANAGED_BY_KOMBISIM }) };

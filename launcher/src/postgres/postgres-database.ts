@@ -19,15 +19,32 @@ export async function ensureDatabaseExists(url: string): Promise<void> {
   }
 }
 
-/** Drops the database named in `url` and every database whose name starts with it plus "_". */
-export async function dropDatabaseAndDescendants(url: string): Promise<void> {
-  const target = new URL(url);
-  const name = decodeURIComponent(target.pathname.slice(1));
-  target.pathname = "/postgres";
-  const sql = postgres(target.toString(), { max: 1, onnotice: () => {} });
+/**
+ * The URLs of the database named in `url` and of every database whose name starts with it plus "_" (a test
+ * run's database and each test file's, a benchmark's), on the same server.
+ */
+export async function databaseAndDescendants(url: string): Promise<string[]> {
+  const name = decodeURIComponent(new URL(url).pathname.slice(1));
+  const admin = Object.assign(new URL(url), { pathname: "/postgres" });
+  const sql = postgres(admin.toString(), { max: 1, onnotice: () => {} });
   try {
     const databases = await sql<{ datname: string }[]>`select datname from pg_database where datname = ${name} or datname like ${`${name}\_%`}`;
-    for (const { datname } of databases) await sql.unsafe(`drop database if exists "${datname.replace(/"/g, '""')}" with (force)`);
+    return databases.map(({ datname }) => Object.assign(new URL(url), { pathname: `/${encodeURIComponent(datname)}` }).toString());
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
+
+/** Drops the database named in `url` and every database whose name starts with it plus "_". */
+export async function dropDatabaseAndDescendants(url: string): Promise<void> {
+  const databases = await databaseAndDescendants(url);
+  const admin = Object.assign(new URL(url), { pathname: "/postgres" });
+  const sql = postgres(admin.toString(), { max: 1, onnotice: () => {} });
+  try {
+    for (const database of databases) {
+      const name = decodeURIComponent(new URL(database).pathname.slice(1));
+      await sql.unsafe(`drop database if exists "${name.replace(/"/g, '""')}" with (force)`);
+    }
   } finally {
     await sql.end({ timeout: 5 });
   }

@@ -44,3 +44,10 @@ export async function databaseAnswers(database: Database): Promise<boolean> {
     return false;
   }
 }
+
+/** This installation's identity (the installation table's one row, written by its migration). */
+export async function readInstallationId(db: Db): Promise<string> {
+  const [row] = await db.select({ id: schema.installation.id }).from(schema.installation);
+  if (!row) throw new Error("The installation table is empty: the database's migrations did not complete.");
+  return row.id;
+}

@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import {
   bigserial,
   boolean,
+  check,
   integer,
   jsonb,
   pgEnum,
@@ -26,6 +27,19 @@ export const simulationStatus = pgEnum("simulation_status", [
 ]);
 
 const createdAt = () => timestamp("created_at", { withTimezone: true }).notNull().defaultNow();
+
+/**
+ * This installation's identity, one row written by its migration: what labels its Docker containers, the same
+ * for every service whatever address each reaches the database at.
+ */
+export const installation = pgTable(
+  "installation",
+  {
+    singleton: boolean("singleton").primaryKey().default(true),
+    id: uuid("id").notNull().defaultRandom(),
+  },
+  (t) => [check("installation_one_row", sql`${t.singleton}`)],
+);
 
 /** A KombiStack instance: one PocketBase that holds up to maxTenants tenant namespaces. */
 export const stackInstances = pgTable("stack_instances", {

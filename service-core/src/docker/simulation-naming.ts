@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { assertValidSlug } from "../tenancy/slug.js";
 import { isUuid } from "../tenancy/ids.js";
 
@@ -53,15 +52,6 @@ export function simulationContainerLabels(node: SimulationNodeIdentity): Record<
     [SIMULATION_LABELS.simulation]: assertId(node.simulationId, "simulation id"),
     [SIMULATION_LABELS.node]: assertSimulationName(node.nodeName, "node name"),
   };
-}
-
-/**
- * Which installation (platform database) owns a container: engines are shared (a developer's `pnpm start` and
- * the tests, several test files at once), and an installation must never adopt or remove another's containers.
- */
-export function installationId(databaseUrl: string): string {
-  const url = new URL(databaseUrl);
-  return createHash("sha256").update(`${url.hostname}:${url.port || 5432}${url.pathname}`).digest("hex").slice(0, 16);
 }
 
 /** Docker's label filter syntax (`key=value`) for the given labels. */

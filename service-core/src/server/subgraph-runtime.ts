@@ -2,7 +2,7 @@ import { z } from "zod";
 import { recordAudit } from "../audit/audit-log.js";
 import { ANONYMOUS } from "../auth/caller.js";
 import { envTypes, parseEnv, ConfigError } from "../config/env.js";
-import { applyMigrations, connectDatabase, databaseAnswers, type Database, type Db } from "../database/database.js";
+import { applyMigrations, connectDatabase, databaseAnswers, readInstallationId, type Database, type Db } from "../database/database.js";
 import { inertDependency, type BuiltSubgraph } from "../federation/build-subgraph-schema.js";
 import { createLogger, type Logger } from "../logging/logger.js";
 import { PlanCatalog } from "../plans/plan-catalog.js";
@@ -54,6 +54,8 @@ export interface SubgraphRuntime {
   log: Logger;
   database: Database;
   db: Db;
+  /** This installation's identity, from the database: what labels its Docker containers. */
+  installationId: string;
   pocketbase: PocketBaseConnections;
   namespaces: NamespaceResolver;
   plans: PlanCatalog;
@@ -102,6 +104,7 @@ export async function launchSubgraph(
     log,
     database,
     db: database.db,
+    installationId: await readInstallationId(database.db),
     pocketbase,
     namespaces: new NamespaceResolver(database.db, pocketbase),
     plans: PlanCatalog.load(settings.PLANS_FILE),
@@ -164,6 +167,7 @@ export function schemaOnlyRuntime(name: string): SubgraphRuntime {
     log: inertDependency("log"),
     database: inertDependency("database"),
     db: inertDependency("db"),
+    installationId: "schema-only",
     pocketbase: inertDependency("pocketbase"),
     namespaces: inertDependency("namespaces"),
     plans: inertDependency("plans"),

@@ -3,7 +3,6 @@ import {
   buildFederatedSubgraph,
   connectDockerEngine,
   envTypes,
-  installationId,
   parseEnv,
   resolverContainer,
   type RequestContext,
@@ -49,7 +48,7 @@ const simulationSettings = {
 /** KombiSim: simulated homelab nodes as containers on a real Docker engine, with rows per tenant in PostgreSQL. */
 export const createSimulationSubgraph: SubgraphFactory = async (runtime) => {
   const settings = parseEnv(simulationSettings, runtime.env);
-  const installation = installationId(runtime.settings.DATABASE_URL);
+  const installation = runtime.installationId;
   const engine = connectDockerEngine(settings.DOCKER_HOST);
   const store = new SimulationStore(runtime.db, settings.SIMULATION_SSH_HOST);
   const containers = new NodeContainers(engine, {

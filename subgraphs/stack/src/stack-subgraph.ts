@@ -3,7 +3,6 @@ import {
   buildFederatedSubgraph,
   connectDockerEngine,
   envTypes,
-  installationId,
   parseEnv,
   RealtimeFanout,
   resolverContainer,
@@ -38,7 +37,7 @@ export const createStackSubgraph: SubgraphFactory = async (runtime) => {
   const jobs = new JobService(runtime.db, stores, queue);
   const simulations = new SimulationLinks(runtime.db);
   const executor = new RoutingStepExecutor(
-    new DockerExecStepExecutor(connectDockerEngine(settings.DOCKER_HOST), installationId(runtime.settings.DATABASE_URL)),
+    new DockerExecStepExecutor(connectDockerEngine(settings.DOCKER_HOST), runtime.installationId),
     new DryRunStepExecutor(settings.DRY_RUN_STEP_DELAY_MS),
   );
   const runner = settings.JOB_RUNNER_ENABLED
