@@ -29,6 +29,9 @@ export interface ManagedContainer {
   nodeName: string;
 }
 
+/** How often unknown addresses may have the simulation subnets read again from the engine. */
+const SUBNETS_REREAD_MS = 2000;
+
 /**
  * The Docker side of simulations: tenant networks and node containers, always named and labelled through the
  * naming module from validated slugs and ids. Containers get resource limits, no privileges, no host mounts and
@@ -41,15 +44,30 @@ export class NodeContainers {
   ) {}
 
   private simulationSubnets = new BlockList();
+  /** When the subnets were last read; 0 makes the next unknown address read them again. */
+  private subnetsReadAt = 0;
+  private subnetsReading: Promise<void> | null = null;
 
   /**
    * Whether `address` lies in a KombiSim network (of any installation on this engine). An address not in the
-   * known subnets makes them be read again, fresh (networks come and go; only non-loopback callers ask).
+   * known subnets has them read again, at most every SUBNETS_REREAD_MS and once for all who ask meanwhile:
+   * every SSH connection from outside is such an address. This installation's own new networks are known at
+   * once (creating one makes the next check read again); another installation's, within that interval.
    */
   async isSimulationAddress(address: string): Promise<boolean> {
     const family = isIPv6(address) ? "ipv6" : "ipv4";
     if (this.simulationSubnets.check(address, family)) return true;
-    this.simulationSubnets = await this.readSimulationSubnets();
+    if (Date.now() - this.subnetsReadAt >= SUBNETS_REREAD_MS) {
+      this.subnetsReading ??= this.readSimulationSubnets()
+        .then((subnets) => {
+          this.simulationSubnets = subnets;
+          this.subnetsReadAt = Date.now();
+        })
+        .finally(() => {
+          this.subnetsReading = null;
+        });
+      await this.subnetsReading;
+    }
     return this.simulationSubnets.check(address, family);
   }
 
@@ -110,6 +128,7 @@ export class NodeContainers {
     } catch (error) {
       if (dockerStatus(error) !== 409) throw error;
     }
+    this.subnetsReadAt = 0;
     return name;
   }
 
