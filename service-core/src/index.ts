@@ -25,6 +25,7 @@ export * from "./server/subgraph-runtime.js";
 export * from "./server/run-subgraph-main.js";
 export * from "./server/shutdown.js";
 export * from "./graphql/plan-tier-enum.js";
+export * from "./graphql/schema-bound-sources.js";
 export * from "./plans/effective-plan.js";
 export * from "./tenancy/ids.js";
 export * from "./oidc/local-oidc-issuer.js";

@@ -1,5 +1,4 @@
-import net from "node:net";
-import { databaseAndDescendants, DEFAULT_SIM_NODE_IMAGE, prepareSimulationEngine } from "@kombify/launcher";
+import { assertPortFree, databaseAndDescendants, DEFAULT_SIM_NODE_IMAGE, prepareSimulationEngine } from "@kombify/launcher";
 import {
   assertEngineReachable,
   connectDatabase,
@@ -53,11 +52,10 @@ export function testSshPortRange(size = 60): Promise<string> {
 }
 
 function isFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.once("error", () => resolve(false));
-    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
-  });
+  return assertPortFree(port, "127.0.0.1", "SIMULATION_SSH_PORTS").then(
+    () => true,
+    () => false,
+  );
 }
 
 /**

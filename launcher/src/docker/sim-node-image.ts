@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { assertEngineReachable, connectDockerEngine, dockerStatus, errorMessage, type DockerEngine } from "@kombify/service-core";
+import { assertEngineReachable, connectDockerEngine, errorMessage, imageExists, type DockerEngine } from "@kombify/service-core";
 
 export const DEFAULT_SIM_NODE_IMAGE = "kombify/sim-node:1";
 const BUILD_SCRIPT = fileURLToPath(new URL("../../../docker/sim-node/build.sh", import.meta.url));
@@ -21,12 +21,7 @@ export async function prepareSimulationEngine(dockerHost: string | undefined, im
   } catch (error) {
     return { reachable: false, engine, reason: errorMessage(error) };
   }
-  try {
-    await engine.docker.getImage(image).inspect();
-    return { reachable: true, engine, image: "present" };
-  } catch (error) {
-    if (dockerStatus(error) !== 404) throw error;
-  }
+  if (await imageExists(engine, image)) return { reachable: true, engine, image: "present" };
   try {
     await promisify(execFile)("bash", [BUILD_SCRIPT, image], { env: process.env });
   } catch (error) {

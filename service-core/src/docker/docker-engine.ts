@@ -23,7 +23,7 @@ export function connectDockerEngine(dockerHost: string | undefined): DockerEngin
 }
 
 /** UNAVAILABLE naming the engine's address, for any failure to reach it. */
-export function engineUnavailable(engine: DockerEngine, cause: unknown): AppError {
+function engineUnavailable(engine: DockerEngine, cause: unknown): AppError {
   return errors.unavailable(`The Docker engine at ${engine.address} is not reachable (${errorMessage(cause)}); simulations need it running.`);
 }
 
@@ -55,13 +55,24 @@ export async function callEngine<T>(engine: DockerEngine, call: () => Promise<T>
   }
 }
 
+/** Whether the engine has `image`; an unreachable engine is UNAVAILABLE. */
+export async function imageExists(engine: DockerEngine, image: string): Promise<boolean> {
+  try {
+    await callEngine(engine, () => engine.docker.getImage(image).inspect());
+    return true;
+  } catch (error) {
+    if (dockerStatus(error) === 404) return false;
+    throw error;
+  }
+}
+
 /** The HTTP status of a failed engine call (404 missing, 409 conflict, 304 not modified), if it has one. */
 export function dockerStatus(error: unknown): number | undefined {
   return typeof error === "object" && error !== null && "statusCode" in error ? Number((error as { statusCode: unknown }).statusCode) : undefined;
 }
 
 /** Whether the engine itself could not be reached (as opposed to refusing a request). */
-export function isEngineUnreachable(error: unknown): boolean {
+function isEngineUnreachable(error: unknown): boolean {
   const code = typeof error === "object" && error !== null && "code" in error ? (error as { code: unknown }).code : undefined;
   return code === "ENOENT" || code === "ECONNREFUSED" || code === "EACCES" || code === "ECONNRESET" || code === "ETIMEDOUT" || code === "EHOSTUNREACH";
 }

@@ -44,10 +44,15 @@ export function tenantNetworkName(tenantSlug: string): string {
   return `kombify_${assertValidSlug(tenantSlug)}`;
 }
 
+/** The labels every container and network of one installation carries, and is found by. */
+export function installationLabels(installation: string): Record<string, string> {
+  return { [SIMULATION_LABELS.managedBy]: MANAGED_BY_KOMBISIM, [SIMULATION_LABELS.installation]: installation };
+}
+
+/** A node container's labels: its installation's, then whose node it is. */
 export function simulationContainerLabels(node: SimulationNodeIdentity): Record<string, string> {
   return {
-    [SIMULATION_LABELS.managedBy]: MANAGED_BY_KOMBISIM,
-    [SIMULATION_LABELS.installation]: node.installation,
+    ...installationLabels(node.installation),
     [SIMULATION_LABELS.tenant]: assertId(node.tenantId, "tenant id"),
     [SIMULATION_LABELS.simulation]: assertId(node.simulationId, "simulation id"),
     [SIMULATION_LABELS.node]: assertSimulationName(node.nodeName, "node name"),

@@ -75,7 +75,7 @@ export const createSimulationSubgraph: SubgraphFactory = async (runtime) => {
       },
     },
   });
-  SimulationResolver.eventsBySchema.set(subgraph.schema, events);
+  SimulationResolver.events.bind(subgraph.schema, events);
   return {
     subgraph,
     // Docker is not a readiness condition: without it simulations answer UNAVAILABLE and everything else works.

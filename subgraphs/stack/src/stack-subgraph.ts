@@ -68,7 +68,7 @@ export const createStackSubgraph: SubgraphFactory = async (runtime) => {
       Node: { __resolveReference: byIdInCallersNamespace((store, id) => store.node(id)) },
     },
   });
-  JobResolver.eventsBySchema.set(subgraph.schema, new JobEvents(runtime.namespaces, new RealtimeFanout()));
+  JobResolver.events.bind(subgraph.schema, new JobEvents(runtime.namespaces, new RealtimeFanout()));
   return {
     subgraph,
     readiness: { database: runtime.checks.database, pocketbase: runtime.checks.pocketbase },

@@ -1,5 +1,5 @@
 import type { Readable } from "node:stream";
-import { labelFilters, MANAGED_BY_KOMBISIM, SIMULATION_LABELS, type DockerEngine, type Logger } from "@kombify/service-core";
+import { installationLabels, labelFilters, SIMULATION_LABELS, type DockerEngine, type Logger } from "@kombify/service-core";
 
 export interface ContainerEvent {
   action: "start" | "die" | "destroy";
@@ -51,7 +51,7 @@ export class ContainerEvents {
         filters: {
           type: ["container"],
           event: [...WATCHED_ACTIONS],
-          label: labelFilters({ [SIMULATION_LABELS.managedBy]: MANAGED_BY_KOMBISIM, [SIMULATION_LABELS.installation]: this.installation }),
+          label: labelFilters(installationLabels(this.installation)),
         },
       })) as unknown as Readable;
       this.stream = stream;

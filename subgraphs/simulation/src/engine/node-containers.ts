@@ -4,8 +4,8 @@ import {
   callEngine,
   dockerStatus,
   errors,
+  installationLabels,
   labelFilters,
-  MANAGED_BY_KOMBISIM,
   SIMULATION_LABELS,
   simulationContainerLabels,
   simulationContainerName,
@@ -91,16 +91,6 @@ export class NodeContainers {
     return callEngine(this.engine, fn);
   }
 
-  async imageExists(image: string): Promise<boolean> {
-    try {
-      await this.call(() => this.docker.getImage(image).inspect());
-      return true;
-    } catch (error) {
-      if (dockerStatus(error) === 404) return false;
-      throw error;
-    }
-  }
-
   /** The tenant's network, created on first use; concurrent creators end up with the same one. */
   async ensureTenantNetwork(tenantId: string, tenantSlug: string): Promise<string> {
     const name = tenantNetworkName(tenantSlug);
@@ -119,8 +109,7 @@ export class NodeContainers {
           Internal: this.options.internalNetworks,
           CheckDuplicate: true,
           Labels: {
-            [SIMULATION_LABELS.managedBy]: MANAGED_BY_KOMBISIM,
-            [SIMULATION_LABELS.installation]: this.options.installation,
+            ...installationLabels(this.options.installation),
             [SIMULATION_LABELS.tenant]: tenantId,
           },
         }),
@@ -229,7 +218,7 @@ export class NodeContainers {
 
   /** Every container KombiSim manages on this engine, or only one simulation's. */
   async list(simulationId?: string): Promise<ManagedContainer[]> {
-    const labels: Record<string, string> = { [SIMULATION_LABELS.managedBy]: MANAGED_BY_KOMBISIM, [SIMULATION_LABELS.installation]: this.options.installation };
+    const labels = installationLabels(this.options.installation);
     if (simulationId) labels[SIMULATION_LABELS.simulation] = simulationId;
     const containers = await this.call(() => this.docker.listContainers({ all: true, filters: { label: labelFilters(labels) } }));
     return containers.map((container) => ({

@@ -3,6 +3,7 @@ import {
   dockerStatus,
   errorMessage,
   errors,
+  imageExists,
   recordAudit,
   requireTenant,
   tierCovers,
@@ -69,7 +70,7 @@ export class SimulationService {
       );
     }
     await assertEngineReachable(this.containers.engine);
-    if (!(await this.containers.imageExists(input.image))) {
+    if (!(await imageExists(this.containers.engine, input.image))) {
       throw errors.unavailable(`The node image ${input.image} is not on the Docker engine at ${this.containers.engine.address}; build it with docker/sim-node/build.sh.`);
     }
     const row = await this.store.create({

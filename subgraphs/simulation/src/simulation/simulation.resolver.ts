@@ -1,6 +1,5 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from "type-graphql";
-import type { GraphQLSchema } from "graphql";
-import { errors, requireTenant, type RequestContext } from "@kombify/service-core";
+import { requireTenant, SchemaBoundSources, type RequestContext } from "@kombify/service-core";
 import type { SimulationEvents } from "./simulation-events.js";
 import type { SimulationService } from "./simulation-service.js";
 import type { SimulationStore } from "./simulation-store.js";
@@ -13,8 +12,7 @@ export class SimulationResolver {
     private readonly service: SimulationService,
   ) {}
 
-  /** The SimulationEvents of each built schema: type-graphql's `subscribe` sees the schema, not the resolver instance. */
-  static readonly eventsBySchema = new WeakMap<GraphQLSchema, SimulationEvents>();
+  static readonly events = new SchemaBoundSources<SimulationEvents>("Simulation updates");
 
   @Authorized()
   @Query(() => [Simulation], { description: "The caller's tenant's simulations, newest first." })
@@ -65,11 +63,7 @@ export class SimulationResolver {
   @Authorized()
   @Subscription(() => Simulation, {
     description: "Every status change of a simulation of the caller's tenant, or of its nodes; narrowed to one when given.",
-    subscribe: ({ args, context, info }) => {
-      const events = SimulationResolver.eventsBySchema.get(info.schema);
-      if (!events) throw errors.unavailable("Simulation updates are not available on this server.");
-      return events.subscribe(context as RequestContext, (args as { id?: string | null }).id ?? null);
-    },
+    subscribe: ({ args, context, info }) => SimulationResolver.events.of(info).subscribe(context as RequestContext, (args as { id?: string | null }).id ?? null),
   })
   simulationUpdated(@Root() simulation: Simulation, @Arg("id", () => ID, { nullable: true }) _id?: string | null): Simulation {
     return simulation;

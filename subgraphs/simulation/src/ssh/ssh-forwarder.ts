@@ -69,10 +69,6 @@ export class SshForwarder {
     await Promise.all([...this.forwards.keys()].map((port) => this.close(port)));
   }
 
-  isOpen(port: number): boolean {
-    return this.forwards.has(port);
-  }
-
   private pipe(forward: Forward, client: net.Socket): void {
     client.pause();
     forward.sockets.add(client);

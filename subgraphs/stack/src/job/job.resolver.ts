@@ -1,8 +1,7 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from "type-graphql";
-import { errors, type RequestContext } from "@kombify/service-core";
+import { errors, SchemaBoundSources, type RequestContext } from "@kombify/service-core";
 import type { HomelabStores } from "../stack/homelab-stores.js";
 import { Stack } from "../stack/stack.type.js";
-import type { GraphQLSchema } from "graphql";
 import type { JobEvents, JobFilter } from "./job-events.js";
 import type { JobService } from "./job-service.js";
 import { Job } from "./job.type.js";
@@ -28,16 +27,11 @@ export class JobResolver {
     return this.jobs.cancel(context, id);
   }
 
-  /** The JobEvents of each built schema: type-graphql's `subscribe` sees the schema, not the resolver instance. */
-  static readonly eventsBySchema = new WeakMap<GraphQLSchema, JobEvents>();
+  static readonly events = new SchemaBoundSources<JobEvents>("Job updates");
 
   @Subscription(() => Job, {
     description: "Every change of a job of the caller's tenant; narrowed to one job or one stack when given.",
-    subscribe: ({ args, context, info }) => {
-      const events = JobResolver.eventsBySchema.get(info.schema);
-      if (!events) throw errors.unavailable("Job updates are not available on this server.");
-      return events.subscribe(context as RequestContext, args as JobFilter);
-    },
+    subscribe: ({ args, context, info }) => JobResolver.events.of(info).subscribe(context as RequestContext, args as JobFilter),
   })
   jobUpdated(
     @Root() job: Job,

@@ -1,8 +1,8 @@
 import {
   callEngine,
   execInContainer,
+  installationLabels,
   labelFilters,
-  MANAGED_BY_KOMBISIM,
   SIMULATION_LABELS,
   type DockerEngine,
 } from "@kombify/service-core";
@@ -35,8 +35,7 @@ export class DockerExecStepExecutor implements StepExecutor {
         all: true,
         filters: {
           label: labelFilters({
-            [SIMULATION_LABELS.managedBy]: MANAGED_BY_KOMBISIM,
-            [SIMULATION_LABELS.installation]: this.installation,
+            ...installationLabels(this.installation),
             [SIMULATION_LABELS.tenant]: tenantId,
             [SIMULATION_LABELS.simulation]: simulationId,
             [SIMULATION_LABELS.node]: nodeName,
