@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
@@ -144,6 +145,19 @@ describe("gateway over the six subgraphs", () => {
     const response = await graph.graphql(`{ plans { ${"tier ".repeat(20_000)} } }`);
     expect(response.status).toBe(400);
     expect(response.errors?.[0]).toMatchObject({ message: expect.stringContaining("tokens"), extensions: { code: "GRAPHQL_PARSE_FAILED" } });
+  });
+
+  it("serves automatic persisted queries: an unknown hash asks for the query, which is then served by hash", async () => {
+    const query = "{ plans { tier } }";
+    const persistedQuery = { version: 1, sha256Hash: createHash("sha256").update(query).digest("hex") };
+    const send = async (body: Record<string, unknown>) =>
+      (await (await fetch(`${graph.url}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) })).json()) as {
+        data?: { plans: unknown[] };
+        errors?: { extensions?: { code?: string } }[];
+      };
+    expect((await send({ extensions: { persistedQuery } })).errors?.[0]?.extensions?.code).toBe("PERSISTED_QUERY_NOT_FOUND");
+    expect((await send({ query, extensions: { persistedQuery } })).data?.plans).toHaveLength(3);
+    expect((await send({ extensions: { persistedQuery } })).data?.plans).toHaveLength(3);
   });
 
   it("answers malformed requests with coded errors", async () => {

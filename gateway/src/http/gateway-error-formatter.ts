@@ -1,14 +1,12 @@
 import type { GraphQLFormattedError } from "graphql";
-import { ErrorCode } from "@kombify/service-core";
+import { ErrorCode, isClientMistakeCode } from "@kombify/service-core";
 
 const PUBLIC_CODES = new Set<string>([...Object.values(ErrorCode), "GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED"]);
 const PUBLIC_EXTENSIONS = ["field", "limit", "requiredTier"];
 
-const CLIENT_MISTAKES = new Set(["BAD_USER_INPUT", "BAD_REQUEST"]);
-
 /** Whether an error reaching the gateway is none of our codes and no client mistake: worth a log line. */
 export function isUnexpectedAtGateway(_error: unknown, code: unknown): boolean {
-  return !PUBLIC_CODES.has(String(code ?? "")) && !CLIENT_MISTAKES.has(String(code ?? ""));
+  return !PUBLIC_CODES.has(String(code ?? "")) && !isClientMistakeCode(code);
 }
 
 /**
@@ -25,7 +23,9 @@ export function createGatewayErrorFormatter(exposeInternals: boolean) {
       const kept = Object.fromEntries(PUBLIC_EXTENSIONS.filter((key) => key in extensions).map((key) => [key, extensions[key]]));
       return { ...base, message: formatted.message, extensions: { code, ...kept } };
     }
-    if (CLIENT_MISTAKES.has(code)) return { ...base, message: formatted.message, extensions: { code: ErrorCode.BAD_USER_INPUT } };
+    // Apollo's own codes for a client's mistakes keep their meaning (an APQ client must see
+    // PERSISTED_QUERY_NOT_FOUND to send the query); a bad request is bad input in our vocabulary.
+    if (isClientMistakeCode(code)) return { ...base, message: formatted.message, extensions: { code: code === "BAD_REQUEST" ? ErrorCode.BAD_USER_INPUT : code } };
     return {
       ...base,
       message: exposeInternals ? formatted.message : "Internal error. Quote the request id when you report it.",

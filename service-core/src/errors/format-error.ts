@@ -14,9 +14,14 @@ const codesThatAreClientMistakes = new Set<string>([
   "OPERATION_RESOLUTION_FAILURE",
 ]);
 
+/** Whether `code` is one of Apollo's for a request the client got wrong (parse, validation, APQ, operation name). */
+export function isClientMistakeCode(code: unknown): boolean {
+  return codesThatAreClientMistakes.has(String(code ?? ""));
+}
+
 /** Whether an error is neither one of ours (AppError) nor a mistake of the client's: a bug or a crash. */
 export function isUnexpectedError(error: unknown, code: unknown): boolean {
-  return !(unwrapResolverError(error) instanceof AppError) && !codesThatAreClientMistakes.has(String(code ?? ""));
+  return !(unwrapResolverError(error) instanceof AppError) && !isClientMistakeCode(code);
 }
 
 /**
