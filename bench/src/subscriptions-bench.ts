@@ -181,7 +181,6 @@ async function writeJobUpdates(env: BenchEnvironment, context: BenchContext, sec
 }
 
 async function measure(env: BenchEnvironment, target: "gateway" | "direct", subscribers: number, context: BenchContext): Promise<Record<string, string | number>> {
-  global.gc?.();
   const before = await gatewayMetrics(env);
   const latencies: number[] = [];
   let received = 0;
@@ -189,7 +188,6 @@ async function measure(env: BenchEnvironment, target: "gateway" | "direct", subs
     received += 1;
     if (writtenAt) latencies.push(Date.now() - writtenAt);
   });
-  global.gc?.();
   const subscribed = await gatewayMetrics(env);
 
   const samples: GatewayMetrics[] = [subscribed];
