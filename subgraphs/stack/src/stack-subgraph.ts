@@ -36,12 +36,13 @@ export const createStackSubgraph: SubgraphFactory = async (runtime) => {
   const queue = new JobQueue(runtime.db);
   const jobs = new JobService(runtime.db, stores, queue);
   const simulations = new SimulationLinks(runtime.db);
+  const jobEvents = new JobEvents(runtime.namespaces, new RealtimeFanout());
   const executor = new RoutingStepExecutor(
     new DockerExecStepExecutor(connectDockerEngine(settings.DOCKER_HOST), runtime.installationId),
     new DryRunStepExecutor(settings.DRY_RUN_STEP_DELAY_MS),
   );
   const runner = settings.JOB_RUNNER_ENABLED
-    ? new JobRunner(runtime.db, queue, runtime.namespaces, runtime.stackkits, executor, simulations, runtime.log, {
+    ? new JobRunner(runtime.db, queue, runtime.namespaces, runtime.stackkits, executor, simulations, jobEvents, runtime.log, {
         databaseUrl: runtime.settings.DATABASE_URL,
         concurrency: settings.JOB_RUNNER_CONCURRENCY,
       })
@@ -68,7 +69,7 @@ export const createStackSubgraph: SubgraphFactory = async (runtime) => {
       Node: { __resolveReference: byIdInCallersNamespace((store, id) => store.node(id)) },
     },
   });
-  JobResolver.events.bind(subgraph.schema, new JobEvents(runtime.namespaces, new RealtimeFanout()));
+  JobResolver.events.bind(subgraph.schema, jobEvents);
   return {
     subgraph,
     readiness: { database: runtime.checks.database, pocketbase: runtime.checks.pocketbase },

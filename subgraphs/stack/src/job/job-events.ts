@@ -1,4 +1,4 @@
-import { errors, PushQueue, requireTenant, type NamespaceResolver, type RealtimeFanout, type RequestContext } from "@kombify/service-core";
+import { errors, PushQueue, requireTenant, type NamespaceResolver, type RealtimeFanout, type RequestContext, type TenantNamespace } from "@kombify/service-core";
 import { toJob } from "../stack/homelab-store.js";
 import type { Job } from "./job.type.js";
 
@@ -28,7 +28,17 @@ export class JobEvents {
       this.bufferPerSubscriber,
       () => errors.unavailable("This subscriber fell too far behind the job updates; subscribe again."),
     );
-    stopListening = await this.fanout.listen(
+    stopListening = await this.watch(namespace, filter, (job) => queue.push(job));
+    if (queue.isClosed) stopListening();
+    return queue;
+  }
+
+  /**
+   * Calls `onJob` with every change of a job in `namespace` that passes `filter` (subscribers, and the runner
+   * watching for a cancel), until the returned function is called. All share one PocketBase stream per collection.
+   */
+  watch(namespace: TenantNamespace, filter: JobFilter, onJob: (job: Job) => void): Promise<() => void> {
+    return this.fanout.listen(
       namespace.pb,
       namespace.instanceUrl,
       namespace.collections.jobs,
@@ -37,11 +47,9 @@ export class JobEvents {
         const job = toJob(event.record);
         if (filter.jobId && job.id !== filter.jobId) return;
         if (filter.stackId && job.stackId !== filter.stackId) return;
-        queue.push(job);
+        onJob(job);
       },
       "stack",
     );
-    if (queue.isClosed) stopListening();
-    return queue;
   }
 }

@@ -11,7 +11,9 @@ import {
   type Logger,
   type NamespaceResolver,
   type StackKitCatalog,
+  type TenantNamespace,
 } from "@kombify/service-core";
+import type { JobEvents } from "../job/job-events.js";
 import { JOB_QUEUED_CHANNEL, type JobQueue } from "../job/job-queue.js";
 import { HomelabStore } from "../stack/homelab-store.js";
 import type { Stack } from "../stack/stack.type.js";
@@ -59,6 +61,8 @@ export class JobRunner {
     private readonly stackkits: StackKitCatalog,
     private readonly executor: StepExecutor,
     private readonly simulations: SimulationLinks,
+    /** Where a cancel shows up, whoever wrote it (the API, another replica, PocketBase's admin UI). */
+    private readonly jobEvents: JobEvents,
     private readonly log: Logger,
     private readonly options: JobRunnerOptions,
   ) {
@@ -117,7 +121,7 @@ export class JobRunner {
     }
   }
 
-  private async storeFor(row: JobQueueRow): Promise<HomelabStore | null> {
+  private async namespaceOf(row: JobQueueRow): Promise<TenantNamespace | null> {
     const [tenant] = await this.db
       .select({ id: tables.tenants.id, slug: tables.tenants.slug, status: tables.billingSubscriptions.status, planTier: tables.billingSubscriptions.planTier })
       .from(tables.tenants)
@@ -125,28 +129,32 @@ export class JobRunner {
       .where(eq(tables.tenants.id, row.tenantId));
     if (!tenant) return null;
     const plan = effectivePlanTier(tenant.status && tenant.planTier ? { status: tenant.status, planTier: tenant.planTier } : null);
-    return new HomelabStore(await this.namespaces.resolve({ id: tenant.id, slug: tenant.slug, plan }));
+    return this.namespaces.resolve({ id: tenant.id, slug: tenant.slug, plan });
   }
 
   private async execute(row: JobQueueRow, signal: AbortSignal): Promise<void> {
-    const store = await this.storeFor(row);
-    if (!store) return this.queue.remove(row.jobId);
-    const job = await store.job(row.jobId);
+    const namespace = await this.namespaceOf(row);
+    if (!namespace) return this.queue.remove(row.jobId);
+    const store = new HomelabStore(namespace);
+    // A cancel interrupts the step under way too (a long docker exec), not only the steps after it.
+    const running = new AbortController();
+    const stopWatching = await this.jobEvents.watch(namespace, { jobId: row.jobId }, (changed) => {
+      if (changed.status === "CANCELLED") running.abort(new JobCancelled());
+    });
+    // Read after watching, so a cancel written before the watch began is seen here.
+    const job = await store.job(row.jobId).catch((error) => {
+      stopWatching();
+      throw error;
+    });
     if (!job || job.status === "CANCELLED") {
+      stopWatching();
       if (job) await store.setStackStatus(row.stackId, row.stackStatusBefore as Stack["status"]);
       return this.queue.remove(row.jobId);
     }
     const log = this.log.child({ jobId: row.jobId, stackId: row.stackId });
     const logs = [...job.allLogs];
-    // A cancel also interrupts the step under way (a long docker exec), not only the steps after it.
-    const running = new AbortController();
     const stopRunning = () => running.abort(signal.reason);
     signal.addEventListener("abort", stopRunning, { once: true });
-    const cancelWatch = setInterval(() => {
-      void store.job(row.jobId).then((current) => {
-        if (current?.status === "CANCELLED") running.abort(new JobCancelled());
-      }, () => {});
-    }, 1000);
     const cancelled = async () => {
       await store.setStackStatus(row.stackId, row.stackStatusBefore as Stack["status"]);
       log.info("job cancelled while running");
@@ -165,7 +173,7 @@ export class JobRunner {
       let done = 0;
       for (const step of kit.steps) {
         for (const node of nodes) {
-          if (running.signal.reason instanceof JobCancelled || (await store.job(row.jobId))?.status === "CANCELLED") return await cancelled();
+          if (running.signal.reason instanceof JobCancelled) return await cancelled();
           const flusher = new LogFlusher(
             async () => void (await store.updateJob(row.jobId, { logs: [...logs] })),
             (error) => log.warn({ err: error }, "could not write a step's output yet"),
@@ -193,7 +201,7 @@ export class JobRunner {
       await store.setStackStatus(row.stackId, "FAILED").catch(() => {});
       log.warn({ reason: message }, "job failed");
     } finally {
-      clearInterval(cancelWatch);
+      stopWatching();
       signal.removeEventListener("abort", stopRunning);
       await this.queue.remove(row.jobId);
     }
@@ -206,8 +214,9 @@ export class JobRunner {
       const [{ dead } = { dead: false }] = await this.lockSql<{ dead: boolean }[]>`select pg_try_advisory_lock(hashtext(${lockKey(row.claimedBy!)})) as dead`;
       if (!dead) continue;
       await this.lockSql`select pg_advisory_unlock(hashtext(${lockKey(row.claimedBy!)}))`;
-      const store = await this.storeFor(row);
-      if (store) {
+      const namespace = await this.namespaceOf(row);
+      if (namespace) {
+        const store = new HomelabStore(namespace);
         const message = "The job runner stopped while this job ran; deploy again.";
         const job = await store.job(row.jobId);
         if (job && job.status !== "SUCCEEDED" && job.status !== "CANCELLED") {
