@@ -1,7 +1,7 @@
 import type { Sql } from "postgres";
 import { errors, PushQueue, requireTenant, type Logger, type RequestContext } from "@kombify/service-core";
 import { toSimulation, type SimulationStore } from "./simulation-store.js";
-import type { Simulation } from "./simulation.type.js";
+import { Simulation } from "./simulation.type.js";
 
 /** The channel the simulations/simulation_nodes triggers notify (migration 0004). */
 export const SIMULATION_CHANGED_CHANNEL = "kombify_simulation_changed";
@@ -77,12 +77,17 @@ export class SimulationEvents {
       if (notification.deleted) this.lastState.delete(simulation.id);
       else this.remember(simulation);
     }
-    for (const subscriber of this.subscribers) {
-      if (subscriber.tenantId !== notification.tenantId) continue;
-      if (subscriber.simulationId && subscriber.simulationId !== notification.simulationId) continue;
-      simulation ??= this.lastState.get(notification.simulationId) ?? (await this.load(notification));
-      if (!simulation) return;
-      subscriber.queue.push(simulation);
+    const audience = [...this.subscribers].filter(
+      (subscriber) => subscriber.tenantId === notification.tenantId && (!subscriber.simulationId || subscriber.simulationId === notification.simulationId),
+    );
+    if (audience.length === 0) return;
+    simulation ??= this.lastState.get(notification.simulationId) ?? (await this.load(notification));
+    if (!simulation) return;
+    // The nodes are read once per change for every subscriber, not by each subscriber's `nodes` field.
+    const loadedNodes = notification.deleted ? [] : await this.store.nodesOf(notification.tenantId, notification.simulationId);
+    const event = Object.assign(new Simulation(), simulation, { loadedNodes });
+    for (const subscriber of audience) {
+      subscriber.queue.push(event);
       // A stream about this one simulation has nothing more to say once it is gone.
       if (notification.deleted && subscriber.simulationId) subscriber.queue.end();
     }

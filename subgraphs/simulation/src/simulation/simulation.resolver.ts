@@ -71,7 +71,7 @@ export class SimulationResolver {
 
   @FieldResolver(() => [SimulatedNode])
   nodes(@Root() simulation: Simulation, @Ctx() context: RequestContext): Promise<SimulatedNode[]> {
-    return this.store.nodesOf(requireTenant(context).id, simulation.id);
+    return simulation.loadedNodes ? Promise.resolve(simulation.loadedNodes) : this.store.nodesOf(requireTenant(context).id, simulation.id);
   }
 
   @FieldResolver(() => StackKitReference, { nullable: true })

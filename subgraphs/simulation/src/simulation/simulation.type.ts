@@ -66,4 +66,7 @@ export class Simulation {
   createdAt!: Date;
 
   stackKitId!: string | null;
+
+  /** Its nodes when already read: a subscription event reads them once for all its subscribers. */
+  loadedNodes?: SimulatedNode[];
 }
