@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { SHUTDOWN_BUDGET_MS } from "@kombify/service-core";
 import { stopChild } from "../pocketbase/pocketbase-process.js";
 import type { StoresMessage } from "../stores/stores-process.js";
 import { waitForOk } from "./ports.js";
@@ -52,7 +53,8 @@ export async function startServiceProcess(options: {
   child.once("exit", (code, signal) => {
     exit = `${options.name} exited (${signal ?? `code ${code}`}) during start-up; its log above says why.`;
   });
-  const service = { name: options.name, child, stop: () => stopChild(child, 8000) };
+  // A little past the service's own budget, so it is killed only when it failed to exit by itself.
+  const service = { name: options.name, child, stop: () => stopChild(child, SHUTDOWN_BUDGET_MS + 2000) };
   try {
     await waitForOk(options.readyUrl, options.timeoutMs ?? 30_000, () => exit);
   } catch (error) {

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import {
   buildFederatedSubgraph,
+  DRAIN_GRACE_MS,
   connectDockerEngine,
   envTypes,
   parseEnv,
@@ -87,7 +88,7 @@ export const createSimulationSubgraph: SubgraphFactory = async (runtime) => {
     },
     stop: async () => {
       engineEvents.stop();
-      await waitAtMost(service.idle(), 8000);
+      await waitAtMost(service.idle(), DRAIN_GRACE_MS);
       await forwarder.closeAll();
       await events.stop();
     },

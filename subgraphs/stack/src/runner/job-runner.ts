@@ -3,6 +3,7 @@ import { hostname } from "node:os";
 import { eq } from "drizzle-orm";
 import postgres from "postgres";
 import {
+  DRAIN_GRACE_MS,
   effectivePlanTier,
   errorMessage,
   tables,
@@ -84,7 +85,7 @@ export class JobRunner {
    * Stops taking jobs and lets those in flight finish for up to `graceMs` (a rolling restart should not fail
    * deploys); whatever is still running then is failed with a message, never left RUNNING.
    */
-  async stop(graceMs = 8000): Promise<void> {
+  async stop(graceMs = DRAIN_GRACE_MS): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
     const waitForInFlight = async (ms: number) => {
