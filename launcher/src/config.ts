@@ -19,6 +19,7 @@ const launcherShape = {
   OIDC_ISSUER: envTypes.url().optional(),
   OIDC_AUDIENCE: z.string().min(1).optional().describe("the Zitadel project id"),
   DEV_ISSUER_PORT: envTypes.fixedPort(4009),
+  DOCKER_HOST: envTypes.dockerHost(),
   SEED_DEMO: envTypes.boolean(true),
 };
 

@@ -75,7 +75,7 @@ try {
   }
 
   // Simulations need a Docker engine and the node image; without them the rest works and they say why.
-  const simulationEngine = await prepareSimulationEngine(process.env.DOCKER_HOST).catch((error: Error) => ({ problem: error.message }));
+  const simulationEngine = await prepareSimulationEngine(config.DOCKER_HOST).catch((error: Error) => ({ problem: error.message }));
   const simulationsLine =
     "problem" in simulationEngine
       ? `unavailable: ${simulationEngine.problem}`
