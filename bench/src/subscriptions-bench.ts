@@ -1,6 +1,7 @@
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { createClient, type Client } from "graphql-ws";
 import WebSocket from "ws";
+import { CreateStack, CreateTenant, KombifyClient } from "@kombify/client";
 import type { SignedInCaller } from "@kombify/service-core";
 import { startBenchEnvironment, type BenchEnvironment } from "./bench-environment.js";
 import { kb, mb, quantile, table } from "./stats.js";
@@ -51,15 +52,15 @@ export async function runSubscriptionsBench(options: SubscriptionsBenchOptions):
     WS_BUFFER_PER_SUBSCRIBER: "100000",
   });
   try {
-    const { token, caller, jobIds, jobsCollection } = await prepareTenant(env, options.jobs);
+    const tenant = await prepareTenant(env, options.jobs);
     if (options.soakSeconds) {
-      await soak(env, Math.max(...options.subscribers), options.soakSeconds, { ...options, token, caller, jobIds, jobsCollection });
+      await soak(env, Math.max(...options.subscribers), options.soakSeconds, { ...options, ...tenant });
       return;
     }
     const rows: Record<string, string | number>[] = [];
     for (const subscribers of options.subscribers) {
       for (const target of options.targets) {
-        const result = await measure(env, target, subscribers, { ...options, token, caller, jobIds, jobsCollection });
+        const result = await measure(env, target, subscribers, { ...options, ...tenant });
         rows.push(result);
         process.stdout.write(`${JSON.stringify(result)}\n`);
       }
@@ -84,28 +85,25 @@ export async function runSubscriptionsBench(options: SubscriptionsBenchOptions):
 async function prepareTenant(env: BenchEnvironment, jobCount: number) {
   const orgId = `bench-org-${Date.now()}`;
   const token = await env.issuer.mint({ sub: "bench-user", orgId, roles: ["tenant:owner"], expiresIn: "12h" });
-  const call = async (query: string) => {
-    const response = await fetch(`${env.gatewayUrl}/graphql`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body: JSON.stringify({ query }) });
-    const body = (await response.json()) as { data: any; errors?: unknown[] };
-    if (body.errors) throw new Error(JSON.stringify(body.errors));
-    return body.data;
-  };
-  const { createTenant } = await call('mutation { createTenant(name: "Bench", slug: "bench") { id slug } }');
-  const { createStack } = await call('mutation { createStack(name: "bench", stackKitId: "media-center", nodes: [{ hostname: "n1", address: "10.0.0.1" }]) { id } }');
+  const client = new KombifyClient({ url: `${env.gatewayUrl}/graphql`, token });
+  const { createTenant } = await client.request(CreateTenant, { name: "Bench", slug: "bench" });
+  const { createStack } = await client.request(CreateStack, { name: "bench", stackKitId: "media-center", nodes: [{ hostname: "n1", address: "10.0.0.1" }] });
   const jobsCollection = `jobs_${createTenant.slug}`;
   const jobIds: string[] = [];
   for (let i = 0; i < jobCount; i++) {
     jobIds.push((await env.pb.collection(jobsCollection).create({ stack: createStack.id, kind: "DEPLOY", status: "RUNNING", progress: 0, logs: [] })).id);
   }
   const caller: SignedInCaller = { kind: "user", userId: "bench-user", email: null, name: null, orgId, orgName: null, roles: ["tenant:owner"], tenant: { id: createTenant.id, slug: createTenant.slug, plan: "FREE" } };
-  return { token, caller, jobIds, jobsCollection };
+  // What a subscriber straight on the stack subgraph sends, signed once as the gateway would sign it.
+  const directContext = await env.signer.sign(caller, "bench", "stack");
+  return { token, caller, jobIds, jobsCollection, directContext };
 }
 
 async function gatewayMetrics(env: BenchEnvironment): Promise<GatewayMetrics> {
   return (await (await fetch(`${env.gatewayUrl}/metrics`)).json()) as GatewayMetrics;
 }
 
-type BenchContext = SubscriptionsBenchOptions & { token: string; caller: SignedInCaller; jobIds: string[]; jobsCollection: string };
+type BenchContext = SubscriptionsBenchOptions & Awaited<ReturnType<typeof prepareTenant>>;
 
 /** N subscribers on `perConnection`-subscription connections, spread over the jobs; `onEvent` gets each event's write time. */
 async function connectSubscribers(env: BenchEnvironment, target: "gateway" | "direct", subscribers: number, context: BenchContext, onEvent: (writtenAt: number) => void) {
@@ -113,28 +111,10 @@ async function connectSubscribers(env: BenchEnvironment, target: "gateway" | "di
   const started = Date.now();
   const clients: Client[] = [];
   const connections = Math.ceil(subscribers / context.perConnection);
-  const url = target === "gateway" ? `${env.gatewayUrl.replace("http", "ws")}/graphql` : `${env.stackUrl.replace("http", "ws")}/graphql`;
-  const directContext = target === "direct" ? await env.signer.sign(context.caller, "bench", "stack") : null;
   for (let c = 0; c < connections; c++) {
-    const client = createClient({
-      url,
-      webSocketImpl: WebSocket,
-      connectionParams: target === "gateway" ? { authorization: `Bearer ${context.token}` } : {},
-      retryAttempts: 0,
-      on: { connected: () => (connected += 1) },
-    });
-    clients.push(client);
-    for (let s = 0; s < context.perConnection && c * context.perConnection + s < subscribers; s++) {
-      const jobId = context.jobIds[(c * context.perConnection + s) % context.jobIds.length];
-      client.subscribe(
-        { query: target === "gateway" ? GATEWAY_QUERY : DIRECT_QUERY, variables: { jobId }, ...(directContext ? { extensions: { kombifyContext: directContext } } : {}) },
-        {
-          next: (event) => onEvent(Number((event.data as { jobUpdated?: { message?: string } } | undefined)?.jobUpdated?.message)),
-          error: () => {},
-          complete: () => {},
-        },
-      );
-    }
+    const first = c * context.perConnection;
+    const jobIds = Array.from({ length: Math.min(context.perConnection, subscribers - first) }, (_, s) => context.jobIds[(first + s) % context.jobIds.length]!);
+    clients.push(openSubscriptions(env, context, target, jobIds, (message) => onEvent(Number(message)), () => (connected += 1)));
     if (c % 50 === 49) await sleep(20);
   }
   const deadline = Date.now() + 120_000;
@@ -245,13 +225,29 @@ function fetchesPerEvent(before: GatewayMetrics, after: GatewayMetrics, written:
   return ((end.misses - start.misses) / Math.max(1, written)).toFixed(3);
 }
 
-/** A graphql-ws client straight on the stack subgraph, subscribed to `jobIds` with a context signed as the gateway would. */
-async function directSubscriptions(env: BenchEnvironment, context: BenchContext, jobIds: string[], onMessage: (message: string | undefined) => void) {
-  const client = createClient({ url: `${env.stackUrl.replace("http", "ws")}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0 });
-  const kombifyContext = await env.signer.sign(context.caller, "bench", "stack");
+/**
+ * One graphql-ws connection subscribed to `jobIds`: through the gateway with the token, or straight on the
+ * stack subgraph with the context the gateway would sign. `onMessage` gets each event's job message.
+ */
+function openSubscriptions(
+  env: BenchEnvironment,
+  context: BenchContext,
+  target: "gateway" | "direct",
+  jobIds: string[],
+  onMessage: (message: string | undefined) => void,
+  onConnected: () => void = () => {},
+): Client {
+  const direct = target === "direct";
+  const client = createClient({
+    url: `${(direct ? env.stackUrl : env.gatewayUrl).replace("http", "ws")}/graphql`,
+    webSocketImpl: WebSocket,
+    connectionParams: direct ? {} : { authorization: `Bearer ${context.token}` },
+    retryAttempts: 0,
+    on: { connected: onConnected },
+  });
   for (const jobId of jobIds) {
     client.subscribe(
-      { query: DIRECT_QUERY, variables: { jobId }, extensions: { kombifyContext } },
+      { query: direct ? DIRECT_QUERY : GATEWAY_QUERY, variables: { jobId }, ...(direct ? { extensions: { kombifyContext: context.directContext } } : {}) },
       { next: (event) => onMessage((event.data as { jobUpdated?: { message?: string } } | undefined)?.jobUpdated?.message), error: () => {}, complete: () => {} },
     );
   }
@@ -261,7 +257,7 @@ async function directSubscriptions(env: BenchEnvironment, context: BenchContext,
 /** Ten subscribers on the stack subgraph timing the same updates, so a row shows what the gateway adds to them. */
 async function probeStackSubgraph(env: BenchEnvironment, context: BenchContext) {
   const latencies: number[] = [];
-  const client = await directSubscriptions(env, context, context.jobIds.slice(0, 10), (message) => {
+  const client = openSubscriptions(env, context, "direct", context.jobIds.slice(0, 10), (message) => {
     if (Number(message)) latencies.push(Date.now() - Number(message));
   });
   await sleep(1000);
@@ -278,7 +274,7 @@ async function settle(env: BenchEnvironment, context: BenchContext): Promise<num
   const started = Date.now();
   const marker = `settle ${started}`;
   let seen = false;
-  const client = await directSubscriptions(env, context, [context.jobIds[0]!], (message) => void (seen ||= message === marker));
+  const client = openSubscriptions(env, context, "direct", [context.jobIds[0]!], (message) => void (seen ||= message === marker));
   while (!seen && Date.now() - started < 300_000) {
     await env.pb.collection(context.jobsCollection).update(context.jobIds[0]!, { message: marker }).catch(() => {});
     for (let i = 0; i < 10 && !seen; i++) await sleep(100);
