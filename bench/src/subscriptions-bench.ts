@@ -2,6 +2,7 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 import { createClient, type Client } from "graphql-ws";
 import WebSocket from "ws";
 import { CreateStack, CreateTenant, KombifyClient } from "@kombify/client";
+import type { GatewayMetrics } from "@kombify/gateway";
 import type { SignedInCaller } from "@kombify/service-core";
 import { startBenchEnvironment, type BenchEnvironment } from "./bench-environment.js";
 import { kb, mb, quantile, table } from "./stats.js";
@@ -18,19 +19,6 @@ export interface SubscriptionsBenchOptions {
   targets: ("gateway" | "direct")[];
   /** Instead of the table: hold the largest subscriber count through the gateway this long, sampling its memory. */
   soakSeconds?: number;
-}
-
-interface GatewayMetrics {
-  subscriptions: {
-    connections: number;
-    subscribers: number;
-    groups: number;
-    upstream: number;
-    bufferedBytes?: number;
-    /** Fetches of other subgraphs' fields for events, and answers reused while fresh. */
-    eventFetches?: { hits: number; misses: number };
-  };
-  process: { rssBytes: number; heapUsedBytes: number; heapAfterGcBytes?: number | null; cpuUserMicros: number; cpuSystemMicros: number };
 }
 
 const GATEWAY_QUERY = "subscription($jobId: ID) { jobUpdated(jobId: $jobId) { id status progress message stack { name stackKit { name tier } } } }";

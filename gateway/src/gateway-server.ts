@@ -23,6 +23,7 @@ import type { GatewayConfig } from "./config.js";
 import { SubgraphDataSource } from "./federation/subgraph-data-source.js";
 import type { GatewayContext } from "./gateway-context.js";
 import { createGatewayErrorFormatter, isUnexpectedAtGateway } from "./http/gateway-error-formatter.js";
+import { gatewayMetrics } from "./http/gateway-metrics.js";
 import { watchLiveHeap } from "./http/live-heap.js";
 import { MAX_OPERATION_TOKENS } from "./operation-limits.js";
 import { subgraphReadiness } from "./http/readiness.js";
@@ -76,14 +77,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     const path = new URL(req.url ?? "/", "http://localhost").pathname;
     const idHeader = { [REQUEST_ID_HEADER]: requestId };
     if (path === "/health" && req.method === "GET") return sendJson(res, 200, { status: "ok", service: "gateway" }, idHeader);
-    if (path === "/metrics" && req.method === "GET") {
-      const memory = process.memoryUsage();
-      const cpu = process.cpuUsage();
-      return sendJson(res, 200, {
-        subscriptions: webSocket.stats(),
-        process: { rssBytes: memory.rss, heapUsedBytes: memory.heapUsed, heapAfterGcBytes: liveHeap.bytes(), cpuUserMicros: cpu.user, cpuSystemMicros: cpu.system, uptimeSeconds: process.uptime() },
-      }, idHeader);
-    }
+    if (path === "/metrics" && req.method === "GET") return sendJson(res, 200, gatewayMetrics(webSocket.stats(), liveHeap.bytes()), idHeader);
     if (path === "/ready" && req.method === "GET") {
       const readiness = await subgraphReadiness(config.subgraphUrls);
       return sendJson(res, readiness.ready ? 200 : 503, { service: "gateway", ...readiness }, idHeader);

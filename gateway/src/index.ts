@@ -1,2 +1,3 @@
 export { parseGatewayConfig, type GatewayConfig } from "./config.js";
 export { startGateway, type RunningGateway } from "./gateway-server.js";
+export type { GatewayMetrics } from "./http/gateway-metrics.js";

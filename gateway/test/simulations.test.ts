@@ -50,7 +50,7 @@ describe.skipIf(!docker.available)("simulations through the gateway, on a real D
     const clientB = wsClient(`${graph.url}/graphql`, { authorization: `Bearer ${tokenB}` });
     const watcher = collect<SimulationEvent>(clientA, WATCH);
     const snoop = collect<SimulationEvent>(clientB, WATCH);
-    await expect.poll(async () => ((await (await fetch(`${graph.url}/metrics`)).json()) as { subscriptions: { groups: number } }).subscriptions.groups, { timeout: 5000 }).toBeGreaterThanOrEqual(2);
+    await expect.poll(async () => (await graph.metrics()).subscriptions.groups, { timeout: 5000 }).toBeGreaterThanOrEqual(2);
 
     const created = await graph.graphql('mutation { createSimulation(name: "homelab", nodeCount: 3, stackKitId: "base-homelab") { id status nodes { name containerId sshPort } } }', { token: tokenA });
     expect(created.errors).toBeUndefined();
@@ -115,7 +115,7 @@ describe.skipIf(!docker.available)("simulations through the gateway, on a real D
     // Deleting the simulation says so to its subscribers, and the stack's next deploy fails rather than run nowhere.
     const client = wsClient(`${graph.url}/graphql`, { authorization: `Bearer ${tokenA}` });
     const watcher = collect<SimulationEvent>(client, WATCH, { id: simulationId });
-    await expect.poll(async () => ((await (await fetch(`${graph.url}/metrics`)).json()) as { subscriptions: { subscribers: number } }).subscriptions.subscribers, { timeout: 5000 }).toBeGreaterThanOrEqual(1);
+    await expect.poll(async () => (await graph.metrics()).subscriptions.subscribers, { timeout: 5000 }).toBeGreaterThanOrEqual(1);
     expect((await graph.graphql(`mutation { deleteSimulation(id: "${simulationId}") }`, { token: tokenA })).data.deleteSimulation).toBe(true);
     await watcher.done;
     expect(watcher.events.at(-1)!.data!.simulationUpdated).toMatchObject({ id: simulationId, status: "DELETED", nodes: [] });
@@ -133,7 +133,7 @@ describe.skipIf(!docker.available)("simulations through the gateway, on a real D
     const stack = await graph.graphql(`mutation { createStack(name: "ticks", stackKitId: "ticker", nodes: [], simulationId: "${created.data.createSimulation.id}") { id } }`, { token: tokenA });
     const client = wsClient(`${graph.url}/graphql`, { authorization: `Bearer ${tokenA}` });
     const jobs = collect<{ jobUpdated: { status: string; logs: string[] } }>(client, "subscription($stackId: ID) { jobUpdated(stackId: $stackId) { status logs(tail: 20) } }", { stackId: stack.data.createStack.id });
-    await expect.poll(async () => ((await (await fetch(`${graph.url}/metrics`)).json()) as { subscriptions: { subscribers: number } }).subscriptions.subscribers, { timeout: 5000 }).toBeGreaterThanOrEqual(1);
+    await expect.poll(async () => (await graph.metrics()).subscriptions.subscribers, { timeout: 5000 }).toBeGreaterThanOrEqual(1);
     await graph.graphql(`mutation { deployStack(id: "${stack.data.createStack.id}") { id } }`, { token: tokenA });
     const events = await jobs.until((all) => all.some((event) => event.data?.jobUpdated.status === "SUCCEEDED"), 30_000);
     const partial = events.find((event) => event.data!.jobUpdated.logs.includes("[node-1] tick 1") && !event.data!.jobUpdated.logs.includes("[node-1] tick 4"));

@@ -34,8 +34,7 @@ async function rawSubscriber(url: string, token: string, query: string, variable
 describe("a subscriber that stops reading", () => {
   let graph: TestSupergraph;
 
-  const metrics = async () =>
-    ((await (await fetch(`${graph.url}/metrics`)).json()) as { subscriptions: { subscribers: number; groups: number; bufferedBytes: number } }).subscriptions;
+  const metrics = async () => (await graph.metrics()).subscriptions;
 
   beforeAll(async () => {
     graph = await startTestSupergraph({

@@ -13,9 +13,7 @@ describe("federated subscriptions through the gateway", () => {
   let tokenB: string;
   const orgA = `org-a-${uniqueSuffix()}`;
 
-  const metrics = async () =>
-    ((await (await fetch(`${graph.url}/metrics`)).json()) as { subscriptions: { upstream: number; subscribers: number; groups: number; eventFetches: { hits: number; misses: number } } })
-      .subscriptions;
+  const metrics = async () => (await graph.metrics()).subscriptions;
 
   async function tenantWithStack(token: string, name: string): Promise<string> {
     await graph.graphql(`mutation { createTenant(name: "${name}", slug: "${name}-${uniqueSuffix()}") { id } }`, { token });

@@ -1,4 +1,4 @@
-import { parseGatewayConfig, startGateway } from "@kombify/gateway";
+import { parseGatewayConfig, startGateway, type GatewayMetrics } from "@kombify/gateway";
 import {
   createLogger,
   LocalOidcIssuer,
@@ -17,6 +17,8 @@ export interface TestSupergraph {
   issuer: LocalOidcIssuer;
   subgraphs: Record<SubgraphName, TestSubgraph>;
   graphql<T = any>(query: string, options?: { token?: string; variables?: Record<string, unknown>; headers?: Record<string, string> }): Promise<GraphQLResponse<T>>;
+  /** The gateway's GET /metrics. */
+  metrics(): Promise<GatewayMetrics>;
   stop(): Promise<void>;
 }
 
@@ -47,6 +49,9 @@ export async function startTestSupergraph(options: { gatewayEnv?: NodeJS.Process
         ...(token ? { authorization: `Bearer ${token}` } : {}),
         ...headers,
       });
+    },
+    async metrics() {
+      return (await (await fetch(`${gateway.url}/metrics`)).json()) as GatewayMetrics;
     },
     async stop() {
       await gateway.stop();
