@@ -1,7 +1,11 @@
-/** Whether a PostgreSQL error is a unique-constraint violation (SQLSTATE 23505), wherever drizzle wrapped it. */
-export function isUniqueViolation(error: unknown): boolean {
+/**
+ * Whether a PostgreSQL error is a unique-constraint violation (SQLSTATE 23505), wherever drizzle wrapped it;
+ * of `constraint` (an index's name) when given, so another unique index's violation is not mistaken for it.
+ */
+export function isUniqueViolation(error: unknown, constraint?: string): boolean {
   for (let current: unknown = error; current && typeof current === "object"; current = (current as { cause?: unknown }).cause) {
-    if ((current as { code?: unknown }).code === "23505") return true;
+    const { code, constraint_name } = current as { code?: unknown; constraint_name?: unknown };
+    if (code === "23505") return constraint === undefined || constraint_name === constraint;
   }
   return false;
 }

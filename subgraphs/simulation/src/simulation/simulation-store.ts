@@ -105,7 +105,7 @@ export class SimulationStore {
         return row!;
       });
     } catch (error) {
-      if (isUniqueViolation(error)) throw errors.conflict(`A simulation named "${input.name}" already exists.`);
+      if (isUniqueViolation(error, "simulations_tenant_name")) throw errors.conflict(`A simulation named "${input.name}" already exists.`);
       throw error;
     }
   }

@@ -23,7 +23,7 @@ export class JobQueue {
       try {
         await tx.insert(tables.jobQueue).values(entry);
       } catch (error) {
-        if (isUniqueViolation(error)) throw errors.conflict("A job is already queued or running for this stack; wait for it or cancel it.");
+        if (isUniqueViolation(error, "job_queue_one_per_stack")) throw errors.conflict("A job is already queued or running for this stack; wait for it or cancel it.");
         throw error;
       }
       await write();
