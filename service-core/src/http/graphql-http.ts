@@ -14,19 +14,56 @@ export class HttpError extends Error {
   }
 }
 
+/** A body nobody read, up to this size, is left for Node to read and discard; a larger one ends the connection. */
+const DRAIN_LIMIT_BYTES = 64 * 1024;
+
 export async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
+  // A declared length over the limit is refused before reading a byte: the connection closes instead.
+  const declared = declaredLength(req);
+  if (declared !== undefined && declared > limit) throw bodyTooLarge(limit);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > limit) throw new HttpError(413, ErrorCode.BAD_USER_INPUT, `Request body exceeds ${limit} bytes.`);
+    if (size > limit) throw bodyTooLarge(limit);
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);
 }
 
+function bodyTooLarge(limit: number): HttpError {
+  return new HttpError(413, ErrorCode.BAD_USER_INPUT, `Request body exceeds ${limit} bytes.`);
+}
+
+function declaredLength(req: IncomingMessage): number | undefined {
+  const header = req.headers["content-length"];
+  return header === undefined ? undefined : Number(header);
+}
+
+/**
+ * Keeps a keep-alive connection usable when the answer goes out before the request body was read to its end
+ * (refused as too large, or refused before reading: no token, unknown route). Left alone, the rest of the body
+ * stays on the wire, the next request on that socket is never parsed and a proxy's pooled connection fails
+ * someone else's request after the keep-alive timeout. An untouched small body Node reads and discards after
+ * the response by itself; anything else (larger, of unknown length, or read half way) gets `Connection: close`,
+ * so Node ends the socket after the response instead of us reading megabytes only to throw them away.
+ * Call it before the response's head is written; sendJson and sendGraphQLError do.
+ */
+export function settleUnreadBody(res: ServerResponse): void {
+  const req = res.req;
+  if (!req || res.headersSent || req.complete) return;
+  const declared = declaredLength(req);
+  const hasBody = req.headers["transfer-encoding"] !== undefined || (declared !== undefined && declared > 0);
+  if (!hasBody) return;
+  if (!req.readableDidRead && declared !== undefined && declared <= DRAIN_LIMIT_BYTES) return;
+  res.setHeader("connection", "close");
+  // Discard what still arrives until the socket ends, so a client busy sending is not blocked from reading the answer.
+  req.resume();
+}
+
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const payload = JSON.stringify(body);
+  settleUnreadBody(res);
   res.writeHead(status, { "content-type": "application/json; charset=utf-8", ...headers });
   res.end(payload);
 }
