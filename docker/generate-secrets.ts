@@ -14,6 +14,7 @@ process.stdout.write(
     `CONTEXT_VERIFY_KEY=${pem(keys.verifyKey)}`,
     "OIDC_ISSUER=",
     "OIDC_AUDIENCE=",
+    "PLATFORM_ORG_ID=",
     "",
   ].join("\n"),
 );

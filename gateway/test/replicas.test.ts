@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { parseGatewayConfig, startGateway, type RunningGateway } from "@kombify/gateway";
 import { createLogger, SUBGRAPHS, subgraphUrlVariable } from "@kombify/service-core";
-import { collect, testDatabaseUrl, postGraphQL, startTestSubgraph, startTestSupergraph, SUBGRAPH_FACTORIES, testContextKeys, TEST_AUDIENCE, uniqueSuffix, wsClient, type TestSubgraph, type TestSupergraph } from "@kombify/testkit";
+import { collect, testDatabaseUrl, postGraphQL, startTestSubgraph, startTestSupergraph, SUBGRAPH_FACTORIES, testContextKeys, TEST_AUDIENCE, TEST_PLATFORM_ORG, uniqueSuffix, wsClient, type TestSubgraph, type TestSupergraph } from "@kombify/testkit";
 
 /** Two gateways and two stack subgraphs (both running jobs) over one PostgreSQL and one PocketBase. */
 describe("replicas", () => {
@@ -23,6 +23,7 @@ describe("replicas", () => {
         CONTEXT_SIGNING_KEY: keys.signingKey,
         OIDC_ISSUER: graph.issuer.issuer,
         OIDC_AUDIENCE: TEST_AUDIENCE,
+        PLATFORM_ORG_ID: TEST_PLATFORM_ORG,
         WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: "2",
         WS_MAX_CONNECTIONS_PER_TENANT: "3",
         ...Object.fromEntries(SUBGRAPHS.map(({ name }) => [subgraphUrlVariable(name), `${(name === "stack" ? secondStack : graph.subgraphs[name]).url}/graphql`])),

@@ -11,6 +11,8 @@ import { testDatabaseUrl } from "./test-database.js";
 import { postGraphQL, startTestSubgraph, testContextKeys, type GraphQLResponse, type TestSubgraph } from "./test-subgraph.js";
 
 export const TEST_AUDIENCE = "kombify-test-project";
+/** The platform's own organisation in tests: only its grant of platform:admin counts. */
+export const TEST_PLATFORM_ORG = "kombify-platform-test";
 
 export interface TestSupergraph {
   url: string;
@@ -35,6 +37,7 @@ export async function startTestSupergraph(options: { gatewayEnv?: NodeJS.Process
     CONTEXT_SIGNING_KEY: keys.signingKey,
     OIDC_ISSUER: issuer.issuer,
     OIDC_AUDIENCE: TEST_AUDIENCE,
+    PLATFORM_ORG_ID: TEST_PLATFORM_ORG,
     TENANT_CACHE_TTL_MS: "0",
     ...Object.fromEntries(SUBGRAPHS.map(({ name }) => [subgraphUrlVariable(name), `${subgraphs[name].url}/graphql`])),
     ...options.gatewayEnv,

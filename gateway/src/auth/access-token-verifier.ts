@@ -1,5 +1,7 @@
 import { errors as joseErrors, jwtVerify, type JWTPayload } from "jose";
-import { ALL_ROLES, type Logger, type Role, type SignedInCaller } from "@kombify/service-core";
+import { LRUCache } from "lru-cache";
+import { z } from "zod";
+import { ALL_ROLES, Role, type Logger, type SignedInCaller } from "@kombify/service-core";
 import { JwksCache, JwksUnavailableError, type JwksCacheOptions } from "./jwks-cache.js";
 
 export const ZITADEL_ORG_CLAIM = "urn:zitadel:iam:user:resourceowner:id";
@@ -19,19 +21,28 @@ export interface AccessTokenVerifierOptions {
   algorithms: string[];
   /** Seconds of clock skew tolerated on exp/nbf. @default 30 */
   clockToleranceSeconds?: number;
+  /**
+   * The platform's own Zitadel organisation: `platform:admin` counts only when this organisation granted it.
+   * null: no organisation can grant it (nobody is a platform admin).
+   */
+  platformOrgId: string | null;
   jwks?: JwksCacheOptions;
 }
 
 export class InvalidTokenError extends Error {}
+/** The token is genuine but a claim we would store or echo is unusable (an e-mail that is none, a control character). */
+export class InvalidClaimError extends Error {}
 export { JwksUnavailableError };
 
 /** Verifies Zitadel access tokens against the issuer's JWKS, with issuer, audience and algorithms pinned. */
 export class AccessTokenVerifier {
   private readonly jwks: JwksCache;
+  /** Tokens whose ignored role grants were logged already: a client sends one token many times. */
+  private readonly loggedIgnoredGrants = new LRUCache<string, true>({ max: 10_000 });
 
   constructor(
     private readonly options: AccessTokenVerifierOptions,
-    log: Logger,
+    private readonly log: Logger,
   ) {
     this.jwks = new JwksCache(options.jwksUrl, log, options.jwks);
   }
@@ -50,7 +61,14 @@ export class AccessTokenVerifier {
       if (error instanceof JwksUnavailableError) throw error;
       throw new InvalidTokenError(describeJoseError(error));
     }
-    return identityFromClaims(payload);
+    const claimProblem = unusableClaim(payload);
+    if (claimProblem) throw new InvalidClaimError(claimProblem);
+    const { identity, ignoredGrants } = identityFromClaims(payload, this.options.platformOrgId);
+    if (ignoredGrants.length > 0 && !this.loggedIgnoredGrants.has(token)) {
+      this.loggedIgnoredGrants.set(token, true);
+      this.log.warn({ userId: identity.userId, orgId: identity.orgId, ignoredGrants }, "ignored role grants from an organisation that may not grant them");
+    }
+    return identity;
   }
 }
 
@@ -63,22 +81,72 @@ function describeJoseError(error: unknown): string {
   return "The access token is malformed or not accepted.";
 }
 
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+const emailShape = z.email();
+const TEXT_CLAIMS: [name: string, maxLength: number][] = [
+  ["sub", 255],
+  ["name", 200],
+  ["preferred_username", 200],
+  [ZITADEL_ORG_CLAIM, 128],
+  [ZITADEL_ORG_NAME_CLAIM, 200],
+];
+
+/** What is wrong with a claim that identities, audit rows and PocketBase users are made from, if anything. */
+function unusableClaim(payload: JWTPayload): string | null {
+  for (const [name, maxLength] of TEXT_CLAIMS) {
+    const value = payload[name];
+    if (value === undefined || value === null) continue;
+    if (typeof value !== "string") return `The access token's ${name} claim must be a string.`;
+    if (CONTROL_CHARACTER.test(value)) return `The access token's ${name} claim contains a control character.`;
+    if (value.length > maxLength) return `The access token's ${name} claim is longer than ${maxLength} characters.`;
+  }
+  const email = payload.email;
+  if (email !== undefined && email !== null && (typeof email !== "string" || !emailShape.safeParse(email).success)) {
+    return "The access token's email claim is not an e-mail address.";
+  }
+  return null;
+}
+
 function stringClaim(payload: JWTPayload, name: string): string | null {
   const value = payload[name];
   return typeof value === "string" && value.length > 0 ? value : null;
 }
 
-/** Zitadel's claims: org id in resourceowner, project roles as `{ role: { orgId: domain } }`. */
-export function identityFromClaims(payload: JWTPayload): VerifiedIdentity {
+/** A role the token lists, and the organisations that granted it (Zitadel: `{ role: { orgId: domain } }`). */
+export interface IgnoredGrant {
+  role: string;
+  grantedBy: string[];
+}
+
+/**
+ * Zitadel's claims: org id in resourceowner, project roles as `{ role: { orgId: domain } }`. A role counts only
+ * when the organisation entitled to grant it did: tenant roles by the caller's own organisation (a role granted
+ * under organisation B says nothing about the caller's standing in A), `platform:admin` by the platform's own
+ * organisation (a customer organisation granting it to itself grants nothing).
+ */
+export function identityFromClaims(payload: JWTPayload, platformOrgId: string | null): { identity: VerifiedIdentity; ignoredGrants: IgnoredGrant[] } {
+  const orgId = stringClaim(payload, ZITADEL_ORG_CLAIM);
   const rolesClaim = payload[ZITADEL_ROLES_CLAIM];
-  const granted = rolesClaim && typeof rolesClaim === "object" ? Object.keys(rolesClaim) : [];
+  const grants = rolesClaim && typeof rolesClaim === "object" && !Array.isArray(rolesClaim) ? Object.entries(rolesClaim as Record<string, unknown>) : [];
+  const roles: Role[] = [];
+  const ignoredGrants: IgnoredGrant[] = [];
+  for (const [role, grantors] of grants) {
+    const grantedBy = grantors && typeof grantors === "object" && !Array.isArray(grantors) ? Object.keys(grantors) : [];
+    if (!(ALL_ROLES as readonly string[]).includes(role)) continue;
+    const entitledGrantor = role === Role.PLATFORM_ADMIN ? platformOrgId : orgId;
+    if (entitledGrantor !== null && grantedBy.includes(entitledGrantor)) roles.push(role as Role);
+    else ignoredGrants.push({ role, grantedBy });
+  }
   return {
-    userId: payload.sub!,
-    email: stringClaim(payload, "email"),
-    name: stringClaim(payload, "name") ?? stringClaim(payload, "preferred_username"),
-    orgId: stringClaim(payload, ZITADEL_ORG_CLAIM),
-    orgName: stringClaim(payload, ZITADEL_ORG_NAME_CLAIM),
-    roles: granted.filter((role): role is Role => (ALL_ROLES as readonly string[]).includes(role)),
-    expiresAt: new Date(payload.exp! * 1000),
+    identity: {
+      userId: payload.sub!,
+      email: stringClaim(payload, "email"),
+      name: stringClaim(payload, "name") ?? stringClaim(payload, "preferred_username"),
+      orgId,
+      orgName: stringClaim(payload, ZITADEL_ORG_NAME_CLAIM),
+      roles,
+      expiresAt: new Date(payload.exp! * 1000),
+    },
+    ignoredGrants,
   };
 }

@@ -1,11 +1,11 @@
 import type { IncomingMessage } from "node:http";
 import { ANONYMOUS, type Caller } from "@kombify/service-core";
 import type { TenantResolver } from "../tenancy/tenant-resolver.js";
-import { InvalidTokenError, JwksUnavailableError, type AccessTokenVerifier } from "./access-token-verifier.js";
+import { InvalidClaimError, InvalidTokenError, JwksUnavailableError, type AccessTokenVerifier } from "./access-token-verifier.js";
 
 export type Authentication =
   | { ok: true; caller: Caller; expiresAt: Date | null }
-  | { ok: false; code: "UNAUTHENTICATED" | "UNAVAILABLE"; message: string };
+  | { ok: false; code: "UNAUTHENTICATED" | "UNAVAILABLE" | "BAD_USER_INPUT"; message: string };
 
 /**
  * From an `Authorization: Bearer` header (or a graphql-ws connection_init payload) to a caller with its
@@ -32,6 +32,7 @@ export class CallerAuthenticator {
       return { ok: true, caller: { kind: "user", ...identity, tenant }, expiresAt };
     } catch (error) {
       if (error instanceof InvalidTokenError) return { ok: false, code: "UNAUTHENTICATED", message: error.message };
+      if (error instanceof InvalidClaimError) return { ok: false, code: "BAD_USER_INPUT", message: error.message };
       if (error instanceof JwksUnavailableError) return { ok: false, code: "UNAVAILABLE", message: error.message };
       throw error;
     }

@@ -16,6 +16,8 @@ export interface TokenClaims {
   orgId?: string;
   orgName?: string;
   roles?: string[];
+  /** The organisation that granted the roles, as Zitadel lists it per role. @default orgId */
+  grantedBy?: string;
   /** jose time span ("1h") or seconds since epoch. @default "1h" */
   expiresIn?: string | number;
   notBefore?: string | number;
@@ -71,7 +73,7 @@ export class LocalOidcIssuer {
   /** Signs an access token as Zitadel would, with the newest key. */
   async mint(claims: TokenClaims): Promise<string> {
     const key = this.keys[this.keys.length - 1]!;
-    const roles = Object.fromEntries((claims.roles ?? []).map((role) => [role, { [claims.orgId ?? "org"]: "kombify.local" }]));
+    const roles = Object.fromEntries((claims.roles ?? []).map((role) => [role, { [claims.grantedBy ?? claims.orgId ?? "org"]: "kombify.local" }]));
     const jwt = new SignJWT({
       ...(claims.email ? { email: claims.email } : {}),
       ...(claims.name ? { name: claims.name } : {}),
