@@ -1,8 +1,13 @@
 import { z } from "zod";
 import { ConfigError, envTypes, parseEnv, SUBGRAPHS, subgraphUrlVariable, type SubgraphName } from "@kombify/service-core";
 import { fileURLToPath } from "node:url";
+import { DEFAULT_OPERATION_CEILINGS, type OperationCeilings } from "./operation-ceilings.js";
 
 const DEFAULT_SUPERGRAPH_FILE = fileURLToPath(new URL("../../schema/supergraph.graphql", import.meta.url));
+
+function ceiling(fallback: number) {
+  return z.coerce.number().int().min(1).max(100_000).default(fallback).describe("an integer from 1 to 100000");
+}
 
 const gatewayShape = {
   NODE_ENV: envTypes.nodeEnv(),
@@ -23,6 +28,11 @@ const gatewayShape = {
       message: "asymmetric JWS algorithms only",
     })
     .describe("a comma-separated list of asymmetric JWS algorithms (RS256, ES256, PS256, EdDSA, ...)"),
+  PLATFORM_ORG_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9._:-]{1,128}$/)
+    .optional()
+    .describe("the Zitadel organisation id of the platform itself: only it can grant platform:admin"),
   OIDC_JWKS_REFRESH_COOLDOWN_MS: z.coerce.number().int().min(0).default(30_000).describe("milliseconds between refetches for unknown key ids"),
   OIDC_JWKS_MAX_AGE_MS: z.coerce.number().int().min(1000).default(600_000).describe("milliseconds before the keys are refetched"),
   WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number().int().min(1).default(100).describe("a positive integer"),
@@ -33,6 +43,16 @@ const gatewayShape = {
   SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(100).default(15_000).describe("milliseconds before a subgraph request fails"),
   TENANT_CACHE_TTL_MS: z.coerce.number().int().min(0).default(5000).describe("milliseconds, 0 to disable"),
   APOLLO_TELEMETRY_DISABLED: envTypes.boolean(true),
+  INTROSPECTION_ENABLED: z
+    .enum(["true", "false", "1", "0"])
+    .optional()
+    .transform((v) => (v === undefined ? undefined : v === "true" || v === "1"))
+    .describe("true or false (default: false in production, true elsewhere)"),
+  OPERATION_MAX_DEPTH: ceiling(DEFAULT_OPERATION_CEILINGS.maxDepth),
+  OPERATION_MAX_ALIASES: ceiling(DEFAULT_OPERATION_CEILINGS.maxAliases),
+  OPERATION_MAX_ROOT_FIELDS: ceiling(DEFAULT_OPERATION_CEILINGS.maxRootFields),
+  OPERATION_MAX_DIRECTIVES: ceiling(DEFAULT_OPERATION_CEILINGS.maxDirectives),
+  OPERATION_MAX_FIELDS: ceiling(DEFAULT_OPERATION_CEILINGS.maxFields),
   ...Object.fromEntries(
     SUBGRAPHS.map(({ name, defaultPort }) => [
       subgraphUrlVariable(name),
@@ -54,12 +74,17 @@ export interface GatewayConfig {
     audience: string;
     jwksUrl: string;
     algorithms: string[];
+    /** The organisation whose grant of platform:admin counts; null in development when unset (no platform admins). */
+    platformOrgId: string | null;
     jwks: { refreshCooldownMs: number; maxAgeMs: number };
   } | null;
   tenantCacheTtlMs: number;
   subgraphTimeoutMs: number;
   /** Whether @apollo/gateway's anonymous usage metrics to Apollo stay off (they do unless an operator opts in). */
   apolloTelemetryDisabled: boolean;
+  /** Whether the schema may be introspected and validation errors suggest field names (off in production by default). */
+  introspection: boolean;
+  operationCeilings: OperationCeilings;
   webSocket: {
     maxSubscriptionsPerConnection: number;
     maxSubscriptionsPerTenant: number;
@@ -78,6 +103,9 @@ export function parseGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gatewa
   if (!raw.OIDC_ISSUER && raw.NODE_ENV !== "development") {
     problems.push(`OIDC_ISSUER is required outside development (NODE_ENV=${raw.NODE_ENV}): the Zitadel issuer URL.`);
   }
+  if (!raw.PLATFORM_ORG_ID && raw.NODE_ENV !== "development") {
+    problems.push(`PLATFORM_ORG_ID is required outside development (NODE_ENV=${raw.NODE_ENV}): the Zitadel organisation that may grant platform:admin.`);
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     nodeEnv: raw.NODE_ENV,
@@ -93,12 +121,21 @@ export function parseGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gatewa
           audience: raw.OIDC_AUDIENCE!,
           jwksUrl: raw.OIDC_JWKS_URL ?? `${raw.OIDC_ISSUER.replace(/\/$/, "")}/oauth/v2/keys`,
           algorithms: raw.OIDC_ALGORITHMS,
+          platformOrgId: raw.PLATFORM_ORG_ID ?? null,
           jwks: { refreshCooldownMs: raw.OIDC_JWKS_REFRESH_COOLDOWN_MS, maxAgeMs: raw.OIDC_JWKS_MAX_AGE_MS },
         }
       : null,
     tenantCacheTtlMs: raw.TENANT_CACHE_TTL_MS,
     subgraphTimeoutMs: raw.SUBGRAPH_TIMEOUT_MS,
     apolloTelemetryDisabled: raw.APOLLO_TELEMETRY_DISABLED,
+    introspection: raw.INTROSPECTION_ENABLED ?? raw.NODE_ENV !== "production",
+    operationCeilings: {
+      maxDepth: raw.OPERATION_MAX_DEPTH,
+      maxAliases: raw.OPERATION_MAX_ALIASES,
+      maxRootFields: raw.OPERATION_MAX_ROOT_FIELDS,
+      maxDirectives: raw.OPERATION_MAX_DIRECTIVES,
+      maxFields: raw.OPERATION_MAX_FIELDS,
+    },
     webSocket: {
       maxSubscriptionsPerConnection: raw.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION,
       maxSubscriptionsPerTenant: raw.WS_MAX_SUBSCRIPTIONS_PER_TENANT,

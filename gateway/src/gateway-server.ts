@@ -26,6 +26,8 @@ import { createGatewayErrorFormatter, isUnexpectedAtGateway } from "./http/gatew
 import { gatewayMetrics } from "./http/gateway-metrics.js";
 import { watchLiveHeap } from "./http/live-heap.js";
 import { MAX_OPERATION_TOKENS } from "./operation-limits.js";
+import { operationCeilingsRule } from "./operation-ceilings.js";
+import { refuseNulInInput } from "./input-strings.js";
 import { subgraphReadiness } from "./http/readiness.js";
 import { TENANT_CHANGED_CHANNEL, TenantResolver } from "./tenancy/tenant-resolver.js";
 import { attachGraphQLWebSocket } from "./subscriptions/gateway-websocket.js";
@@ -57,11 +59,14 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   const formatError = createGatewayErrorFormatter(config.nodeEnv !== "production");
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
-    introspection: true,
+    introspection: config.introspection,
+    // "Did you mean …?" would hand out the schema's field names that introspection is off to keep.
+    hideSchemaDetailsFromClientErrors: !config.introspection,
     includeStacktraceInErrorResponses: false,
     parseOptions: { maxTokens: MAX_OPERATION_TOKENS },
+    validationRules: [operationCeilingsRule(config.operationCeilings)],
     formatError,
-    plugins: [logUnexpectedErrors<GatewayContext>(log, isUnexpectedAtGateway)],
+    plugins: [refuseNulInInput<GatewayContext>(), logUnexpectedErrors<GatewayContext>(log, isUnexpectedAtGateway)],
   });
   await apollo.start();
 
@@ -86,12 +91,9 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     const authentication = await authenticator.fromRequest(req);
     if (!authentication.ok) {
       requestLog.info({ reason: authentication.message }, "could not authenticate the caller");
-      return authentication.code === "UNAVAILABLE"
-        ? sendGraphQLError(res, 503, ErrorCode.UNAVAILABLE, authentication.message, idHeader)
-        : sendGraphQLError(res, 401, ErrorCode.UNAUTHENTICATED, authentication.message, {
-            ...idHeader,
-            "www-authenticate": 'Bearer error="invalid_token"',
-          });
+      if (authentication.code === "UNAVAILABLE") return sendGraphQLError(res, 503, ErrorCode.UNAVAILABLE, authentication.message, idHeader);
+      if (authentication.code === "BAD_USER_INPUT") return sendGraphQLError(res, 400, ErrorCode.BAD_USER_INPUT, authentication.message, idHeader);
+      return sendGraphQLError(res, 401, ErrorCode.UNAUTHENTICATED, authentication.message, { ...idHeader, "www-authenticate": 'Bearer error="invalid_token"' });
     }
     const context: GatewayContext = { caller: authentication.caller, requestId, log: requestLog };
     return handleGraphQLHttp(apollo, req, res, async () => context, idHeader);
@@ -117,6 +119,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     apollo,
     log,
     limits: config.webSocket,
+    validation: { ceilings: config.operationCeilings, introspection: config.introspection },
     exposeInternalErrors: config.nodeEnv !== "production",
   });
 

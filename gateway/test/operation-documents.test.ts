@@ -1,5 +1,6 @@
 import { buildSchema, type GraphQLError } from "graphql";
 import { describe, expect, it } from "vitest";
+import { DEFAULT_OPERATION_CEILINGS } from "../src/operation-ceilings.js";
 import { MAX_OPERATION_TOKENS, MAX_REUSED_OPERATION_CHARS } from "../src/operation-limits.js";
 import { OperationDocuments, type PreparedOperation } from "../src/subscriptions/operation-documents.js";
 
@@ -13,7 +14,7 @@ const codesOf = (prepared: PreparedOperation | readonly GraphQLError[]) => (prep
 
 describe("OperationDocuments", () => {
   it("gives every subscriber of one operation text the same document", () => {
-    const documents = new OperationDocuments(schema);
+    const documents = new OperationDocuments(schema, { ceilings: DEFAULT_OPERATION_CEILINGS, introspection: true });
     const query = "subscription($jobId: ID) { jobUpdated(jobId: $jobId) { id status } }";
     const first = documents.prepare({ query, variables: { jobId: "a" } }) as PreparedOperation;
     const second = documents.prepare({ query, variables: { jobId: "b" } }) as PreparedOperation;
@@ -22,9 +23,8 @@ describe("OperationDocuments", () => {
   });
 
   it("parses a text longer than the reuse bound each time rather than keeping its document", () => {
-    const documents = new OperationDocuments(schema);
-    const aliases = Array.from({ length: Math.ceil(MAX_REUSED_OPERATION_CHARS / 5) }, (_, i) => `a${i}: id`).join(" ");
-    const query = `subscription { jobUpdated { ${aliases} } }`;
+    const documents = new OperationDocuments(schema, { ceilings: DEFAULT_OPERATION_CEILINGS, introspection: true });
+    const query = `subscription { jobUpdated(jobId: "${"x".repeat(MAX_REUSED_OPERATION_CHARS)}") { id } }`;
     expect(query.length).toBeGreaterThan(MAX_REUSED_OPERATION_CHARS);
     const first = documents.prepare({ query }) as PreparedOperation;
     const second = documents.prepare({ query }) as PreparedOperation;
@@ -34,7 +34,7 @@ describe("OperationDocuments", () => {
   });
 
   it("refuses with Apollo's codes: syntax, too many tokens, validation, unknown or ambiguous operation, badly typed variables", () => {
-    const documents = new OperationDocuments(schema);
+    const documents = new OperationDocuments(schema, { ceilings: DEFAULT_OPERATION_CEILINGS, introspection: true });
     expect(codesOf(documents.prepare({ query: "subscription { jobUpdated( " }))).toEqual(["GRAPHQL_PARSE_FAILED"]);
     const huge = `subscription { jobUpdated { ${"id ".repeat(MAX_OPERATION_TOKENS)} } }`;
     expect(codesOf(documents.prepare({ query: huge }))).toEqual(["GRAPHQL_PARSE_FAILED"]);
@@ -49,7 +49,7 @@ describe("OperationDocuments", () => {
   });
 
   it("passes on the coerced variables: defaults filled in, undeclared ones dropped; an empty operationName means none", () => {
-    const documents = new OperationDocuments(schema);
+    const documents = new OperationDocuments(schema, { ceilings: DEFAULT_OPERATION_CEILINGS, introspection: true });
     const query = "subscription($jobId: ID, $tail: Int = 5) { jobUpdated(jobId: $jobId, tail: $tail) { id } }";
     const prepared = documents.prepare({ query, operationName: "", variables: { jobId: 7, junk: "x".repeat(1000) } }) as PreparedOperation;
     expect(prepared.operationName).toBeUndefined();

@@ -1,8 +1,9 @@
 import type { GraphQLFormattedError } from "graphql";
 import { ErrorCode, isClientMistakeCode } from "@kombify/service-core";
+import { CEILING_EXTENSION } from "../operation-ceilings.js";
 
 const PUBLIC_CODES = new Set<string>([...Object.values(ErrorCode), "GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED"]);
-const PUBLIC_EXTENSIONS = ["field", "limit", "requiredTier"];
+const PUBLIC_EXTENSIONS = ["field", "limit", "requiredTier", CEILING_EXTENSION];
 
 /** Whether an error reaching the gateway is none of our codes and no client mistake: worth a log line. */
 export function isUnexpectedAtGateway(_error: unknown, code: unknown): boolean {
@@ -17,7 +18,8 @@ export function isUnexpectedAtGateway(_error: unknown, code: unknown): boolean {
 export function createGatewayErrorFormatter(exposeInternals: boolean) {
   return (formatted: GraphQLFormattedError): GraphQLFormattedError => {
     const extensions = formatted.extensions ?? {};
-    const code = typeof extensions.code === "string" ? extensions.code : "";
+    // A ceiling refuses inside validation, whose errors Apollo codes GRAPHQL_VALIDATION_FAILED: it is bad input.
+    const code = extensions[CEILING_EXTENSION] ? ErrorCode.BAD_USER_INPUT : typeof extensions.code === "string" ? extensions.code : "";
     const base = { locations: formatted.locations, path: formatted.path };
     if (PUBLIC_CODES.has(code)) {
       const kept = Object.fromEntries(PUBLIC_EXTENSIONS.filter((key) => key in extensions).map((key) => [key, extensions[key]]));

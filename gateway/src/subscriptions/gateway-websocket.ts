@@ -5,16 +5,17 @@ import type { FormattedExecutionResult } from "graphql-ws";
 import { useServer } from "graphql-ws/use/ws";
 import { GraphQLError, print, type ExecutionResult, type GraphQLSchema } from "graphql";
 import { WebSocketServer } from "ws";
-import { AppError, ErrorCode, type Caller, type Logger } from "@kombify/service-core";
+import { acceptedRequestId, AppError, ErrorCode, type Caller, type Logger } from "@kombify/service-core";
 import type { CallerAuthenticator } from "../auth/caller-authenticator.js";
 import type { GatewayContext } from "../gateway-context.js";
 import type { SubscriptionHub } from "./subscription-hub.js";
 import { FrameWriter } from "./frame-writer.js";
 import { MAX_WEBSOCKET_MESSAGE_BYTES } from "../operation-limits.js";
-import { OperationDocuments } from "./operation-documents.js";
+import { OperationDocuments, type DocumentValidation } from "./operation-documents.js";
 import { SocketSubscription } from "./socket-subscription.js";
 
-export const CloseCode = { Unauthorized: 4401, TooManyRequests: 4429, TryAgainLater: 1013 } as const;
+export const CloseCode = { BadRequest: 4400, Unauthorized: 4401, TooManyRequests: 4429, TryAgainLater: 1013 } as const;
+const closeCodeFor = { UNAVAILABLE: CloseCode.TryAgainLater, UNAUTHENTICATED: CloseCode.Unauthorized, BAD_USER_INPUT: CloseCode.BadRequest } as const;
 
 export interface WebSocketLimits {
   /** @default 100 */
@@ -67,13 +68,14 @@ export function attachGraphQLWebSocket(options: {
   apollo: ApolloServer<GatewayContext>;
   log: Logger;
   limits: WebSocketLimits;
+  validation: DocumentValidation;
   exposeInternalErrors: boolean;
 }) {
   const { limits, log } = options;
   // No per-message compression (ws's default on servers too, stated here because it matters): deflating each
   // frame for each subscriber would cost more than everything else a delivered event costs.
   const webSockets = new WebSocketServer({ server: options.server, path: "/graphql", perMessageDeflate: false, maxPayload: MAX_WEBSOCKET_MESSAGE_BYTES });
-  const documents = new OperationDocuments(options.schema);
+  const documents = new OperationDocuments(options.schema, options.validation);
   const connectionsPerAudience = new Map<string, number>();
   const subscriptionsPerAudience = new Map<string, number>();
   const bump = (map: Map<string, number>, key: string, by: number) => {
@@ -91,7 +93,7 @@ export function attachGraphQLWebSocket(options: {
         const raw = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
         const authentication = await options.authenticator.fromAuthorization(typeof raw === "string" ? raw : undefined);
         if (!authentication.ok) {
-          ctx.extra.socket.close(authentication.code === "UNAVAILABLE" ? CloseCode.TryAgainLater : CloseCode.Unauthorized, authentication.message.slice(0, 120));
+          ctx.extra.socket.close(closeCodeFor[authentication.code], authentication.message.slice(0, 120));
           return false;
         }
         const audience = audienceOf(authentication.caller);
@@ -122,7 +124,7 @@ export function attachGraphQLWebSocket(options: {
       // do not pass here: the hub's SocketSubscriptions write them to the socket themselves.)
       onNext: (_ctx, _id, _payload, _args, result) => result as FormattedExecutionResult,
       context: (ctx, id, payload) => {
-        const requestId = typeof payload.extensions?.requestId === "string" ? payload.extensions.requestId : randomUUID();
+        const requestId = acceptedRequestId(payload.extensions?.requestId) ?? randomUUID();
         const connection = ctx.extra.connection!;
         return { caller: connection.caller, requestId, log: log.child({ requestId }), connection, operationId: id } satisfies SocketContext;
       },

@@ -1,7 +1,35 @@
 import { ApolloServerErrorCode } from "@apollo/server/errors";
-import { GraphQLError, getOperationAST, getVariableValues, parse, validate, type DocumentNode, type GraphQLSchema } from "graphql";
+import {
+  GraphQLError,
+  getOperationAST,
+  getVariableValues,
+  parse,
+  specifiedRules,
+  validate,
+  type DocumentNode,
+  type GraphQLSchema,
+  type ValidationRule,
+} from "graphql";
 import { LRUCache } from "lru-cache";
+import { ErrorCode } from "@kombify/service-core";
+import { nulInOperation } from "../input-strings.js";
+import { CEILING_EXTENSION, operationCeilingsRule, type OperationCeilings } from "../operation-ceilings.js";
 import { MAX_OPERATION_TOKENS, MAX_REUSED_OPERATION_CHARS, MAX_REUSED_OPERATIONS_CHARS } from "../operation-limits.js";
+
+/** What a socket's operations are held to, as Apollo holds HTTP ones. */
+export interface DocumentValidation {
+  ceilings: OperationCeilings;
+  /** false: `__schema`/`__type` are refused and errors suggest no field names. */
+  introspection: boolean;
+}
+
+const noIntrospection: ValidationRule = (context) => ({
+  Field(node) {
+    if (node.name.value === "__schema" || node.name.value === "__type") {
+      context.reportError(new GraphQLError("Introspection is disabled on this gateway.", { nodes: [node] }));
+    }
+  },
+});
 
 /** What a graphql-ws `subscribe` message carries. */
 export interface OperationRequest {
@@ -17,8 +45,11 @@ export interface PreparedOperation {
   variableValues: Record<string, unknown>;
 }
 
-const refusal = (message: string, code: string, from?: GraphQLError) =>
-  new GraphQLError(message, { nodes: from?.nodes, source: from?.source, positions: from?.positions, extensions: { code } });
+const refusal = (message: string, code: string, from?: GraphQLError, extensions: Record<string, unknown> = {}) =>
+  new GraphQLError(message, { nodes: from?.nodes, source: from?.source, positions: from?.positions, extensions: { code, ...extensions } });
+
+/** As Apollo's hideSchemaDetailsFromClientErrors words it: no field names the client did not already know. */
+const withoutSuggestions = (message: string) => message.replace(/ ?Did you mean(.+?)\?$/, "");
 
 /**
  * The operations sent over WebSockets, parsed and validated once per distinct text. Thousands of subscribers
@@ -39,7 +70,14 @@ export class OperationDocuments {
     sizeCalculation: (_document, text) => Math.max(1, text.length),
   });
 
-  constructor(private readonly schema: GraphQLSchema) {}
+  private readonly rules: readonly ValidationRule[];
+
+  constructor(
+    private readonly schema: GraphQLSchema,
+    private readonly validation: DocumentValidation,
+  ) {
+    this.rules = [...specifiedRules, ...(validation.introspection ? [] : [noIntrospection]), operationCeilingsRule(validation.ceilings)];
+  }
 
   /** The operation ready to run, or the coded errors it is refused with. */
   prepare(request: OperationRequest): PreparedOperation | readonly GraphQLError[] {
@@ -54,6 +92,8 @@ export class OperationDocuments {
     }
     const coerced = getVariableValues(this.schema, operation.variableDefinitions ?? [], request.variables ?? {}, { maxErrors: 20 });
     if (coerced.errors) return coerced.errors.map((error) => refusal(error.message, ApolloServerErrorCode.BAD_USER_INPUT, error));
+    const nul = nulInOperation(request.query, document, coerced.coerced);
+    if (nul) return [nul];
     // The coerced values, not the client's: defaults filled in and undeclared ones dropped, so equal subscriptions
     // share one group (and a client cannot park large unused variables in the gateway).
     return { document, operationName, variableValues: coerced.coerced };
@@ -76,8 +116,12 @@ export class OperationDocuments {
       if (!(error instanceof GraphQLError)) throw error;
       return [refusal(error.message, ApolloServerErrorCode.GRAPHQL_PARSE_FAILED, error)];
     }
-    const errors = validate(this.schema, document);
+    const errors = validate(this.schema, document, this.rules);
     if (errors.length === 0) return document;
-    return errors.map((error) => refusal(error.message, ApolloServerErrorCode.GRAPHQL_VALIDATION_FAILED, error));
+    return errors.map((error) =>
+      error.extensions[CEILING_EXTENSION]
+        ? refusal(error.message, ErrorCode.BAD_USER_INPUT, error, { [CEILING_EXTENSION]: error.extensions[CEILING_EXTENSION], limit: error.extensions.limit })
+        : refusal(this.validation.introspection ? error.message : withoutSuggestions(error.message), ApolloServerErrorCode.GRAPHQL_VALIDATION_FAILED, error),
+    );
   }
 }
