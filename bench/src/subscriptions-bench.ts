@@ -3,7 +3,7 @@ import { createClient, type Client } from "graphql-ws";
 import WebSocket from "ws";
 import { CreateStack, CreateTenant, KombifyClient } from "@kombify/client";
 import type { GatewayMetrics } from "@kombify/gateway";
-import type { SignedInCaller } from "@kombify/service-core";
+import { operationHash, type SignedInCaller } from "@kombify/service-core";
 import { startBenchEnvironment, type BenchEnvironment } from "./bench-environment.js";
 import { kb, mb, quantile, table } from "./stats.js";
 
@@ -82,8 +82,8 @@ async function prepareTenant(env: BenchEnvironment, jobCount: number) {
     jobIds.push((await env.pb.collection(jobsCollection).create({ stack: createStack.id, kind: "DEPLOY", status: "RUNNING", progress: 0, logs: [] })).id);
   }
   const caller: SignedInCaller = { kind: "user", userId: "bench-user", email: null, name: null, orgId, orgName: null, roles: ["tenant:owner"], tenant: { id: createTenant.id, slug: createTenant.slug, plan: "FREE" } };
-  // What a subscriber straight on the stack subgraph sends, signed once as the gateway would sign it.
-  const directContext = await env.signer.sign(caller, "bench", "stack");
+  // What a subscriber straight on the stack subgraph sends, signed once as the gateway would sign it (for that operation).
+  const directContext = await env.signer.sign(caller, "bench", "stack", operationHash(DIRECT_QUERY));
   return { token, caller, jobIds, jobsCollection, directContext };
 }
 

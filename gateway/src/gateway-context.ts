@@ -6,9 +6,10 @@ export interface GatewayContext {
   requestId: string;
   log: Logger;
   /**
-   * Signed tenant contexts by subgraph, reused while they have half their life left, for a context that
-   * outlives a request: a subscription group's, whose every event fetches other subgraphs' fields, and for
-   * which signing would cost more than the rest of the fetch. Absent for requests, which sign per fetch.
+   * Signed tenant contexts by subgraph and operation hash (a context is bound to one operation), reused while
+   * they have half their life left, for a context that outlives a request: a subscription group's, whose every
+   * event fetches other subgraphs' fields with the same few operations, and for which signing would cost more
+   * than the rest of the fetch. Absent for requests, which sign per fetch.
    */
-  signedContexts?: Map<string, { token: string | null; renewAt: number }>;
+  signedContexts?: Map<string, { token: string; renewAt: number }>;
 }

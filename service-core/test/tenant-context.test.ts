@@ -4,6 +4,7 @@ import {
   generateContextKeyPair,
   importContextSigningKey,
   importContextVerifyKey,
+  operationHash,
   TenantContextSigner,
   TenantContextVerifier,
   type SignedInCaller,
@@ -20,43 +21,46 @@ const caller: SignedInCaller = {
   tenant: { id: "7a1c1a4e-0000-4000-8000-000000000001", slug: "acme", plan: "PRO" },
 };
 
+const QUERY = "{ stacks { id } }";
+const OP = operationHash(QUERY);
+
 describe("tenant context between gateway and subgraphs", async () => {
   const keys = await generateContextKeyPair();
   const signer = new TenantContextSigner(await importContextSigningKey(keys.signingKey));
   const stackVerifier = new TenantContextVerifier(await importContextVerifyKey(keys.verifyKey), "stack");
 
-  it("round-trips the caller for the subgraph it was signed for", async () => {
-    const token = await signer.sign(caller, "req-1", "stack");
-    await expect(stackVerifier.verify(token!)).resolves.toEqual({ outcome: "verified", caller, requestId: "req-1" });
+  it("round-trips the caller for the subgraph and operation it was signed for", async () => {
+    const token = await signer.sign(caller, "req-1", "stack", OP);
+    await expect(stackVerifier.verify(token, QUERY)).resolves.toEqual({ outcome: "verified", caller, requestId: "req-1" });
   });
 
   it("remembers a verified context only until it expires", async () => {
-    const token = await signer.sign(caller, "req-cached", "stack");
-    await expect(stackVerifier.verify(token!)).resolves.toMatchObject({ outcome: "verified" });
-    await expect(stackVerifier.verify(token!)).resolves.toMatchObject({ outcome: "verified", requestId: "req-cached" });
+    const token = await signer.sign(caller, "req-cached", "stack", OP);
+    await expect(stackVerifier.verify(token, QUERY)).resolves.toMatchObject({ outcome: "verified" });
+    await expect(stackVerifier.verify(token, QUERY)).resolves.toMatchObject({ outcome: "verified", requestId: "req-cached" });
     vi.useFakeTimers({ toFake: ["Date"] });
     try {
       vi.setSystemTime(Date.now() + 120_000);
-      await expect(stackVerifier.verify(token!)).resolves.toMatchObject({ outcome: "rejected", reason: "ERR_JWT_EXPIRED" });
+      await expect(stackVerifier.verify(token, QUERY)).resolves.toMatchObject({ outcome: "rejected", reason: "ERR_JWT_EXPIRED" });
     } finally {
       vi.useRealTimers();
     }
   });
 
   it("treats a missing context as anonymous", async () => {
-    await expect(stackVerifier.verify(undefined)).resolves.toMatchObject({ outcome: "absent", caller: { kind: "anonymous" } });
+    await expect(stackVerifier.verify(undefined, QUERY)).resolves.toMatchObject({ outcome: "absent", caller: { kind: "anonymous" } });
   });
 
   it("rejects a context replayed to another subgraph, signed by another key, tampered or expired", async () => {
-    const forTenant = await signer.sign(caller, "req-2", "tenant");
+    const forTenant = await signer.sign(caller, "req-2", "tenant", OP);
     const otherKeys = await generateContextKeyPair();
-    const forged = await new TenantContextSigner(await importContextSigningKey(otherKeys.signingKey)).sign(caller, "req-3", "stack");
-    const genuine = (await signer.sign(caller, "req-4", "stack"))!;
+    const forged = await new TenantContextSigner(await importContextSigningKey(otherKeys.signingKey)).sign(caller, "req-3", "stack", OP);
+    const genuine = await signer.sign(caller, "req-4", "stack", OP);
     const [header, payload, signature] = genuine.split(".");
     const claims = JSON.parse(Buffer.from(payload!, "base64url").toString());
     claims.tenant.slug = "victim";
     const tampered = [header, Buffer.from(JSON.stringify(claims)).toString("base64url"), signature].join(".");
-    const expired = await new SignJWT({ email: null, name: null, org: null, roles: [], tenant: null, rid: "r" })
+    const expired = await new SignJWT({ kind: "user", email: null, name: null, org: null, orgName: null, roles: [], tenant: null, rid: "r", op: OP })
       .setProtectedHeader({ alg: "EdDSA", typ: "kombify-context+jwt" })
       .setSubject("u1")
       .setIssuer("kombify-gateway")
@@ -64,13 +68,37 @@ describe("tenant context between gateway and subgraphs", async () => {
       .setIssuedAt(Math.floor(Date.now() / 1000) - 600)
       .setExpirationTime(Math.floor(Date.now() / 1000) - 300)
       .sign(await importContextSigningKey(keys.signingKey));
-    for (const token of [forTenant!, forged!, tampered, expired, "garbage", "a.b.c"]) {
-      const result = await stackVerifier.verify(token);
+    for (const token of [forTenant, forged, tampered, expired, "garbage", "a.b.c"]) {
+      const result = await stackVerifier.verify(token, QUERY);
       expect(result).toMatchObject({ outcome: "rejected", caller: { kind: "anonymous" } });
     }
   });
 
-  it("signs nothing for anonymous callers", async () => {
-    await expect(signer.sign({ kind: "anonymous" }, "req", "stack")).resolves.toBeNull();
+  it("rejects a genuine context presented with another operation than the one it was signed for, cached or not", async () => {
+    const token = await signer.sign(caller, "req-5", "stack", OP);
+    const other = '{ stack(id: "someone-elses") { id } }';
+    await expect(stackVerifier.verify(token, other)).resolves.toEqual({ outcome: "rejected", caller: { kind: "anonymous" }, reason: "operation mismatch" });
+    await expect(stackVerifier.verify(token, QUERY)).resolves.toMatchObject({ outcome: "verified", caller });
+    await expect(stackVerifier.verify(token, `${QUERY} `)).resolves.toMatchObject({ outcome: "rejected", reason: "operation mismatch" });
+  });
+
+  it("rejects a signed context without an operation hash", async () => {
+    const unbound = await new SignJWT({ kind: "user", email: null, name: null, org: null, orgName: null, roles: [], tenant: null, rid: "r" })
+      .setProtectedHeader({ alg: "EdDSA", typ: "kombify-context+jwt" })
+      .setSubject("u1")
+      .setIssuer("kombify-gateway")
+      .setAudience("stack")
+      .setIssuedAt()
+      .setExpirationTime("60s")
+      .sign(await importContextSigningKey(keys.signingKey));
+    await expect(stackVerifier.verify(unbound, QUERY)).resolves.toMatchObject({ outcome: "rejected", reason: "malformed claims" });
+  });
+
+  it("signs anonymous callers a context that verifies as anonymous, through the gateway, for its request", async () => {
+    const token = await signer.sign({ kind: "anonymous" }, "req-anon", "stack", OP);
+    const claims = JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString());
+    expect(claims).toMatchObject({ kind: "anonymous", rid: "req-anon", op: OP, aud: "stack" });
+    expect(claims.sub).toBeUndefined();
+    await expect(stackVerifier.verify(token, QUERY)).resolves.toEqual({ outcome: "verified", caller: { kind: "anonymous" }, requestId: "req-anon" });
   });
 });

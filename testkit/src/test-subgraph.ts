@@ -4,6 +4,7 @@ import {
   launchSubgraph,
   parseSubgraphSettings,
   REQUEST_ID_HEADER,
+  operationHash,
   TENANT_CONTEXT_HEADER,
   TenantContextSigner,
   importContextSigningKey,
@@ -28,10 +29,13 @@ export interface TestSubgraph {
   name: SubgraphName;
   url: string;
   runtime: SubgraphRuntime;
-  /** Calls the subgraph directly, as the gateway would for `caller` (a context signed with `keys`). */
+  /**
+   * Calls the subgraph as the gateway would for `caller` (a context signed with `keys`, bound to `query`); pass
+   * ANONYMOUS for an anonymous caller through the gateway. Without a caller: a direct call, with no context.
+   */
   query<T = any>(query: string, options?: { variables?: Record<string, unknown>; caller?: Caller; headers?: Record<string, string> }): Promise<GraphQLResponse<T>>;
-  /** The signed context the gateway would send this subgraph for `caller`. */
-  contextFor(caller: Caller): Promise<string | null>;
+  /** The signed context the gateway would send this subgraph for `caller` with `query`, the exact operation text. */
+  contextFor(caller: Caller, query: string): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -95,14 +99,14 @@ export async function startTestSubgraph(
     runtime: launched.runtime,
     async query(query, { variables, caller, headers } = {}) {
       const requestId = `test-${Math.random().toString(36).slice(2)}`;
-      const context = caller ? await signer.sign(caller, requestId, name) : null;
+      const context = caller ? await signer.sign(caller, requestId, name, operationHash(query)) : null;
       return postGraphQL(`${launched.url}/graphql`, { query, variables }, {
         [REQUEST_ID_HEADER]: requestId,
         ...(context ? { [TENANT_CONTEXT_HEADER]: context } : {}),
         ...headers,
       });
     },
-    contextFor: (caller) => signer.sign(caller, `test-${Math.random().toString(36).slice(2)}`, name),
+    contextFor: (caller, query) => signer.sign(caller, `test-${Math.random().toString(36).slice(2)}`, name, operationHash(query)),
     stop: launched.stop,
   };
 }

@@ -1,10 +1,19 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from "@apollo/gateway";
 import type { GatewayGraphQLResponse } from "@apollo/server-gateway-interface";
-import { errors, REQUEST_ID_HEADER, TENANT_CONTEXT_HEADER, TENANT_CONTEXT_LIFETIME_SECONDS, type TenantContextSigner } from "@kombify/service-core";
+import {
+  errors,
+  operationHash,
+  REQUEST_ID_HEADER,
+  TENANT_CONTEXT_HEADER,
+  TENANT_CONTEXT_LIFETIME_SECONDS,
+  type OperationHash,
+  type TenantContextSigner,
+} from "@kombify/service-core";
 import type { GatewayContext } from "../gateway-context.js";
 
 /**
- * Sends each subgraph fetch with the request id and a tenant context signed for that subgraph alone.
+ * Sends each subgraph fetch with the request id and a tenant context signed for that subgraph and that exact
+ * operation text alone (anonymous callers' too: it is what tells a subgraph the call came through the gateway).
  * Nothing of the client's own headers is forwarded, so a client's X-Tenant-ID never reaches a subgraph.
  */
 export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
@@ -30,20 +39,21 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
   }
 
   override async willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<void> {
-    if (!("caller" in context) || !context.caller) return;
+    if (!("caller" in context) || !context.caller || !request.query) return;
     request.http?.headers.set(REQUEST_ID_HEADER, context.requestId);
-    const signed = await this.tenantContext(context as GatewayContext);
-    if (signed) request.http?.headers.set(TENANT_CONTEXT_HEADER, signed);
+    request.http?.headers.set(TENANT_CONTEXT_HEADER, await this.tenantContext(context as GatewayContext, operationHash(request.query)));
   }
 
-  private async tenantContext(context: GatewayContext): Promise<string | null> {
+  private async tenantContext(context: GatewayContext, operation: OperationHash): Promise<string> {
     const held = context.signedContexts;
-    if (!held) return this.signer.sign(context.caller, context.requestId, this.name);
+    if (!held) return this.signer.sign(context.caller, context.requestId, this.name, operation);
+    // Per subgraph and operation: a context is good for the one operation it was signed for.
+    const key = `${this.name}\n${operation}`;
     const now = Date.now();
-    const reusable = held.get(this.name);
+    const reusable = held.get(key);
     if (reusable && reusable.renewAt > now) return reusable.token;
-    const token = await this.signer.sign(context.caller, context.requestId, this.name);
-    held.set(this.name, { token, renewAt: now + (TENANT_CONTEXT_LIFETIME_SECONDS * 1000) / 2 });
+    const token = await this.signer.sign(context.caller, context.requestId, this.name, operation);
+    held.set(key, { token, renewAt: now + (TENANT_CONTEXT_LIFETIME_SECONDS * 1000) / 2 });
     return token;
   }
 }

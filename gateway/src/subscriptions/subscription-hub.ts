@@ -1,7 +1,7 @@
 import { executeQueryPlan, type GraphQLDataSource } from "@apollo/gateway";
 import type { FormattedExecutionResult } from "graphql-ws";
 import type { DocumentNode, GraphQLFormattedError } from "graphql";
-import { ErrorCode, TENANT_CONTEXT_EXTENSION, type TenantContextSigner } from "@kombify/service-core";
+import { ErrorCode, operationHash, TENANT_CONTEXT_EXTENSION, type TenantContextSigner } from "@kombify/service-core";
 import type { GatewayContext } from "../gateway-context.js";
 import { EventFetchCache } from "./event-fetch-cache.js";
 import { sharingAudience } from "./sharing-audience.js";
@@ -86,7 +86,8 @@ export class SubscriptionHub {
   }
 
   private async open(key: string, plan: SubscriptionPlan, variables: Record<string, unknown>, context: GatewayContext): Promise<Group> {
-    const signed = await this.signer.sign(context.caller, context.requestId, plan.primary.serviceName);
+    // Bound to the exact operation text the subgraph receives, like every context (see SubgraphDataSource).
+    const signed = await this.signer.sign(context.caller, context.requestId, plan.primary.serviceName, operationHash(plan.primary.operation));
     const existing = this.groups.get(key);
     if (existing) return existing;
     // The group's own context, not the first subscriber's (which would keep that subscriber's socket alive):
@@ -104,7 +105,7 @@ export class SubscriptionHub {
       {
         query: plan.primary.operation,
         variables: plan.primaryVariables(variables),
-        extensions: { ...(signed ? { [TENANT_CONTEXT_EXTENSION]: signed } : {}), requestId },
+        extensions: { [TENANT_CONTEXT_EXTENSION]: signed, requestId },
       },
       {
         next: (event) => enqueue(() => this.deliver(group, event)),

@@ -130,11 +130,11 @@ export async function launchSubgraph(
       readiness: service.readiness,
       routes: service.routes,
       exposeInternalErrors: settings.NODE_ENV !== "production",
-      onRejectedContext: (reason, requestId, req) =>
+      onRejectedContext: (reason, requestId, req, suppressed) =>
         recordAudit(runtime.db, { caller: ANONYMOUS, requestId }, {
           action: "context.rejected",
           target: `subgraph:${name}`,
-          details: { reason, remoteAddress: req.socket.remoteAddress ?? null },
+          details: { reason, remoteAddress: req.socket.remoteAddress ?? null, unrecordedBefore: suppressed },
         }),
     },
     settings.HOST,

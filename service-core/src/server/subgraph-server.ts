@@ -1,17 +1,20 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { getOperationAST, GraphQLError, parse, validate, type ExecutionArgs } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
 import { WebSocketServer } from "ws";
 import type { AddressInfo } from "node:net";
-import { ApolloServer } from "@apollo/server";
+import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import { ApolloServerPluginInlineTraceDisabled } from "@apollo/server/plugin/disabled";
-import type { RequestContext } from "../auth/caller.js";
+import { ANONYMOUS, type RequestContext } from "../auth/caller.js";
 import { createErrorFormatter, logUnexpectedErrors } from "../errors/format-error.js";
 import type { BuiltSubgraph } from "../federation/build-subgraph-schema.js";
 import { handleGraphQLHttp, sendGraphQLError, sendJson } from "../http/graphql-http.js";
 import { REQUEST_ID_HEADER, requestIdOf } from "../http/request-id.js";
 import type { Logger } from "../logging/logger.js";
-import { TENANT_CONTEXT_EXTENSION, TENANT_CONTEXT_HEADER, type TenantContextVerifier } from "../tenant-context/tenant-context-token.js";
+import { TENANT_CONTEXT_EXTENSION, TENANT_CONTEXT_HEADER, type ContextVerification, type TenantContextVerifier } from "../tenant-context/tenant-context-token.js";
+import { gatewayOnlyError, gatewayOnlyField } from "./gateway-only-operations.js";
+import { RejectedContexts, type ContextMetrics } from "./rejected-contexts.js";
 
 export type ReadinessChecks = Record<string, () => Promise<boolean>>;
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse, log: Logger) => Promise<void>;
@@ -25,8 +28,11 @@ export interface SubgraphServerOptions {
   readiness: ReadinessChecks;
   /** Extra HTTP routes, keyed "METHOD /path" (e.g. Stripe's webhook). */
   routes?: Record<string, RouteHandler>;
-  /** Called for every context that was present but failed verification (forged, expired, for another subgraph). */
-  onRejectedContext?: (reason: string, requestId: string, req: IncomingMessage) => Promise<void>;
+  /**
+   * Called for a context that was present but failed verification (forged, expired, for another subgraph or
+   * another operation): at most once a minute per remote address, with how many from there went unrecorded before.
+   */
+  onRejectedContext?: (reason: string, requestId: string, req: IncomingMessage, suppressed: number) => Promise<void>;
   exposeInternalErrors: boolean;
 }
 
@@ -43,14 +49,58 @@ export async function runReadinessChecks(checks: ReadinessChecks): Promise<{ rea
   return { ready: entries.every(([, ok]) => ok), checks: Object.fromEntries(entries) };
 }
 
-/** One subgraph's HTTP server: POST /graphql, GET /health (process up), GET /ready (its stores answer). */
+/** What the HTTP path keeps per request until the operation text, which the context is bound to, is known. */
+const PENDING = Symbol("pending context");
+
+/**
+ * An HTTP request's context: anonymous until the plugin below has verified the signed context against the
+ * operation. Apollo hands resolvers a shallow copy of it, so the pending state is one shared object.
+ */
+interface HttpRequestContext extends RequestContext {
+  [PENDING]: { token: string | undefined; req: IncomingMessage; log: Logger; throughGateway: boolean };
+}
+
+/**
+ * One subgraph's HTTP server: POST /graphql (and graphql-ws on the same path), GET /health (process up),
+ * GET /ready (its stores answer), GET /metrics (rejected contexts, refused direct calls).
+ */
 export async function startSubgraphServer(options: SubgraphServerOptions, host: string, port: number): Promise<RunningServer> {
-  const apollo = new ApolloServer<RequestContext>({
+  const rejections = new RejectedContexts();
+  let refusedDirectCalls = 0;
+  const metrics = (): ContextMetrics => ({ ...rejections.stats, refusedDirectCalls });
+
+  /**
+   * The caller, from the signed context verified against the operation text this request carries (a context is
+   * bound to one operation); then the gateway-only fields are refused to anyone without a verified context.
+   * Both before execution, on the parsed and validated operation.
+   */
+  const gatewayContext: ApolloServerPlugin<HttpRequestContext> = {
+    async requestDidStart() {
+      return {
+        async didResolveSource({ source, contextValue }) {
+          const pending = contextValue[PENDING];
+          const verification = await verifiedCaller(pending.token, source, contextValue.requestId, pending.req, pending.log);
+          contextValue.caller = verification.caller;
+          pending.throughGateway = verification.outcome === "verified";
+        },
+        async didResolveOperation({ document, contextValue }) {
+          if (contextValue[PENDING].throughGateway) return;
+          const field = gatewayOnlyField(document);
+          if (field) {
+            refusedDirectCalls += 1;
+            throw gatewayOnlyError(field, "http");
+          }
+        },
+      };
+    },
+  };
+
+  const apollo = new ApolloServer<HttpRequestContext>({
     schema: options.subgraph.schema,
     introspection: true,
     // Stack traces belong in our logs, never in a response, even in development.
     includeStacktraceInErrorResponses: false,
-    plugins: [ApolloServerPluginInlineTraceDisabled(), logUnexpectedErrors<RequestContext>(options.log)],
+    plugins: [ApolloServerPluginInlineTraceDisabled(), gatewayContext, logUnexpectedErrors<HttpRequestContext>(options.log)],
     formatError: createErrorFormatter(options.exposeInternalErrors),
   });
   await apollo.start();
@@ -74,24 +124,72 @@ export async function startSubgraphServer(options: SubgraphServerOptions, host: 
       const result = await runReadinessChecks(options.readiness);
       return sendJson(res, result.ready ? 200 : 503, { service: options.name, ...result });
     }
+    if (path === "/metrics" && req.method === "GET") return sendJson(res, 200, { service: options.name, ...metrics() });
     if (path === "/graphql") {
-      const contextHeader = req.headers[TENANT_CONTEXT_HEADER];
-      const context = await verifiedContext(Array.isArray(contextHeader) ? contextHeader[0] : contextHeader, requestId, req, log);
-      return handleGraphQLHttp(apollo, req, res, async () => context, { [REQUEST_ID_HEADER]: requestId });
+      const header = req.headers[TENANT_CONTEXT_HEADER];
+      const token = Array.isArray(header) ? header[0] : header;
+      const context = async (): Promise<HttpRequestContext> => ({
+        caller: ANONYMOUS,
+        requestId,
+        [PENDING]: { token, req, log, throughGateway: false },
+      });
+      return handleGraphQLHttp(apollo, req, res, context, { [REQUEST_ID_HEADER]: requestId });
     }
     sendJson(res, 404, { error: "NOT_FOUND", message: `No route for ${req.method} ${path}` });
   }
 
-  /** Anything but a valid context signed for this subgraph makes the caller anonymous; rejections are recorded. */
-  async function verifiedContext(token: string | undefined, requestId: string, req: IncomingMessage, log: Logger): Promise<RequestContext> {
-    const verification = await options.verifier.verify(token);
+  /**
+   * Anything but a valid context signed for this subgraph and this operation makes the caller anonymous;
+   * rejections are counted, and recorded at most once a minute per source.
+   */
+  async function verifiedCaller(token: string | undefined, operation: string, requestId: string, req: IncomingMessage, log: Logger): Promise<ContextVerification> {
+    const verification = await options.verifier.verify(token, operation);
     if (verification.outcome === "rejected") {
-      log.warn({ reason: verification.reason }, "rejected a tenant context; treating the caller as anonymous");
-      await options.onRejectedContext?.(verification.reason, requestId, req).catch((error) =>
-        log.error({ err: error }, "could not record the rejected context"),
-      );
+      const { audit, suppressed } = rejections.record(req.socket.remoteAddress ?? "unknown");
+      log.warn({ reason: verification.reason, audited: audit }, "rejected a tenant context; treating the caller as anonymous");
+      if (audit) {
+        await options.onRejectedContext?.(verification.reason, requestId, req, suppressed).catch((error) =>
+          log.error({ err: error }, "could not record the rejected context"),
+        );
+      }
     }
-    return { caller: verification.caller, requestId };
+    return verification;
+  }
+
+  /**
+   * A graphql-ws subscribe, checked as an HTTP request is: the context verified against this operation's text,
+   * the gateway-only fields refused without one. Queries and mutations may come this way too, not only subscriptions.
+   */
+  async function subscribeArgs(
+    request: IncomingMessage,
+    payload: { query: string; operationName?: string | null; variables?: Record<string, unknown> | null; extensions?: Record<string, unknown> | null },
+  ): Promise<ExecutionArgs | readonly GraphQLError[]> {
+    let document;
+    try {
+      document = parse(payload.query);
+    } catch (error) {
+      return [error instanceof GraphQLError ? error : new GraphQLError(String(error))];
+    }
+    const validationErrors = validate(options.subgraph.schema, document);
+    if (validationErrors.length > 0) return validationErrors;
+    if (!getOperationAST(document, payload.operationName)) return [new GraphQLError("Unable to identify operation")];
+    const token = payload.extensions?.[TENANT_CONTEXT_EXTENSION];
+    const requestId = typeof payload.extensions?.requestId === "string" ? payload.extensions.requestId : randomUUID();
+    const log = options.log.child({ requestId });
+    const verification = await verifiedCaller(typeof token === "string" ? token : undefined, payload.query, requestId, request, log);
+    const field = verification.outcome === "verified" ? null : gatewayOnlyField(document);
+    if (field) {
+      refusedDirectCalls += 1;
+      return [gatewayOnlyError(field, "ws")];
+    }
+    const contextValue: RequestContext = { caller: verification.caller, requestId };
+    return {
+      schema: options.subgraph.schema,
+      document,
+      operationName: payload.operationName,
+      variableValues: payload.variables,
+      contextValue,
+    };
   }
 
   // Subscriptions over graphql-ws on the same path; each subscribe carries its own signed context.
@@ -103,12 +201,7 @@ export async function startSubgraphServer(options: SubgraphServerOptions, host: 
           isProd: !options.exposeInternalErrors,
           // The gateway reconnects under load too; graphql-ws's default of 3 s turns a busy moment into a drop.
           connectionInitWaitTimeout: 30_000,
-          context: (ctx, _id, payload) => {
-            const token = payload.extensions?.[TENANT_CONTEXT_EXTENSION];
-            const requestId = typeof payload.extensions?.requestId === "string" ? payload.extensions.requestId : randomUUID();
-            const log = options.log.child({ requestId });
-            return verifiedContext(typeof token === "string" ? token : undefined, requestId, ctx.extra.request, log);
-          },
+          onSubscribe: (ctx, _id, payload) => subscribeArgs(ctx.extra.request, payload),
         },
         webSockets,
         12_000,

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { importPKCS8, importSPKI, jwtVerify, SignJWT, errors as joseErrors, type CryptoKey, type KeyObject } from "jose";
 import { z } from "zod";
 import { ALL_ROLES, ANONYMOUS, type Caller, type Role } from "../auth/caller.js";
@@ -20,53 +21,95 @@ type Key = CryptoKey | KeyObject;
 export const importContextSigningKey = (pem: string): Promise<Key> => importPKCS8(pem, ALGORITHM);
 export const importContextVerifyKey = (pem: string): Promise<Key> => importSPKI(pem, ALGORITHM);
 
-const claimsSchema = z.object({
-  sub: z.string().min(1),
-  email: z.string().nullable(),
-  name: z.string().nullable(),
-  org: z.string().nullable(),
-  orgName: z.string().nullable(),
-  roles: z.array(z.enum(ALL_ROLES as [Role, ...Role[]])),
-  tenant: z.object({ id: z.string().min(1), slug: z.string().min(1), plan: z.enum(PLAN_TIERS) }).nullable(),
-  rid: z.string(),
-});
+/**
+ * Which operation a context is good for: sha256 of the exact operation text sent to the subgraph, base64url.
+ * Branded, so that raw query text cannot be passed where the hash belongs.
+ */
+export type OperationHash = string & { readonly __operationHash: true };
+
+export function operationHash(operation: string): OperationHash {
+  return createHash("sha256").update(operation).digest("base64url") as OperationHash;
+}
+
+/*
+ * Claims: iss, aud (the one subgraph), iat, exp (60 s), rid (the gateway's request id), op (operationHash of the
+ * operation text the subgraph receives) and kind. A "user" context adds sub, email, name, org, orgName, roles and
+ * tenant; an "anonymous" one says only that an anonymous caller's request came through the gateway.
+ *
+ * Why op-hash binding: a context is a bearer token, and whoever could read the gateway's traffic to a subgraph
+ * could replay it. Bound to the operation text, its audience and a 60 s life, a replay can only run again, as that
+ * caller, an operation the gateway itself sent for them. Variables are not bound: a subscription group's entity
+ * fetches differ per event only in their representations. Single-use ids (a replay cache of `jti`s) were not
+ * chosen: a subscription group deliberately reuses one context for every event fetch of one operation, and a
+ * replay cache per subgraph replica would need state shared between replicas to mean anything.
+ */
+const commonClaims = { rid: z.string(), op: z.string().min(1) };
+const claimsSchema = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("anonymous"), ...commonClaims }),
+  z.object({
+    kind: z.literal("user"),
+    ...commonClaims,
+    sub: z.string().min(1),
+    email: z.string().nullable(),
+    name: z.string().nullable(),
+    org: z.string().nullable(),
+    orgName: z.string().nullable(),
+    roles: z.array(z.enum(ALL_ROLES as [Role, ...Role[]])),
+    tenant: z.object({ id: z.string().min(1), slug: z.string().min(1), plan: z.enum(PLAN_TIERS) }).nullable(),
+  }),
+]);
 
 export class TenantContextSigner {
   constructor(private readonly key: Key) {}
 
-  /** A short-lived JWS for one subgraph (`aud`), so a context captured at one subgraph is useless at another. */
-  sign(caller: Caller, requestId: string, subgraph: string): Promise<string | null> {
-    if (caller.kind !== "user") return Promise.resolve(null);
-    return new SignJWT({
-      email: caller.email,
-      name: caller.name,
-      org: caller.orgId,
-      orgName: caller.orgName,
-      roles: caller.roles,
-      tenant: caller.tenant,
-      rid: requestId,
-    })
+  /**
+   * A short-lived JWS for one subgraph (`aud`) and one operation (`op`), so a context captured at one subgraph is
+   * useless at another, and one captured for one operation is useless for any other. Anonymous callers get one
+   * too: it is how a subgraph tells a call through the gateway from a direct one.
+   */
+  sign(caller: Caller, requestId: string, subgraph: string, operation: OperationHash): Promise<string> {
+    const claims =
+      caller.kind === "user"
+        ? {
+            kind: "user",
+            email: caller.email,
+            name: caller.name,
+            org: caller.orgId,
+            orgName: caller.orgName,
+            roles: caller.roles,
+            tenant: caller.tenant,
+          }
+        : { kind: "anonymous" };
+    const jwt = new SignJWT({ ...claims, rid: requestId, op: operation })
       .setProtectedHeader({ alg: ALGORITHM, typ: "kombify-context+jwt" })
-      .setSubject(caller.userId)
       .setIssuer(ISSUER)
       .setAudience(subgraph)
       .setIssuedAt()
-      .setExpirationTime(`${TENANT_CONTEXT_LIFETIME_SECONDS}s`)
-      .sign(this.key);
+      .setExpirationTime(`${TENANT_CONTEXT_LIFETIME_SECONDS}s`);
+    if (caller.kind === "user") jwt.setSubject(caller.userId);
+    return jwt.sign(this.key);
   }
 }
 
+/**
+ * absent: no context (a direct caller); verified: the gateway sent this operation, for this caller (who may be
+ * anonymous); rejected: a context that is forged, expired, for another subgraph or for another operation.
+ * Only a verified context makes a caller anything but anonymous.
+ */
 export type ContextVerification =
   | { outcome: "absent"; caller: Caller }
   | { outcome: "verified"; caller: Caller; requestId: string }
   | { outcome: "rejected"; caller: Caller; reason: string };
+
+/** The reason of a rejection for a valid context presented with another operation than the one it was signed for. */
+export const OPERATION_MISMATCH = "operation mismatch";
 
 export class TenantContextVerifier {
   /**
    * Contexts already verified, until they expire: the gateway reuses a signed context for a subscription
    * group's fetches, and an Ed25519 verification per event was a quarter of a busy subgraph's CPU.
    */
-  private readonly verified = new Map<string, { verification: ContextVerification; expiresAt: number }>();
+  private readonly verified = new Map<string, { verification: ContextVerification; operation: string; expiresAt: number }>();
 
   constructor(
     private readonly key: Key,
@@ -74,21 +117,29 @@ export class TenantContextVerifier {
     private readonly cacheSize = 10_000,
   ) {}
 
-  /** Anything but a valid context signed for this subgraph makes the caller anonymous. */
-  async verify(token: string | undefined): Promise<ContextVerification> {
+  /**
+   * Anything but a valid context signed for this subgraph and for `operation` (the exact operation text
+   * received) makes the caller anonymous. Signatures are checked once per token; the operation on every call.
+   */
+  async verify(token: string | undefined, operation: string): Promise<ContextVerification> {
     if (!token) return { outcome: "absent", caller: ANONYMOUS };
-    const cached = this.verified.get(token);
-    if (cached && cached.expiresAt > Date.now()) return cached.verification;
-    if (cached) this.verified.delete(token);
-    const { verification, expiresAt } = await this.verifySignature(token);
-    if (verification.outcome === "verified") {
-      if (this.verified.size >= this.cacheSize) this.verified.delete(this.verified.keys().next().value!);
-      this.verified.set(token, { verification, expiresAt });
+    let entry = this.verified.get(token);
+    if (entry && entry.expiresAt <= Date.now()) {
+      this.verified.delete(token);
+      entry = undefined;
     }
-    return verification;
+    if (!entry) {
+      const checked = await this.verifySignature(token);
+      if (checked.verification.outcome !== "verified") return checked.verification;
+      entry = checked;
+      if (this.verified.size >= this.cacheSize) this.verified.delete(this.verified.keys().next().value!);
+      this.verified.set(token, entry);
+    }
+    if (entry.operation !== operationHash(operation)) return { outcome: "rejected", caller: ANONYMOUS, reason: OPERATION_MISMATCH };
+    return entry.verification;
   }
 
-  private async verifySignature(token: string): Promise<{ verification: ContextVerification; expiresAt: number }> {
+  private async verifySignature(token: string): Promise<{ verification: ContextVerification; operation: string; expiresAt: number }> {
     try {
       const { payload } = await jwtVerify(token, this.key, {
         issuer: ISSUER,
@@ -98,24 +149,23 @@ export class TenantContextVerifier {
         typ: "kombify-context+jwt",
       });
       const claims = claimsSchema.parse(payload);
-      const verification: ContextVerification = {
-        outcome: "verified",
-        requestId: claims.rid,
-        caller: {
-          kind: "user",
-          userId: claims.sub,
-          email: claims.email,
-          name: claims.name,
-          orgId: claims.org,
-          orgName: claims.orgName,
-          roles: claims.roles,
-          tenant: claims.tenant,
-        },
-      };
-      return { verification, expiresAt: (payload.exp ?? 0) * 1000 };
+      const caller: Caller =
+        claims.kind === "anonymous"
+          ? ANONYMOUS
+          : {
+              kind: "user",
+              userId: claims.sub,
+              email: claims.email,
+              name: claims.name,
+              orgId: claims.org,
+              orgName: claims.orgName,
+              roles: claims.roles,
+              tenant: claims.tenant,
+            };
+      return { verification: { outcome: "verified", requestId: claims.rid, caller }, operation: claims.op, expiresAt: (payload.exp ?? 0) * 1000 };
     } catch (error) {
       const reason = error instanceof joseErrors.JOSEError ? error.code : "malformed claims";
-      return { verification: { outcome: "rejected", caller: ANONYMOUS, reason }, expiresAt: 0 };
+      return { verification: { outcome: "rejected", caller: ANONYMOUS, reason }, operation: "", expiresAt: 0 };
     }
   }
 }
