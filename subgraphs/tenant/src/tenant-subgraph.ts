@@ -37,7 +37,7 @@ export const createTenantSubgraph: SubgraphFactory = async (runtime) => {
     ]),
     referenceResolvers: {
       Tenant: TenantResolver.reference(runtime.db, tenants),
-      StackInstance: { __resolveReference: (reference: { id: string }) => instances.get(reference.id) },
+      StackInstance: StackInstanceResolver.reference(instances),
     },
   });
   /** Pre-multi-tenant data becomes the `default` tenant's, once an owner organisation is configured. */

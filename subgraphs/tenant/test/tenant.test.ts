@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eq } from "drizzle-orm";
-import { FEATURE_FLAGS_COLLECTION, Role, tables, type SignedInCaller } from "@kombify/service-core";
+import { and, eq, like } from "drizzle-orm";
+import { ANONYMOUS, FEATURE_FLAGS_COLLECTION, Role, tables, TENANT_CONTEXT_HEADER, type ContextMetrics, type SignedInCaller } from "@kombify/service-core";
 import { createTenantSubgraph } from "@kombify/subgraph-tenant";
 import { createTestTenant, startTestSubgraph, uniqueSuffix, type TestSubgraph, type TestTenant } from "@kombify/testkit";
 
@@ -29,7 +29,8 @@ describe("tenant subgraph", () => {
     );
     expect(errors).toBeUndefined();
     expect(data.createTenant).toMatchObject({ slug, name: "Bob's Lab", zitadelOrgId: caller.orgId, instance: { name: "test-instance" } });
-    expect(data.createTenant.instance.tenantCount).toBeGreaterThanOrEqual(3);
+    // How many other tenants share the instance is for platform admins only.
+    expect(data.createTenant.instance.tenantCount).toBeNull();
 
     const pb = await subgraph.runtime.pocketbase.forInstance(subgraph.runtime.settings.POCKETBASE_URL);
     const suffix = slug.replace(/-/g, "_");
@@ -115,4 +116,72 @@ describe("tenant subgraph", () => {
     const foreign = await subgraph.query(query, { caller: acme.member, variables: { r: [{ __typename: "Tenant", id: other.tenant.id }] } });
     expect(foreign.data._entities).toEqual([null]);
   });
+
+  it("answers _service, introspection and _entities only to callers with a signed context, anonymous ones included", async () => {
+    const probes: Record<string, string> = {
+      _service: "{ _service { sdl } }",
+      __schema: "{ __schema { queryType { name } types { name } } }",
+      __type: '{ __type(name: "StackInstance") { fields { name } } }',
+      _entities: `query { _entities(representations: [{ __typename: "Tenant", id: "${acme.tenant.id}" }]) { ... on Tenant { id slug } } }`,
+      "_service behind an alias in a fragment": "query { ...Sdl } fragment Sdl on Query { schema: _service { sdl } }",
+    };
+    const refusedBefore = (await metrics()).refusedDirectCalls;
+    for (const [name, query] of Object.entries(probes)) {
+      const direct = await subgraph.query(query);
+      expect(direct.status, name).toBe(403);
+      expect(direct.data, name).toBeUndefined();
+      expect(direct.errors?.[0]?.extensions?.code, name).toBe("FORBIDDEN");
+      expect(direct.errors?.[0]?.message, name).toContain("only through the gateway");
+      const throughGateway = await subgraph.query(query, { caller: ANONYMOUS });
+      expect(throughGateway.status, name).toBe(200);
+      expect(throughGateway.errors, name).toBeUndefined();
+    }
+    expect((await metrics()).refusedDirectCalls - refusedBefore).toBe(Object.keys(probes).length);
+    const typename = await subgraph.query("{ __typename }");
+    expect(typename).toMatchObject({ status: 200, data: { __typename: "Query" } });
+  });
+
+  it("resolves a StackInstance entity for platform admins only, and shows tenantCount to them alone", async () => {
+    const owner = acme.as([Role.TENANT_OWNER]);
+    const mine = await subgraph.query("{ myTenant { instance { id name region tenantCount } } }", { caller: owner });
+    expect(mine.errors).toBeUndefined();
+    expect(mine.data.myTenant.instance).toMatchObject({ name: "test-instance", region: "local", tenantCount: null });
+    const query = 'query($r: [_Any!]!) { _entities(representations: $r) { ... on StackInstance { name region tenantCount } } }';
+    const variables = { r: [{ __typename: "StackInstance", id: mine.data.myTenant.instance.id }] };
+    const direct = await subgraph.query(query, { variables });
+    expect(direct.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
+    for (const caller of [ANONYMOUS, owner, acme.member]) {
+      const refused = await subgraph.query(query, { caller, variables });
+      expect(refused.data._entities, JSON.stringify(caller)).toEqual([null]);
+    }
+    const admin = acme.as([Role.PLATFORM_ADMIN], `admin-${uniqueSuffix()}`);
+    const resolved = await subgraph.query(query, { caller: admin, variables });
+    expect(resolved.data._entities[0]).toMatchObject({ name: "test-instance", region: "local" });
+    expect(resolved.data._entities[0].tenantCount).toBeGreaterThanOrEqual(2);
+    const listed = await subgraph.query("{ instances { name tenantCount } }", { caller: admin });
+    expect(listed.data.instances.find((instance: { name: string }) => instance.name === "test-instance").tenantCount).toBeGreaterThanOrEqual(2);
+  });
+
+  it("counts 60 garbage contexts from one source in /metrics but audits at most one of them that minute", async () => {
+    const before = await metrics();
+    const prefix = `garbage-${uniqueSuffix()}`;
+    for (let i = 0; i < 60; i++) {
+      const response = await subgraph.query("{ __typename }", { headers: { [TENANT_CONTEXT_HEADER]: `garbage.${i}.x`, "x-request-id": `${prefix}-${i}` } });
+      expect(response.data).toEqual({ __typename: "Query" });
+    }
+    const after = await metrics();
+    expect(after.rejectedContexts - before.rejectedContexts).toBe(60);
+    expect(after.auditedRejectedContexts - before.auditedRejectedContexts).toBeLessThanOrEqual(1);
+    const rows = await subgraph.runtime.db
+      .select()
+      .from(tables.auditLog)
+      .where(and(eq(tables.auditLog.action, "context.rejected"), like(tables.auditLog.requestId, `${prefix}-%`)));
+    // No test before this one sent this subgraph a bad context, so the first of the 60 is the one audited.
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ requestId: `${prefix}-0`, target: "subgraph:tenant", details: { remoteAddress: expect.stringContaining("127.0.0.1") } });
+  });
+
+  async function metrics(): Promise<ContextMetrics> {
+    return (await (await fetch(`${subgraph.url}/metrics`)).json()) as ContextMetrics;
+  }
 });

@@ -26,8 +26,12 @@ export class StackInstance {
   @Field(() => Int)
   maxTenants!: number;
 
-  @Field(() => Int)
-  tenantCount!: number;
+  /** Resolved by StackInstanceResolver.tenantCount: null for anyone but platform admins. */
+  @Field(() => Int, {
+    nullable: true,
+    description: "For platform admins: how many tenants live on this instance. Null for everyone else, since it counts other tenants.",
+  })
+  tenantCount!: number | null;
 
   @Field(() => Boolean)
   healthy!: boolean;
