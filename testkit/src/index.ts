@@ -7,3 +7,4 @@ export { TEST_SUPERUSER } from "./global-setup.js";
 export * from "./test-subscriptions.js";
 export { SUBGRAPH_FACTORIES } from "@kombify/schema";
 export * from "./test-docker.js";
+export * from "./counting-proxy.js";

@@ -27,8 +27,30 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     super({ url, fetcher: (input, init) => fetch(input, { ...(init as RequestInit), signal: AbortSignal.timeout(timeoutMs) }) as never });
   }
 
+  /**
+   * Identical query fetches of one operation in flight at once, by the operation's context. The planner sends
+   * one fetch per alias (`a: myTenant { stacks }`, `b: myTenant { stacks }`: the same text, the same
+   * representations): they are answered by one subgraph request, as Apollo Router's and Hive Gateway's
+   * deduplication do. Only while in flight, and only queries: nothing is remembered, and no write is shared.
+   */
+  private readonly inflight = new WeakMap<object, Map<string, Promise<GatewayGraphQLResponse>>>();
+
+  override process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayGraphQLResponse> {
+    const query = options.request.query;
+    if (!query || !/^\s*(query\b|\{)/.test(query)) return this.processAlone(options);
+    const key = `${query}\n${JSON.stringify(options.request.variables ?? {})}`;
+    let shared = this.inflight.get(options.context);
+    if (!shared) this.inflight.set(options.context, (shared = new Map()));
+    const leader = shared.get(key);
+    // Each follower gets its own copy: the executor merges fetched objects into the result in place.
+    if (leader) return leader.then((response) => structuredClone(response));
+    const fetched = this.processAlone(options).finally(() => shared.delete(key));
+    shared.set(key, fetched);
+    return fetched;
+  }
+
   /** A subgraph that cannot be reached is UNAVAILABLE, named, so clients get partial data they can explain. */
-  override async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayGraphQLResponse> {
+  private async processAlone(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayGraphQLResponse> {
     try {
       return await super.process(options);
     } catch (error) {

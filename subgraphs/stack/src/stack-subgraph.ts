@@ -18,6 +18,7 @@ import { DryRunStepExecutor, RoutingStepExecutor } from "./runner/step-executor.
 import { SimulationLinks } from "./simulation/simulation-links.js";
 import { JobResolver } from "./job/job.resolver.js";
 import { NodeResolver } from "./node/node.resolver.js";
+import type { HomelabLoaders } from "./stack/homelab-loaders.js";
 import { HomelabStores } from "./stack/homelab-stores.js";
 import { StackResolver } from "./stack/stack.resolver.js";
 import { Tenant, TenantStacksResolver } from "./tenant/tenant-stacks.resolver.js";
@@ -47,11 +48,12 @@ export const createStackSubgraph: SubgraphFactory = async (runtime) => {
         concurrency: settings.JOB_RUNNER_CONCURRENCY,
       })
     : null;
+  // Representations arrive by the hundred in one _entities call: each kind is read in one batch.
   const byIdInCallersNamespace =
-    <T>(find: (store: Awaited<ReturnType<HomelabStores["of"]>>, id: string) => Promise<T | null>) =>
+    <T>(find: (batched: HomelabLoaders, id: string) => Promise<T | null>) =>
     async (reference: { id: string }, context: RequestContext): Promise<T | null> => {
       if (context.caller.kind !== "user" || !context.caller.tenant) return null;
-      return find(await stores.of(context), reference.id);
+      return find(await stores.batchedFor(context), reference.id);
     };
   const subgraph = await buildFederatedSubgraph({
     resolvers: [StackResolver, JobResolver, NodeResolver, TenantStacksResolver],
@@ -64,9 +66,9 @@ export const createStackSubgraph: SubgraphFactory = async (runtime) => {
     orphanedTypes: [Tenant],
     referenceResolvers: {
       Tenant: { __resolveReference: (reference: { id: string }) => reference },
-      Stack: { __resolveReference: byIdInCallersNamespace((store, id) => store.stack(id)) },
-      Job: { __resolveReference: byIdInCallersNamespace((store, id) => store.job(id)) },
-      Node: { __resolveReference: byIdInCallersNamespace((store, id) => store.node(id)) },
+      Stack: { __resolveReference: byIdInCallersNamespace((batched, id) => batched.stack(id)) },
+      Job: { __resolveReference: byIdInCallersNamespace((batched, id) => batched.job(id)) },
+      Node: { __resolveReference: byIdInCallersNamespace((batched, id) => batched.node(id)) },
     },
   });
   JobResolver.events.bind(subgraph.schema, jobEvents);

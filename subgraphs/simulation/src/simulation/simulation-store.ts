@@ -47,16 +47,32 @@ export class SimulationStore {
   }
 
   async nodesOf(tenantId: string, simulationId: string): Promise<SimulatedNode[]> {
-    return (await this.nodeRows(tenantId, simulationId)).map((row) => ({
-      name: row.name,
-      containerId: row.containerId,
-      image: row.image,
-      sshHost: this.sshHost,
-      sshPort: row.sshPort,
-      status: row.status,
-      statusMessage: row.statusMessage,
-    }));
+    return (await this.nodeRows(tenantId, simulationId)).map(this.toSimulatedNode);
   }
+
+  /** Each simulation's nodes, for many simulations in one query. */
+  async nodesOfSimulations(tenantId: string, simulationIds: readonly string[]): Promise<Map<string, SimulatedNode[]>> {
+    const bySimulation = new Map<string, SimulatedNode[]>(simulationIds.map((id) => [id, []]));
+    const ids = simulationIds.filter(isUuid);
+    if (ids.length === 0) return bySimulation;
+    const rows = await this.db
+      .select()
+      .from(tables.simulationNodes)
+      .where(and(eq(tables.simulationNodes.tenantId, tenantId), inArray(tables.simulationNodes.simulationId, ids)))
+      .orderBy(asc(sql`length(${tables.simulationNodes.name})`), asc(tables.simulationNodes.name));
+    for (const row of rows) bySimulation.get(row.simulationId)?.push(this.toSimulatedNode(row));
+    return bySimulation;
+  }
+
+  private readonly toSimulatedNode = (row: SimulationNodeRow): SimulatedNode => ({
+    name: row.name,
+    containerId: row.containerId,
+    image: row.image,
+    sshHost: this.sshHost,
+    sshPort: row.sshPort,
+    status: row.status,
+    statusMessage: row.statusMessage,
+  });
 
   async nodeRows(tenantId: string, simulationId: string): Promise<SimulationNodeRow[]> {
     return this.db

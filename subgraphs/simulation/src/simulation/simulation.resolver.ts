@@ -1,5 +1,5 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from "type-graphql";
-import { requireTenant, SchemaBoundSources, type RequestContext } from "@kombify/service-core";
+import { batchLoader, PerRequest, requireTenant, SchemaBoundSources, type RequestContext } from "@kombify/service-core";
 import type { SimulationEvents } from "./simulation-events.js";
 import type { SimulationService } from "./simulation-service.js";
 import type { SimulationStore } from "./simulation-store.js";
@@ -13,6 +13,15 @@ export class SimulationResolver {
   ) {}
 
   static readonly events = new SchemaBoundSources<SimulationEvents>("Simulation updates");
+
+  /** Every listed simulation's nodes in one query per operation, not one per simulation. */
+  private readonly nodesBatch = new PerRequest((context: RequestContext) => {
+    const tenantId = requireTenant(context).id;
+    return batchLoader(async (simulationIds: string[]) => {
+      const found = await this.store.nodesOfSimulations(tenantId, simulationIds);
+      return simulationIds.map((id) => found.get(id) ?? []);
+    });
+  });
 
   @Authorized()
   @Query(() => [Simulation], { description: "The caller's tenant's simulations, newest first." })
@@ -71,7 +80,7 @@ export class SimulationResolver {
 
   @FieldResolver(() => [SimulatedNode])
   nodes(@Root() simulation: Simulation, @Ctx() context: RequestContext): Promise<SimulatedNode[]> {
-    return simulation.loadedNodes ? Promise.resolve(simulation.loadedNodes) : this.store.nodesOf(requireTenant(context).id, simulation.id);
+    return simulation.loadedNodes ? Promise.resolve(simulation.loadedNodes) : this.nodesBatch.of(context).load(simulation.id);
   }
 
   @FieldResolver(() => StackKitReference, { nullable: true })

@@ -50,7 +50,7 @@ export class JobResolver {
   @FieldResolver(() => Stack)
   async stack(@Root() job: Job, @Ctx() context: RequestContext): Promise<Stack> {
     if (job.expandedStack) return job.expandedStack;
-    const stack = await (await this.stores.of(context)).stack(job.stackId);
+    const stack = await (await this.stores.batchedFor(context)).stack(job.stackId);
     if (!stack) throw errors.notFound("Stack", job.stackId);
     return stack;
   }

@@ -1,5 +1,5 @@
-import { and, asc, eq, sql } from "drizzle-orm";
-import { errors, isUuid, tables, type Db, type TenantRef } from "@kombify/service-core";
+import { and, asc, eq, inArray, sql } from "drizzle-orm";
+import { batchLoader, errors, type BatchLoader, isUuid, PerRequest, requireTenant, tables, type Db, type RequestContext, type TenantRef } from "@kombify/service-core";
 import type { NodeInput } from "../stack/stack.type.js";
 
 /**
@@ -8,6 +8,23 @@ import type { NodeInput } from "../stack/stack.type.js";
  */
 export class SimulationLinks {
   constructor(private readonly db: Db) {}
+
+  /** simulationOf for every stack an operation asks about, in one query. */
+  private readonly perContext = new PerRequest<RequestContext, BatchLoader<string, string | "deleted" | null>>((context) => {
+    const tenantId = requireTenant(context).id;
+    return batchLoader(async (stackIds: string[]) => {
+      const rows = await this.db
+        .select({ stackId: tables.stackSimulations.stackId, simulationId: tables.stackSimulations.simulationId })
+        .from(tables.stackSimulations)
+        .where(and(eq(tables.stackSimulations.tenantId, tenantId), inArray(tables.stackSimulations.stackId, stackIds)));
+      const byStack = new Map(rows.map((row) => [row.stackId, row.simulationId ?? "deleted"]));
+      return stackIds.map((stackId) => byStack.get(stackId) ?? null);
+    });
+  });
+
+  batchedFor(context: RequestContext): BatchLoader<string, string | "deleted" | null> {
+    return this.perContext.of(context);
+  }
 
   /** The stack nodes standing for the simulation's nodes: hostname and address = the node's name on its tenant network. */
   async nodesOf(tenant: TenantRef, simulationId: string): Promise<NodeInput[]> {

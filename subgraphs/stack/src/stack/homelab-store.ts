@@ -5,6 +5,10 @@ import type { Node } from "../node/node.type.js";
 import type { NodeInput, Stack } from "./stack.type.js";
 
 const POCKETBASE_ID = /^[a-z0-9]{15}$/;
+/** PocketBase answers at most this many records a page. */
+const MAX_PAGE = 1000;
+/** Ids per `id = … || id = …` filter: keeps the request line well under proxies' limits. */
+const IDS_PER_FILTER = 100;
 
 export interface JobPatch {
   status?: Job["status"];
@@ -35,6 +39,68 @@ export class HomelabStore {
   async stack(id: string): Promise<Stack | null> {
     const record = await this.findOne("stacks", id);
     return record ? toStack(record) : null;
+  }
+
+  /** The stacks with these ids (unknown ids are absent), in one query per hundred ids. */
+  async stacksByIds(ids: readonly string[]): Promise<Map<string, Stack>> {
+    const records = await this.recordsWhereIn("stacks", "id", ids.filter((id) => POCKETBASE_ID.test(id)));
+    return new Map(records.map((record) => [record.id, toStack(record)]));
+  }
+
+  async jobsByIds(ids: readonly string[]): Promise<Map<string, Job>> {
+    const records = await this.recordsWhereIn("jobs", "id", ids.filter((id) => POCKETBASE_ID.test(id)));
+    return new Map(records.map((record) => [record.id, toJob(record)]));
+  }
+
+  async nodesByIds(ids: readonly string[]): Promise<Map<string, Node>> {
+    const records = await this.recordsWhereIn("nodes", "id", ids.filter((id) => POCKETBASE_ID.test(id)));
+    return new Map(records.map((record) => [record.id, toNode(record)]));
+  }
+
+  /** Each stack's nodes by hostname, for many stacks in one query per hundred stacks. */
+  async nodesOfStacks(stackIds: readonly string[]): Promise<Map<string, Node[]>> {
+    const records = await this.recordsWhereIn("nodes", "stack", stackIds, "hostname");
+    return groupBy(stackIds, records, (record) => record.stack, toNode);
+  }
+
+  /**
+   * Each stack's `last` newest jobs, for many stacks in one query: the newest `last × stacks` jobs of them all,
+   * and a query of its own only for a stack that may have been crowded out of that page by busier ones.
+   */
+  async jobsOfStacks(stackIds: readonly string[], last: number): Promise<Map<string, Job[]>> {
+    const byStack = new Map<string, Job[]>(stackIds.map((id) => [id, []]));
+    const perQuery = Math.max(1, Math.floor(MAX_PAGE / last));
+    for (let start = 0; start < stackIds.length; start += perQuery) {
+      const chunk = stackIds.slice(start, start + perQuery);
+      const pageSize = last * chunk.length;
+      const page = await this.call(() =>
+        this.collection("jobs").getList(1, pageSize, { filter: this.anyOf("stack", chunk), sort: "-created,-id", skipTotal: true }),
+      );
+      for (const record of page.items) {
+        const jobs = byStack.get(record.stack);
+        if (jobs && jobs.length < last) jobs.push(toJob(record));
+      }
+      if (page.items.length < pageSize) continue;
+      for (const stackId of chunk) {
+        if (byStack.get(stackId)!.length < last) byStack.set(stackId, await this.jobsOf(stackId, last));
+      }
+    }
+    return byStack;
+  }
+
+  private anyOf(field: string, values: readonly string[]): string {
+    const params = Object.fromEntries(values.map((value, index) => [`v${index}`, value]));
+    return this.namespace.pb.filter(values.map((_, index) => `${field} = {:v${index}}`).join(" || "), params);
+  }
+
+  private async recordsWhereIn(collection: keyof TenantNamespace["collections"], field: string, values: readonly string[], sort = "id"): Promise<RecordModel[]> {
+    const unique = [...new Set(values)];
+    const records: RecordModel[] = [];
+    for (let start = 0; start < unique.length; start += IDS_PER_FILTER) {
+      const chunk = unique.slice(start, start + IDS_PER_FILTER);
+      records.push(...(await this.call(() => this.collection(collection).getFullList({ filter: this.anyOf(field, chunk), sort, batch: MAX_PAGE }))));
+    }
+    return records;
   }
 
   async countStacks(): Promise<number> {
@@ -151,6 +217,12 @@ export class HomelabStore {
       throw error;
     }
   }
+}
+
+function groupBy<T>(keys: readonly string[], records: RecordModel[], keyOf: (record: RecordModel) => string, map: (record: RecordModel) => T): Map<string, T[]> {
+  const groups = new Map<string, T[]>(keys.map((key) => [key, []]));
+  for (const record of records) groups.get(keyOf(record))?.push(map(record));
+  return groups;
 }
 
 const dateOrNull = (value: unknown): Date | null => (typeof value === "string" && value ? new Date(value) : null);

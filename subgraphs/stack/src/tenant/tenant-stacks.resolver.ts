@@ -19,6 +19,6 @@ export class TenantStacksResolver {
   @FieldResolver(() => [Stack])
   async stacks(@Root() tenant: Tenant, @Ctx() context: RequestContext): Promise<Stack[]> {
     if (context.caller.kind !== "user" || context.caller.tenant?.id !== tenant.id) return [];
-    return (await this.stores.of(context)).stacks();
+    return (await this.stores.batchedFor(context)).stacksOfTenant();
   }
 }
