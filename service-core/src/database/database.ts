@@ -1,6 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import { migrate } from "drizzle-orm/postgres-js/migrator";
+import { sql as sqlTag } from "drizzle-orm";
 import postgres from "postgres";
 import * as schema from "./schema.js";
 
@@ -33,6 +34,17 @@ export async function applyMigrations(url: string): Promise<void> {
   } finally {
     await sql.end({ timeout: 5 });
   }
+}
+
+/**
+ * Runs `work` while holding a transaction-scoped advisory lock on `key`, across every replica: what a quota
+ * count and the create it allows need, so twenty concurrent creates see each other's and the plan's limit holds.
+ */
+export function serializedBy<T>(db: Db, key: string, work: () => Promise<T>): Promise<T> {
+  return db.transaction(async (tx) => {
+    await tx.execute(sqlTag`select pg_advisory_xact_lock(hashtext(${key}))`);
+    return work();
+  });
 }
 
 /** Whether PostgreSQL answers; for readiness probes. */

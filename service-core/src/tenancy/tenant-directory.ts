@@ -74,12 +74,15 @@ export class TenantDirectory {
 
   /** Places the tenant on the healthy instance with the most room (rows locked, so none is overfilled). */
   private async insertAndProvision(tx: Transaction, input: NewTenant): Promise<TenantRow> {
+    const eligible = input.instanceId ? eq(stackInstances.id, input.instanceId) : eq(stackInstances.healthy, true);
+    await tx.select({ id: stackInstances.id }).from(stackInstances).where(eligible).orderBy(asc(stackInstances.name)).for("update");
+    // Counted only now that the rows are ours: a count taken in the locking statement itself is of the snapshot
+    // before the wait, blind to the tenants the transactions ahead of us placed (concurrent creates overfilled).
     const candidates = await tx
       .select({ id: stackInstances.id, maxTenants: stackInstances.maxTenants, tenantCount })
       .from(stackInstances)
-      .where(input.instanceId ? eq(stackInstances.id, input.instanceId) : eq(stackInstances.healthy, true))
-      .orderBy(asc(stackInstances.name))
-      .for("update");
+      .where(eligible)
+      .orderBy(asc(stackInstances.name));
     const instance = input.instanceId
       ? candidates[0]
       : candidates

@@ -1,5 +1,6 @@
 import { Arg, Authorized, Ctx, ID, Mutation, Resolver } from "type-graphql";
-import { errors, recordAudit, type Db, type RequestContext } from "@kombify/service-core";
+import { errors, recordAudit, requireTenant, serializedBy, type Db, type RequestContext } from "@kombify/service-core";
+import { stackWritesOf } from "../stack/stack.resolver.js";
 import type { HomelabStores } from "../stack/homelab-stores.js";
 import { validateNodes } from "../stack/stack-input.js";
 import { NodeInput } from "../stack/stack.type.js";
@@ -16,10 +17,13 @@ export class NodeResolver {
   @Mutation(() => Node, { description: "Adds a node to a stack; hostnames are unique within the stack." })
   async addNode(@Ctx() context: RequestContext, @Arg("stackId", () => ID) stackId: string, @Arg("node", () => NodeInput) node: NodeInput): Promise<Node> {
     const store = await this.stores.of(context);
-    if (!(await store.stack(stackId))) throw errors.notFound("Stack", stackId);
-    const existing = await store.nodesOf(stackId);
-    const [valid] = validateNodes([...existing, node]).slice(existing.length);
-    const added = await store.addNode(stackId, valid!);
+    // The node count and hostname check and the write as one step, like a stack's quota.
+    const added = await serializedBy(this.db, stackWritesOf(requireTenant(context).id), async () => {
+      if (!(await store.stack(stackId))) throw errors.notFound("Stack", stackId);
+      const existing = await store.nodesOf(stackId);
+      const [valid] = validateNodes([...existing, node]).slice(existing.length);
+      return store.addNode(stackId, valid!);
+    });
     await recordAudit(this.db, context, { action: "node.add", target: `stack:${stackId}`, details: { node: added.id } });
     return added;
   }

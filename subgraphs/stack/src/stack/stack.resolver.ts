@@ -3,6 +3,7 @@ import {
   errors,
   recordAudit,
   requireTenant,
+  serializedBy,
   tierCovers,
   type Db,
   type PlanCatalog,
@@ -18,6 +19,9 @@ import { validateNewStack } from "./stack-input.js";
 import { NodeInput, SimulationReference, Stack, StackKitReference } from "./stack.type.js";
 
 const MAX_JOBS = 100;
+
+/** The lock that serialises a tenant's stack and node writes against their quotas. */
+export const stackWritesOf = (tenantId: string) => `stack-writes:${tenantId}`;
 
 @Resolver(() => Stack)
 export class StackResolver {
@@ -65,12 +69,16 @@ export class StackResolver {
     }
     const store = await this.stores.of(context);
     const limit = this.plans.get(tenant.plan).limits.maxStacks;
-    if ((await store.countStacks()) >= limit) {
-      throw errors.quotaExceeded(`Your ${tenant.plan} plan allows ${limit} stacks; delete one or upgrade.`, limit);
-    }
-    if (await store.stackNamed(input.name)) throw errors.conflict(`A stack named "${input.name}" already exists.`);
-    const stack = await store.createStack({ name: input.name, stackKitId: kit.id, nodes: input.nodes });
-    if (simulationId != null) await this.simulations.link(tenant.id, stack.id, simulationId);
+    // The count, the name check and the create as one step per tenant: concurrent creates queue here.
+    const stack = await serializedBy(this.db, stackWritesOf(tenant.id), async () => {
+      if ((await store.countStacks()) >= limit) {
+        throw errors.quotaExceeded(`Your ${tenant.plan} plan allows ${limit} stacks; delete one or upgrade.`, limit);
+      }
+      if (await store.stackNamed(input.name)) throw errors.conflict(`A stack named "${input.name}" already exists.`);
+      const created = await store.createStack({ name: input.name, stackKitId: kit.id, nodes: input.nodes });
+      if (simulationId != null) await this.simulations.link(tenant.id, created.id, simulationId);
+      return created;
+    });
     await recordAudit(this.db, context, { action: "stack.create", target: `stack:${stack.id}`, details: { stackKitId: kit.id } });
     return stack;
   }
@@ -98,13 +106,13 @@ export class StackResolver {
 
   @FieldResolver(() => SimulationReference, { nullable: true, description: "The simulation whose nodes this stack deploys onto, if any." })
   async simulation(@Root() stack: Stack, @Ctx() context: RequestContext): Promise<SimulationReference | null> {
-    const id = await this.simulations.simulationOf(requireTenant(context).id, stack.id);
+    const id = await this.simulations.batchedFor(context).load(stack.id);
     return id && id !== "deleted" ? { id } : null;
   }
 
   @FieldResolver(() => [Node])
   async nodes(@Root() stack: Stack, @Ctx() context: RequestContext): Promise<Node[]> {
-    return (await this.stores.of(context)).nodesOf(stack.id);
+    return (await this.stores.batchedFor(context)).nodesOf(stack.id);
   }
 
   @FieldResolver(() => [Job])
@@ -114,6 +122,6 @@ export class StackResolver {
     @Arg("last", () => Int, { defaultValue: 20 }) last: number,
   ): Promise<Job[]> {
     if (last < 1 || last > MAX_JOBS) throw errors.badInput("last", `must be between 1 and ${MAX_JOBS}.`);
-    return (await this.stores.of(context)).jobsOf(stack.id, last);
+    return (await this.stores.batchedFor(context)).jobsOf(stack.id, last);
   }
 }

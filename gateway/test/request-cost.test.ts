@@ -1,0 +1,98 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { inject } from "vitest";
+import { InstanceDirectory, namespaceCollections, TenantDirectory } from "@kombify/service-core";
+import { startCountingProxy, startTestSupergraph, uniqueSuffix, type CountingProxy, type TestSupergraph } from "@kombify/testkit";
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+async function timed(work: () => Promise<unknown>): Promise<number> {
+  const started = performance.now();
+  await work();
+  return performance.now() - started;
+}
+
+/** No request may cost thousands: nested and aliased reads are batched per list and bounded before planning. */
+describe("what one request may cost", () => {
+  let graph: TestSupergraph;
+  let proxy: CountingProxy;
+  let attacker: string;
+  let bystander: string;
+
+  beforeAll(async () => {
+    graph = await startTestSupergraph();
+    const runtime = graph.subgraphs.tenant.runtime;
+    // The attacker's tenant lives on an instance reached through a counting proxy in front of the run's PocketBase.
+    proxy = await startCountingProxy(inject("pocketbaseUrl"));
+    const instance = await new InstanceDirectory(runtime.db).register({
+      name: `counted-${uniqueSuffix()}`,
+      region: "local",
+      deploymentMode: "SHARED",
+      maxTenants: 5,
+      pocketbaseUrl: proxy.url,
+    });
+    const orgId = `org-cost-${uniqueSuffix()}`;
+    const tenant = await new TenantDirectory(runtime.db, runtime.namespaces).create({ name: "Cost", slug: `cost-${uniqueSuffix()}`, zitadelOrgId: orgId, instanceId: instance.id });
+    attacker = await graph.issuer.mint({ sub: `attacker-${uniqueSuffix()}`, orgId, roles: ["tenant:owner"] });
+    const pb = await graph.subgraphs.stack.runtime.pocketbase.forInstance(inject("pocketbaseUrl"));
+    for (const name of ["one", "two", "three"]) {
+      const created = await graph.graphql(`mutation { createStack(name: "${name}", stackKitId: "base-homelab", nodes: [{ hostname: "n1", address: "10.0.0.1" }, { hostname: "n2", address: "10.0.0.2" }]) { id } }`, { token: attacker });
+      expect(created.errors).toBeUndefined();
+      for (let job = 0; job < 20; job++) {
+        await pb.collection(namespaceCollections(tenant.slug).jobs).create({ stack: created.data.createStack.id, kind: "DEPLOY", status: "SUCCEEDED", progress: 1, logs: [`job ${job}`] });
+      }
+    }
+    const bystanderOrg = `org-by-${uniqueSuffix()}`;
+    bystander = await graph.issuer.mint({ sub: `bystander-${uniqueSuffix()}`, orgId: bystanderOrg, roles: ["tenant:owner"] });
+    expect((await graph.graphql(`mutation { createTenant(name: "Bystander", slug: "by-${uniqueSuffix()}") { id } }`, { token: bystander })).errors).toBeUndefined();
+  });
+  afterAll(async () => {
+    await graph?.stop();
+    await proxy?.stop();
+  });
+
+  it("reads Stack.jobs ↔ Job.stack nested three deep over 60 jobs with a handful of PocketBase requests, not thousands", async () => {
+    const nested = "{ stacks { name nodes { hostname } jobs { stack { jobs { stack { name jobs { id logs } } } } } } }";
+    proxy.reset();
+    const answer = await graph.graphql(nested, { token: attacker });
+    expect(answer.errors).toBeUndefined();
+    expect(answer.data.stacks).toHaveLength(3);
+    expect(answer.data.stacks[0].jobs).toHaveLength(20);
+    expect(answer.data.stacks[0].jobs[0].stack.jobs[0].stack.jobs).toHaveLength(20);
+    // One list of stacks, then one batch per level: before batching this was about 8,800 requests.
+    expect(proxy.count()).toBeLessThanOrEqual(10);
+  });
+
+  it("answers aliases of the tenant's stacks within the ceiling from one batch each, and refuses a thousand", async () => {
+    const aliases = (count: number) => `{ ${Array.from({ length: count }, (_, i) => `t${i}: myTenant { stacks { id nodes { id } } plan { name } }`).join(" ")} }`;
+    proxy.reset();
+    const allowed = await graph.graphql(aliases(14), { token: attacker });
+    expect(allowed.errors).toBeUndefined();
+    expect(allowed.data.t13.stacks).toHaveLength(3);
+    expect(proxy.count()).toBeLessThanOrEqual(4);
+    proxy.reset();
+    const refused = await graph.graphql(aliases(1000), { token: attacker });
+    expect(refused.status).toBe(400);
+    expect(refused.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
+    expect(proxy.count()).toBe(0);
+  });
+
+  it("keeps another tenant's requests fast while the nested attack runs back to back", async () => {
+    const ownStacks = () => graph.graphql("{ stacks { id } }", { token: bystander });
+    await ownStacks();
+    const unloaded: number[] = [];
+    for (let i = 0; i < 7; i++) unloaded.push(await timed(ownStacks));
+    const heavy = "{ stacks { name nodes { hostname } jobs { stack { jobs { stack { name jobs { id logs } } } } } } }";
+    let attacking = true;
+    let attacksMade = 0;
+    const attack = (async () => {
+      for (; attacking; attacksMade++) await graph.graphql(heavy, { token: attacker });
+    })();
+    const loaded: number[] = [];
+    for (let i = 0; i < 7; i++) loaded.push(await timed(ownStacks));
+    attacking = false;
+    await attack;
+    expect(attacksMade).toBeGreaterThan(0);
+    // Measured against this run's own unloaded time, not a fixed number: before, 6 ms became 3.6–8.5 s.
+    expect(median(loaded)).toBeLessThan(median(unloaded) * 10 + 250);
+  });
+});
