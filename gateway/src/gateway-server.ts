@@ -23,6 +23,7 @@ import type { GatewayConfig } from "./config.js";
 import { SubgraphDataSource } from "./federation/subgraph-data-source.js";
 import type { GatewayContext } from "./gateway-context.js";
 import { createGatewayErrorFormatter, isUnexpectedAtGateway } from "./http/gateway-error-formatter.js";
+import { proxyDownload } from "./http/download-proxy.js";
 import { gatewayMetrics } from "./http/gateway-metrics.js";
 import { watchLiveHeap } from "./http/live-heap.js";
 import { MAX_OPERATION_TOKENS } from "./operation-limits.js";
@@ -87,6 +88,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       const readiness = await subgraphReadiness(config.subgraphUrls);
       return sendJson(res, readiness.ready ? 200 : 503, { service: "gateway", ...readiness }, idHeader);
     }
+    if (path === "/downloads") return proxyDownload(req, res, { stackkitUrl: config.subgraphUrls.stackkit, timeoutMs: config.subgraphTimeoutMs, headers: idHeader, log: requestLog });
     if (path !== "/graphql") return sendJson(res, 404, { error: "NOT_FOUND", message: `No route for ${req.method} ${path}; the graph is at /graphql.` }, idHeader);
     const authentication = await authenticator.fromRequest(req);
     if (!authentication.ok) {

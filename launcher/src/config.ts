@@ -18,6 +18,7 @@ const launcherShape = {
   POCKETBASE_SUPERUSER_PASSWORD: z.string().min(10).default(DEV_POCKETBASE_PASSWORD).describe("at least 10 characters"),
   OIDC_ISSUER: envTypes.url().optional(),
   OIDC_AUDIENCE: z.string().min(1).optional().describe("the Zitadel project id"),
+  GATEWAY_PUBLIC_URL: envTypes.url().optional(),
   DEV_ISSUER_PORT: envTypes.fixedPort(4009),
   DOCKER_HOST: envTypes.dockerHost(),
   SEED_DEMO: envTypes.boolean(true),

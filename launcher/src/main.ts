@@ -97,7 +97,7 @@ try {
     env: shared,
     contextKeys: keys,
     subgraphPorts,
-    gateway: { host: config.HOST, port: config.PORT, oidc: { ...oidc, jwksUrl: devIssuer?.jwksUrl } },
+    gateway: { host: config.HOST, port: config.PORT, oidc: { ...oidc, jwksUrl: devIssuer?.jwksUrl }, publicUrl: config.GATEWAY_PUBLIC_URL },
     onStarted: (service) => stops.push({ name: service.name, stop: service.stop }),
   });
   const gatewayUrl = gatewayLocalUrl.replace("//127.0.0.1:", "//localhost:");

@@ -141,6 +141,10 @@ describe("pnpm start (the launcher)", () => {
       expect(result.errors, operation).toBeUndefined();
       expect(Object.values(result.data ?? {}).every((value) => value !== null), operation).toBe(true);
     }
+    // Download links name the gateway (the launcher tells the stackkit subgraph its address) and work through it.
+    const download = await postGraphQL<any>(gateway, { query: 'mutation { requestStackKitDownload(id: "media-center") { url } }' }, { authorization: `Bearer ${token}` });
+    expect(download.data.requestStackKitDownload.url.startsWith(`http://127.0.0.1:${env.PORT}/downloads?`)).toBe(true);
+    expect((await fetch(download.data.requestStackKitDownload.url)).status).toBe(200);
     const crossing = await postGraphQL<any>(gateway, { query: "{ myTenant { slug plan { name } stacks { name stackKit { name tier } } } }" }, { authorization: `Bearer ${token}` });
     expect(crossing.data.myTenant).toMatchObject({ slug: "demo", plan: { name: "Free" } });
     expect(crossing.data.myTenant.stacks).toContainEqual({ name: "media-server", stackKit: { name: "Media Center", tier: "FREE" } });

@@ -6,6 +6,7 @@ import {
   subgraphUrlVariable,
   type SubgraphName,
 } from "@kombify/service-core";
+import { freePort } from "@kombify/launcher";
 import { SUBGRAPH_FACTORIES } from "@kombify/schema";
 import { testDatabaseUrl } from "./test-database.js";
 import { postGraphQL, startTestSubgraph, testContextKeys, type GraphQLResponse, type TestSubgraph } from "./test-subgraph.js";
@@ -28,11 +29,16 @@ export interface TestSupergraph {
 export async function startTestSupergraph(options: { gatewayEnv?: NodeJS.ProcessEnv; subgraphEnv?: NodeJS.ProcessEnv } = {}): Promise<TestSupergraph> {
   const keys = await testContextKeys();
   const issuer = await LocalOidcIssuer.start({ audience: TEST_AUDIENCE });
+  // Download links name the gateway, and the subgraphs (started first) must know it: its port is chosen before.
+  // A lazily read address would mean config read after start; the price here is that another process could take
+  // the port in between, and the gateway's start then fails loudly, naming the port.
+  const gatewayPort = Number(options.gatewayEnv?.PORT) || (await freePort());
+  const subgraphEnv = { GATEWAY_PUBLIC_URL: `http://127.0.0.1:${gatewayPort}`, ...options.subgraphEnv };
   const subgraphs = {} as Record<SubgraphName, TestSubgraph>;
-  for (const { name } of SUBGRAPHS) subgraphs[name] = await startTestSubgraph(name, SUBGRAPH_FACTORIES[name], { keys, env: options.subgraphEnv });
+  for (const { name } of SUBGRAPHS) subgraphs[name] = await startTestSubgraph(name, SUBGRAPH_FACTORIES[name], { keys, env: subgraphEnv });
   const config = parseGatewayConfig({
     NODE_ENV: "test",
-    PORT: "0",
+    PORT: String(gatewayPort),
     DATABASE_URL: await testDatabaseUrl(),
     CONTEXT_SIGNING_KEY: keys.signingKey,
     OIDC_ISSUER: issuer.issuer,

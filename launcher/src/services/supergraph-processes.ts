@@ -17,6 +17,8 @@ export interface SupergraphProcessesOptions {
     oidc: { issuer: string; audience: string; jwksUrl?: string };
     /** Extra Node.js flags for the gateway process (a profiler, say). */
     nodeArgs?: string[];
+    /** Where clients reach the gateway (GATEWAY_PUBLIC_URL); by default its own address. */
+    publicUrl?: string;
   };
   /** Gets each process as soon as it is up, so the caller can stop it (newest first) whatever happens next. */
   onStarted(service: ServiceProcess): void;
@@ -27,6 +29,9 @@ export interface SupergraphProcessesOptions {
  * each answering its /ready before this resolves: what `pnpm start` and the benchmarks run.
  */
 export async function startSupergraphProcesses(options: SupergraphProcessesOptions) {
+  // The stackkit subgraph's download links name the gateway, which passes /downloads on to it: the subgraphs
+  // start first, so they are told the gateway's address (fixed in advance) rather than asking it.
+  const gatewayPublicUrl = options.gateway.publicUrl ?? `http://${publicHost(options.gateway.host)}:${options.gateway.port}`;
   const subgraphUrls: Record<string, string> = {};
   const subgraphs = await Promise.all(
     options.subgraphPorts.map(async ({ name, port }) => {
@@ -34,7 +39,13 @@ export async function startSupergraphProcesses(options: SupergraphProcessesOptio
       const service = await startServiceProcess({
         name: `subgraph ${name}`,
         entry: join(repoRoot, "subgraphs", name, "src", "main.ts"),
-        env: { ...options.env, HOST: "127.0.0.1", PORT: String(port), CONTEXT_VERIFY_KEY: options.contextKeys.verifyKey },
+        env: {
+          ...options.env,
+          HOST: "127.0.0.1",
+          PORT: String(port),
+          CONTEXT_VERIFY_KEY: options.contextKeys.verifyKey,
+          GATEWAY_PUBLIC_URL: gatewayPublicUrl,
+        },
         readyUrl: `http://127.0.0.1:${port}/ready`,
       });
       options.onStarted(service);
@@ -62,4 +73,10 @@ export async function startSupergraphProcesses(options: SupergraphProcessesOptio
   });
   options.onStarted(gateway);
   return { subgraphs, gateway, subgraphUrls, gatewayLocalUrl: `http://${localHost}:${port}` };
+}
+
+/** How a client on this machine names an interface the gateway listens on (any interface: localhost). */
+function publicHost(host: string): string {
+  if (host === "0.0.0.0" || host === "::") return "localhost";
+  return host.includes(":") ? `[${host}]` : host;
 }

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import {
   buildFederatedSubgraph,
+  ConfigError,
   envTypes,
   parseEnv,
   resolverContainer,
@@ -14,15 +15,25 @@ import { StackKitResolver } from "./stackkit/stackkit.resolver.js";
 
 const stackKitSettings = {
   STACKKIT_PUBLIC_URL: envTypes.url().optional(),
+  GATEWAY_PUBLIC_URL: envTypes.url().default("http://localhost:4000"),
   STACKKIT_DOWNLOAD_SECRET: z.string().min(32).optional().describe("a secret of at least 32 characters"),
 };
 
 /** The StackKit catalog: public listing, entitlement per plan, signed downloads. Kits come from stackkits/. */
 export const createStackKitSubgraph: SubgraphFactory = async (runtime) => {
   const settings = parseEnv(stackKitSettings, runtime.env);
-  const publicUrl = () => settings.STACKKIT_PUBLIC_URL ?? runtime.listeningUrl();
+  // This subgraph's own listener is internal (loopback, or a container network): links must name an address clients
+  // reach. Outside production that is the gateway, which passes GET /downloads on to us; in production the address
+  // clients see (an edge proxy, a CDN) cannot be guessed, so it must be said.
+  if (!settings.STACKKIT_PUBLIC_URL && runtime.settings.NODE_ENV === "production") {
+    throw new ConfigError([
+      "STACKKIT_PUBLIC_URL is required in production: the public base URL download links point at (e.g. the gateway's public URL, which serves /downloads).",
+    ]);
+  }
+  const publicUrl = settings.STACKKIT_PUBLIC_URL ?? settings.GATEWAY_PUBLIC_URL;
   // Without a configured secret, links stay valid only for this process's lifetime: fine for development.
   const links = new DownloadLinks(settings.STACKKIT_DOWNLOAD_SECRET ?? randomBytes(32).toString("hex"), publicUrl);
+  const download = downloadRoute(links, runtime.stackkits);
   const subgraph = await buildFederatedSubgraph({
     resolvers: [StackKitResolver],
     container: resolverContainer([new StackKitResolver(runtime.stackkits, links)]),
@@ -31,6 +42,7 @@ export const createStackKitSubgraph: SubgraphFactory = async (runtime) => {
   return {
     subgraph,
     readiness: { catalog: async () => runtime.stackkits.all().length > 0 },
-    routes: { "GET /downloads": downloadRoute(links, runtime.stackkits) },
+    // HEAD too (Node sends the head without the body): the gateway passes clients' HEAD requests on as they are.
+    routes: { "GET /downloads": download, "HEAD /downloads": download },
   };
 };

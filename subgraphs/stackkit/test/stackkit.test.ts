@@ -40,15 +40,38 @@ describe("stackkit subgraph", () => {
     });
     expect(errors).toBeUndefined();
     expect(new Date(data.requestStackKitDownload.expiresAt).getTime()).toBeGreaterThan(Date.now());
-    const download = await fetch(data.requestStackKitDownload.url);
+    // Without STACKKIT_PUBLIC_URL the link names the gateway (GATEWAY_PUBLIC_URL's default), never this subgraph.
+    const link = new URL(data.requestStackKitDownload.url);
+    expect(link.origin).toBe("http://localhost:4000");
+    expect(link.pathname).toBe("/downloads");
+    // What the gateway would pass on: the same path and query, to this subgraph.
+    const download = await fetch(new URL(`${link.pathname}${link.search}`, subgraph.url));
     expect(download.status).toBe(200);
     const body = Buffer.from(await download.arrayBuffer());
     const { createHash } = await import("node:crypto");
     expect(createHash("sha256").update(body).digest("hex")).toBe(data.requestStackKitDownload.sha256);
 
-    const tampered = new URL(data.requestStackKitDownload.url);
+    const tampered = new URL(`${link.pathname}${link.search}`, subgraph.url);
     tampered.searchParams.set("kit", "ha-cluster");
     expect((await fetch(tampered)).status).toBe(403);
+  });
+
+  it("names STACKKIT_PUBLIC_URL in download links when it is set, keeping its path", async () => {
+    const published = await startTestSubgraph("stackkit", createStackKitSubgraph, { env: { STACKKIT_PUBLIC_URL: "https://kits.example.test/edge" } });
+    try {
+      const { data, errors } = await published.query('mutation { requestStackKitDownload(id: "media-center") { url } }', { caller: free.member });
+      expect(errors).toBeUndefined();
+      expect(data.requestStackKitDownload.url).toMatch(/^https:\/\/kits\.example\.test\/edge\/downloads\?kit=media-center&/);
+    } finally {
+      await published.stop();
+    }
+  });
+
+  it("refuses to start in production without STACKKIT_PUBLIC_URL, naming it (the internal address must not leak into links)", async () => {
+    const production = { ...subgraph.runtime, settings: { ...subgraph.runtime.settings, NODE_ENV: "production" as const }, env: {} };
+    await expect(createStackKitSubgraph(production)).rejects.toThrow(/^Invalid configuration: STACKKIT_PUBLIC_URL is required in production/);
+    const configured = { ...production, env: { STACKKIT_PUBLIC_URL: "https://kits.example.test" } };
+    await expect(createStackKitSubgraph(configured)).resolves.toMatchObject({ routes: { "GET /downloads": expect.any(Function) } });
   });
 
   it("refuses downloads above the plan with PLAN_REQUIRED, and anonymous ones with UNAUTHENTICATED", async () => {

@@ -7,17 +7,24 @@ export interface DownloadLink {
   expiresAt: Date;
 }
 
-/** Signed, expiring download links for kit definitions; the stackkit subgraph serves them at GET /downloads. */
+/**
+ * Signed, expiring download links for kit definitions. The stackkit subgraph serves them at GET /downloads; clients
+ * reach that through `publicUrl`: STACKKIT_PUBLIC_URL, or the gateway, which passes /downloads on to this subgraph.
+ */
 export class DownloadLinks {
+  private readonly downloads: URL;
+
   constructor(
     private readonly secret: string,
-    /** Where clients reach this subgraph's /downloads; read per link, as it is known only once listening. */
-    private readonly publicUrl: () => string,
-  ) {}
+    /** The base URL clients use; links are `<publicUrl>/downloads?...`, keeping any path it has (a proxy's prefix). */
+    publicUrl: string,
+  ) {
+    this.downloads = new URL("downloads", publicUrl.endsWith("/") ? publicUrl : `${publicUrl}/`);
+  }
 
   create(kitId: string, version: string, now = Date.now()): DownloadLink {
     const expires = now + LINK_LIFETIME_MS;
-    const url = new URL("/downloads", this.publicUrl());
+    const url = new URL(this.downloads);
     url.searchParams.set("kit", kitId);
     url.searchParams.set("version", version);
     url.searchParams.set("expires", String(expires));
