@@ -88,6 +88,15 @@ describe("hostile callers at the gateway", () => {
       const query = collect(client, "{ plans { tier } }");
       await query.done;
       expect(query.events[0]?.data).toBeTruthy();
+      // A request id no log line should carry (a newline, 100 KB) is replaced, and the caller's operation still runs.
+      for (const requestId of ["forged\nlog line", "x".repeat(100_000)]) {
+        const subscription = collect(client, "subscription { jobUpdated { id } }", {}, { requestId });
+        const mine = collect(client, "{ myTenant { id } }", {}, { requestId });
+        await mine.done;
+        expect(mine.events[0]?.errors).toBeUndefined();
+        expect(mine.events[0]?.data).toMatchObject({ myTenant: { id: expect.any(String) } });
+        subscription.unsubscribe();
+      }
     } finally {
       await client.dispose();
     }

@@ -10,7 +10,7 @@ import { ANONYMOUS, type RequestContext } from "../auth/caller.js";
 import { createErrorFormatter, logUnexpectedErrors } from "../errors/format-error.js";
 import type { BuiltSubgraph } from "../federation/build-subgraph-schema.js";
 import { handleGraphQLHttp, sendGraphQLError, sendJson } from "../http/graphql-http.js";
-import { REQUEST_ID_HEADER, requestIdOf } from "../http/request-id.js";
+import { acceptedRequestId, REQUEST_ID_HEADER, requestIdOf } from "../http/request-id.js";
 import type { Logger } from "../logging/logger.js";
 import { TENANT_CONTEXT_EXTENSION, TENANT_CONTEXT_HEADER, type ContextVerification, type TenantContextVerifier } from "../tenant-context/tenant-context-token.js";
 import { gatewayOnlyError, gatewayOnlyField } from "./gateway-only-operations.js";
@@ -174,7 +174,7 @@ export async function startSubgraphServer(options: SubgraphServerOptions, host: 
     if (validationErrors.length > 0) return validationErrors;
     if (!getOperationAST(document, payload.operationName)) return [new GraphQLError("Unable to identify operation")];
     const token = payload.extensions?.[TENANT_CONTEXT_EXTENSION];
-    const requestId = typeof payload.extensions?.requestId === "string" ? payload.extensions.requestId : randomUUID();
+    const requestId = acceptedRequestId(payload.extensions?.requestId) ?? randomUUID();
     const log = options.log.child({ requestId });
     const verification = await verifiedCaller(typeof token === "string" ? token : undefined, payload.query, requestId, request, log);
     const field = verification.outcome === "verified" ? null : gatewayOnlyField(document);
