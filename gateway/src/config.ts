@@ -53,6 +53,7 @@ const gatewayShape = {
   OPERATION_MAX_ROOT_FIELDS: ceiling(DEFAULT_OPERATION_CEILINGS.maxRootFields),
   OPERATION_MAX_DIRECTIVES: ceiling(DEFAULT_OPERATION_CEILINGS.maxDirectives),
   OPERATION_MAX_FIELDS: ceiling(DEFAULT_OPERATION_CEILINGS.maxFields),
+  OPERATION_MAX_SUBSCRIPTION_FIELDS: ceiling(DEFAULT_OPERATION_CEILINGS.maxSubscriptionFields),
   ...Object.fromEntries(
     SUBGRAPHS.map(({ name, defaultPort }) => [
       subgraphUrlVariable(name),
@@ -135,6 +136,7 @@ export function parseGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gatewa
       maxRootFields: raw.OPERATION_MAX_ROOT_FIELDS,
       maxDirectives: raw.OPERATION_MAX_DIRECTIVES,
       maxFields: raw.OPERATION_MAX_FIELDS,
+      maxSubscriptionFields: raw.OPERATION_MAX_SUBSCRIPTION_FIELDS,
     },
     webSocket: {
       maxSubscriptionsPerConnection: raw.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION,

@@ -83,7 +83,7 @@ describe("hostile callers at the gateway", () => {
     const client = wsClient(`${graph.url}/graphql`, { authorization: `Bearer ${ownerA}` });
     try {
       const wide = `subscription { jobUpdated { ${Array.from({ length: 600 }, (_, i) => `f${i}: id`).join(" ")} } }`;
-      await expect(collect(client, wide).done).rejects.toMatchObject([{ extensions: { code: "BAD_USER_INPUT", ceiling: "maxAliases" } }, { extensions: { code: "BAD_USER_INPUT", ceiling: "maxFields" } }]);
+      await expect(collect(client, wide).done).rejects.toMatchObject([{ extensions: { code: "BAD_USER_INPUT", ceiling: "maxAliases" } }, { extensions: { code: "BAD_USER_INPUT", ceiling: "maxFields" } }, { extensions: { code: "BAD_USER_INPUT", ceiling: "maxSubscriptionFields" } }]);
       await expect(collect(client, "subscription($id: ID) { jobUpdated(jobId: $id) { id } }", { id: "x\u0000" }).done).rejects.toMatchObject([{ extensions: { code: "BAD_USER_INPUT", field: "$id" } }]);
       const query = collect(client, "{ plans { tier } }");
       await query.done;

@@ -7,8 +7,9 @@ const measure = (text: string) => measureOperations(parse(text))[0]!;
 
 describe("operation ceilings", () => {
   it("measures depth, aliases, root fields, directives and fields with fragments expanded", () => {
-    expect(measure("{ a { b { c } } d }")).toEqual({ depth: 3, aliases: 0, rootFields: 2, directives: 0, fields: 4 });
+    expect(measure("{ a { b { c } } d }")).toEqual({ subscriptionFields: 0, depth: 3, aliases: 0, rootFields: 2, directives: 0, fields: 4 });
     expect(measure("query Q @x { ...F x: a { ... on T @y { z: b } } } fragment F on Query { a { b } c }")).toEqual({
+      subscriptionFields: 0,
       depth: 2,
       aliases: 2,
       rootFields: 3,
@@ -25,6 +26,12 @@ describe("operation ceilings", () => {
     expect(measured!.fields).toBe(2 ** 30);
     expect(performance.now() - started).toBeLessThan(1000);
     expect(ceilingViolations(bomb, DEFAULT_OPERATION_CEILINGS).map((e) => e.extensions.ceiling)).toContain("maxFields");
+  });
+
+  it("holds subscriptions to their own, lower field ceiling: each distinct one is planned as it arrives", () => {
+    const fields = (count: number) => Array.from({ length: count }, () => "id").join(" ");
+    expect(ceilingViolations(parse(`subscription { jobUpdated { ${fields(150)} } }`), DEFAULT_OPERATION_CEILINGS).map((e) => e.extensions.ceiling)).toEqual(["maxSubscriptionFields"]);
+    expect(ceilingViolations(parse(`{ job { ${fields(150)} } }`), DEFAULT_OPERATION_CEILINGS)).toEqual([]);
   });
 
   it("measures a fragment cycle as nothing (validation refuses it) instead of looping", () => {

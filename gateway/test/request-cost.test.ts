@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inject } from "vitest";
 import { InstanceDirectory, namespaceCollections, TenantDirectory } from "@kombify/service-core";
-import { startCountingProxy, startTestSupergraph, uniqueSuffix, type CountingProxy, type TestSupergraph } from "@kombify/testkit";
+import { collect, startCountingProxy, startTestSupergraph, uniqueSuffix, wsClient, type CountingProxy, type TestSupergraph } from "@kombify/testkit";
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
@@ -94,5 +94,22 @@ describe("what one request may cost", () => {
     expect(attacksMade).toBeGreaterThan(0);
     // Measured against this run's own unloaded time, not a fixed number: before, 6 ms became 3.6–8.5 s.
     expect(median(loaded)).toBeLessThan(median(unloaded) * 10 + 250);
+  });
+
+  it("plans thirty distinct subscriptions of the largest allowed size on one socket without stalling another tenant", async () => {
+    const ownStacks = () => graph.graphql("{ stacks { id } }", { token: bystander });
+    const unloaded: number[] = [];
+    for (let i = 0; i < 7; i++) unloaded.push(await timed(ownStacks));
+    const block = "id name status stackKit { id name tier services version description } nodes { id hostname address role status } jobs { id stack { id name stackKit { name } } }";
+    const client = wsClient(`${graph.url}/graphql`, { authorization: `Bearer ${attacker}` });
+    try {
+      const storm = Array.from({ length: 30 }, (_, i) => collect(client, `subscription Distinct${i} { jobUpdated { id a: stack { ${block} } b: stack { ${block} } c: stack { ${block} } } }`));
+      const loaded: number[] = [];
+      for (let i = 0; i < 7; i++) loaded.push(await timed(ownStacks));
+      expect(storm.every((subscription) => subscription.events.every((event) => !event.errors))).toBe(true);
+      expect(median(loaded)).toBeLessThan(median(unloaded) * 10 + 250);
+    } finally {
+      await client.dispose();
+    }
   });
 });
