@@ -27,6 +27,8 @@ const SUPERUSER = { email: "bench@kombify.local", password: "bench-superuser-pas
 
 export interface BenchEnvironment {
   gatewayUrl: string;
+  /** The gateway's GET /metrics, on its own listener. */
+  metricsUrl: string;
   stackUrl: string;
   issuer: LocalOidcIssuer;
   signer: TenantContextSigner;
@@ -78,7 +80,7 @@ async function start(dataDir: string, stops: (() => Promise<void>)[], stopAll: (
   stops.push(async () => {
     for (const service of [...services].reverse()) await service.stop().catch(() => {});
   });
-  const { subgraphUrls, gatewayLocalUrl } = await startSupergraphProcesses({
+  const { subgraphUrls, gatewayLocalUrl, metricsUrl } = await startSupergraphProcesses({
     env: {
       ...process.env,
       NODE_ENV: "production",
@@ -94,6 +96,7 @@ async function start(dataDir: string, stops: (() => Promise<void>)[], stopAll: (
     gateway: {
       host: "127.0.0.1",
       port: await freePort(),
+      metrics: { host: "127.0.0.1", port: await freePort() },
       oidc: { issuer: issuer.issuer, audience: "kombify-bench", jwksUrl: issuer.jwksUrl },
       // KOMBIFY_BENCH_PROFILE_DIR: a V8 CPU profile of the gateway process, written when it exits.
       nodeArgs: process.env.KOMBIFY_BENCH_PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.KOMBIFY_BENCH_PROFILE_DIR}`] : [],
@@ -105,6 +108,7 @@ async function start(dataDir: string, stops: (() => Promise<void>)[], stopAll: (
   await pb.collection("_superusers").authWithPassword(SUPERUSER.email, SUPERUSER.password);
   return {
     gatewayUrl: gatewayLocalUrl,
+    metricsUrl,
     stackUrl: subgraphUrls[subgraphUrlVariable("stack")]!.replace(/\/graphql$/, ""),
     issuer,
     signer: new TenantContextSigner(await importContextSigningKey(keys.signingKey)),

@@ -88,7 +88,7 @@ async function prepareTenant(env: BenchEnvironment, jobCount: number) {
 }
 
 async function gatewayMetrics(env: BenchEnvironment): Promise<GatewayMetrics> {
-  return (await (await fetch(`${env.gatewayUrl}/metrics`)).json()) as GatewayMetrics;
+  return (await (await fetch(env.metricsUrl)).json()) as GatewayMetrics;
 }
 
 type BenchContext = SubscriptionsBenchOptions & Awaited<ReturnType<typeof prepareTenant>>;

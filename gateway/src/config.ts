@@ -14,6 +14,8 @@ const gatewayShape = {
   LOG_LEVEL: envTypes.logLevel(),
   HOST: z.string().default("127.0.0.1").describe("the interface to listen on"),
   PORT: envTypes.port(4000),
+  METRICS_HOST: z.string().default("127.0.0.1").describe("the interface the metrics listener binds to"),
+  METRICS_PORT: envTypes.port(9464),
   SUPERGRAPH_FILE: z.string().default(DEFAULT_SUPERGRAPH_FILE).describe("the composed supergraph SDL file"),
   DATABASE_URL: envTypes.postgresUrl(),
   CONTEXT_SIGNING_KEY: envTypes.pem("PKCS8 Ed25519 private key that signs tenant contexts"),
@@ -67,6 +69,8 @@ export interface GatewayConfig {
   logLevel: string;
   host: string;
   port: number;
+  /** Where GET /metrics is served: its own listener, loopback by default, never the public port. */
+  metrics: { host: string; port: number };
   supergraphFile: string;
   databaseUrl: string;
   contextSigningKey: string;
@@ -113,6 +117,7 @@ export function parseGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gatewa
     logLevel: raw.LOG_LEVEL,
     host: raw.HOST,
     port: raw.PORT,
+    metrics: { host: raw.METRICS_HOST, port: raw.METRICS_PORT },
     supergraphFile: raw.SUPERGRAPH_FILE,
     databaseUrl: raw.DATABASE_URL,
     contextSigningKey: raw.CONTEXT_SIGNING_KEY,

@@ -38,6 +38,8 @@ import { UpstreamSubscriptions } from "./subscriptions/upstream-subscriptions.js
 
 export interface RunningGateway {
   url: string;
+  /** The metrics listener's base URL (GET /metrics), apart from the public port. */
+  metricsUrl: string;
   stop(): Promise<void>;
 }
 
@@ -83,7 +85,6 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     const path = new URL(req.url ?? "/", "http://localhost").pathname;
     const idHeader = { [REQUEST_ID_HEADER]: requestId };
     if (path === "/health" && req.method === "GET") return sendJson(res, 200, { status: "ok", service: "gateway" }, idHeader);
-    if (path === "/metrics" && req.method === "GET") return sendJson(res, 200, gatewayMetrics(webSocket.stats(), liveHeap.bytes()), idHeader);
     if (path === "/ready" && req.method === "GET") {
       const readiness = await subgraphReadiness(config.subgraphUrls);
       return sendJson(res, readiness.ready ? 200 : 503, { service: "gateway", ...readiness }, idHeader);
@@ -125,13 +126,30 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     exposeInternalErrors: config.nodeEnv !== "production",
   });
 
+  // Metrics say how many tenants are connected and how the process fares: for operators, not for the internet.
+  const metricsServer = createServer((req, res) => {
+    const path = new URL(req.url ?? "/", "http://localhost").pathname;
+    if (path === "/metrics" && req.method === "GET") return sendJson(res, 200, gatewayMetrics(webSocket.stats(), liveHeap.bytes()));
+    sendJson(res, 404, { error: "NOT_FOUND", message: `No route for ${req.method} ${path}; metrics are at /metrics.` });
+  });
+
   await listen(server, config.host, config.port);
+  await listen(metricsServer, config.metrics.host, config.metrics.port).catch(async (error: Error) => {
+    server.close();
+    throw new Error(`${error.message} (METRICS_PORT)`);
+  });
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host === "0.0.0.0" ? "localhost" : config.host}:${port}`;
-  log.info({ url: `${url}/graphql` }, "gateway listening");
+  const metricsUrl = `http://${config.metrics.host === "0.0.0.0" ? "localhost" : config.metrics.host}:${(metricsServer.address() as AddressInfo).port}`;
+  log.info({ url: `${url}/graphql`, metrics: `${metricsUrl}/metrics` }, "gateway listening");
   return {
     url,
+    metricsUrl,
     async stop() {
+      await new Promise<void>((resolve) => {
+        metricsServer.close(() => resolve());
+        metricsServer.closeAllConnections();
+      });
       await webSocket.close();
       await upstream.close();
       await new Promise<void>((resolve) => {

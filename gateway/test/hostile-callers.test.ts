@@ -102,6 +102,11 @@ describe("hostile callers at the gateway", () => {
     }
   });
 
+  it("serves metrics only on their own listener: the public port answers 404 for /metrics", async () => {
+    expect((await fetch(`${graph.url}/metrics`)).status).toBe(404);
+    expect((await graph.metrics()).process.rssBytes).toBeGreaterThan(0);
+  });
+
   it("answers no introspection and suggests no field names when introspection is off", async () => {
     const introspection = await graph.graphql("{ __schema { types { name } } }");
     expect(introspection.errors?.[0]?.extensions?.code).toBe("GRAPHQL_VALIDATION_FAILED");

@@ -19,6 +19,7 @@ describe("replicas", () => {
       parseGatewayConfig({
         NODE_ENV: "test",
         PORT: "0",
+        METRICS_PORT: "0",
         DATABASE_URL: await testDatabaseUrl(),
         CONTEXT_SIGNING_KEY: keys.signingKey,
         OIDC_ISSUER: graph.issuer.issuer,

@@ -8,6 +8,8 @@ const launcherShape = {
   KOMBIFY_DATA_DIR: z.string().default(".data").describe("a directory for PostgreSQL, PocketBase and key files"),
   HOST: z.string().default("127.0.0.1").describe("the interface the gateway listens on"),
   PORT: envTypes.fixedPort(4000),
+  METRICS_HOST: z.string().default("127.0.0.1").describe("the interface the gateway's metrics listener binds to"),
+  METRICS_PORT: envTypes.fixedPort(9464),
   SUBGRAPH_PORT_BASE: envTypes.fixedPort(4001, 65535 - SUBGRAPHS.length + 1),
   DATABASE_URL: envTypes.postgresUrl().optional(),
   EMBEDDED_POSTGRES_PORT: envTypes.fixedPort(54329),

@@ -54,6 +54,7 @@ try {
   // Everything that can be checked before starting anything is checked first.
   if (!config.POCKETBASE_URL) pocketBaseBinary(config.POCKETBASE_BINARY);
   await assertPortFree(config.PORT, config.HOST, "PORT");
+  await assertPortFree(config.METRICS_PORT, config.METRICS_HOST, "METRICS_PORT");
   for (const { port } of subgraphPorts) await assertPortFree(port, "127.0.0.1", "SUBGRAPH_PORT_BASE");
 
   // The stores run under their own supervisor process, which stops them even if this process is killed.
@@ -93,11 +94,11 @@ try {
     POCKETBASE_SUPERUSER_EMAIL: config.POCKETBASE_SUPERUSER_EMAIL,
     POCKETBASE_SUPERUSER_PASSWORD: config.POCKETBASE_SUPERUSER_PASSWORD,
   };
-  const { subgraphs: started, gateway, gatewayLocalUrl } = await startSupergraphProcesses({
+  const { subgraphs: started, gateway, gatewayLocalUrl, metricsUrl } = await startSupergraphProcesses({
     env: shared,
     contextKeys: keys,
     subgraphPorts,
-    gateway: { host: config.HOST, port: config.PORT, oidc: { ...oidc, jwksUrl: devIssuer?.jwksUrl }, publicUrl: config.GATEWAY_PUBLIC_URL },
+    gateway: { host: config.HOST, port: config.PORT, oidc: { ...oidc, jwksUrl: devIssuer?.jwksUrl }, publicUrl: config.GATEWAY_PUBLIC_URL, metrics: { host: config.METRICS_HOST, port: config.METRICS_PORT } },
     onStarted: (service) => stops.push({ name: service.name, stop: service.stop }),
   });
   const gatewayUrl = gatewayLocalUrl.replace("//127.0.0.1:", "//localhost:");
@@ -113,6 +114,7 @@ try {
     "",
     "kombify supergraph is up",
     `  GraphQL      ${gatewayUrl}/graphql   (health: /health, readiness: /ready)`,
+    `  Metrics      ${metricsUrl}`,
     ...started.map((service, index) => `  ${service.name.padEnd(20)} http://127.0.0.1:${subgraphPorts[index]!.port}/graphql`),
     `  PostgreSQL   ${redact(databaseUrl)}`,
     `  PocketBase   ${pocketbaseUrl}/_/`,

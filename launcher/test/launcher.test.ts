@@ -30,6 +30,7 @@ async function launcherEnv(dataDir: string): Promise<NodeJS.ProcessEnv> {
     EMBEDDED_POSTGRES_PORT: String(await freePort()),
     POCKETBASE_PORT: String(await freePort()),
     DEV_ISSUER_PORT: String(await freePort()),
+    METRICS_PORT: String(await freePort()),
     SIMULATION_SSH_PORTS: await testSshPortRange(),
   };
 }
@@ -145,6 +146,10 @@ describe("pnpm start (the launcher)", () => {
     const download = await postGraphQL<any>(gateway, { query: 'mutation { requestStackKitDownload(id: "media-center") { url } }' }, { authorization: `Bearer ${token}` });
     expect(download.data.requestStackKitDownload.url.startsWith(`http://127.0.0.1:${env.PORT}/downloads?`)).toBe(true);
     expect((await fetch(download.data.requestStackKitDownload.url)).status).toBe(200);
+    // Metrics leave the public port: their own loopback listener, printed on a line of its own.
+    expect(first.output()).toContain(`  Metrics      http://127.0.0.1:${env.METRICS_PORT}/metrics\n`);
+    expect((await fetch(`http://127.0.0.1:${env.METRICS_PORT}/metrics`)).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${env.PORT}/metrics`)).status).toBe(404);
     const crossing = await postGraphQL<any>(gateway, { query: "{ myTenant { slug plan { name } stacks { name stackKit { name tier } } } }" }, { authorization: `Bearer ${token}` });
     expect(crossing.data.myTenant).toMatchObject({ slug: "demo", plan: { name: "Free" } });
     expect(crossing.data.myTenant.stacks).toContainEqual({ name: "media-server", stackKit: { name: "Media Center", tier: "FREE" } });

@@ -20,7 +20,7 @@ export interface TestSupergraph {
   issuer: LocalOidcIssuer;
   subgraphs: Record<SubgraphName, TestSubgraph>;
   graphql<T = any>(query: string, options?: { token?: string; variables?: Record<string, unknown>; headers?: Record<string, string> }): Promise<GraphQLResponse<T>>;
-  /** The gateway's GET /metrics. */
+  /** The gateway's GET /metrics, on its own listener. */
   metrics(): Promise<GatewayMetrics>;
   stop(): Promise<void>;
 }
@@ -39,6 +39,7 @@ export async function startTestSupergraph(options: { gatewayEnv?: NodeJS.Process
   const config = parseGatewayConfig({
     NODE_ENV: "test",
     PORT: String(gatewayPort),
+    METRICS_PORT: "0",
     DATABASE_URL: await testDatabaseUrl(),
     CONTEXT_SIGNING_KEY: keys.signingKey,
     OIDC_ISSUER: issuer.issuer,
@@ -60,7 +61,7 @@ export async function startTestSupergraph(options: { gatewayEnv?: NodeJS.Process
       });
     },
     async metrics() {
-      return (await (await fetch(`${gateway.url}/metrics`)).json()) as GatewayMetrics;
+      return (await (await fetch(`${gateway.metricsUrl}/metrics`)).json()) as GatewayMetrics;
     },
     async stop() {
       await gateway.stop();

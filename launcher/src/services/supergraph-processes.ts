@@ -19,6 +19,8 @@ export interface SupergraphProcessesOptions {
     nodeArgs?: string[];
     /** Where clients reach the gateway (GATEWAY_PUBLIC_URL); by default its own address. */
     publicUrl?: string;
+    /** The gateway's metrics listener (METRICS_HOST, METRICS_PORT). */
+    metrics: { host: string; port: number };
   };
   /** Gets each process as soon as it is up, so the caller can stop it (newest first) whatever happens next. */
   onStarted(service: ServiceProcess): void;
@@ -64,6 +66,8 @@ export async function startSupergraphProcesses(options: SupergraphProcessesOptio
       HOST: host,
       PORT: String(port),
       CONTEXT_SIGNING_KEY: options.contextKeys.signingKey,
+      METRICS_HOST: options.gateway.metrics.host,
+      METRICS_PORT: String(options.gateway.metrics.port),
       OIDC_ISSUER: oidc.issuer,
       OIDC_AUDIENCE: oidc.audience,
       ...(oidc.jwksUrl ? { OIDC_JWKS_URL: oidc.jwksUrl } : {}),
@@ -72,7 +76,9 @@ export async function startSupergraphProcesses(options: SupergraphProcessesOptio
     readyUrl: `http://${localHost}:${port}/ready`,
   });
   options.onStarted(gateway);
-  return { subgraphs, gateway, subgraphUrls, gatewayLocalUrl: `http://${localHost}:${port}` };
+  const metrics = options.gateway.metrics;
+  const metricsLocalHost = metrics.host === "0.0.0.0" || metrics.host === "::" ? "127.0.0.1" : metrics.host;
+  return { subgraphs, gateway, subgraphUrls, gatewayLocalUrl: `http://${localHost}:${port}`, metricsUrl: `http://${metricsLocalHost}:${metrics.port}/metrics` };
 }
 
 /** How a client on this machine names an interface the gateway listens on (any interface: localhost). */
