@@ -1,6 +1,6 @@
 import { Arg, Authorized, Ctx, ID, Mutation, Resolver } from "type-graphql";
 import { errors, recordAudit, requireTenant, serializedBy, type Db, type RequestContext } from "@kombify/service-core";
-import { stackWritesOf } from "../stack/stack.resolver.js";
+import { stackWritesOf } from "../stack/stack-write-lock.js";
 import type { HomelabStores } from "../stack/homelab-stores.js";
 import { validateNodes } from "../stack/stack-input.js";
 import { NodeInput } from "../stack/stack.type.js";

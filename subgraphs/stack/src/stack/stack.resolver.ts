@@ -16,12 +16,10 @@ import { Job } from "../job/job.type.js";
 import { Node } from "../node/node.type.js";
 import type { HomelabStores } from "./homelab-stores.js";
 import { validateNewStack } from "./stack-input.js";
+import { stackWritesOf } from "./stack-write-lock.js";
 import { NodeInput, SimulationReference, Stack, StackKitReference } from "./stack.type.js";
 
 const MAX_JOBS = 100;
-
-/** The lock that serialises a tenant's stack and node writes against their quotas. */
-export const stackWritesOf = (tenantId: string) => `stack-writes:${tenantId}`;
 
 @Resolver(() => Stack)
 export class StackResolver {
