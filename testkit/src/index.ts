@@ -8,3 +8,4 @@ export * from "./test-subscriptions.js";
 export { SUBGRAPH_FACTORIES } from "@kombify/schema";
 export * from "./test-docker.js";
 export * from "./counting-proxy.js";
+export * from "./test-browser.js";
