@@ -47,8 +47,9 @@ export class SimulationLinks {
     }));
   }
 
-  async link(tenantId: string, stackId: string, simulationId: string): Promise<void> {
-    await this.db.insert(tables.stackSimulations).values({ tenantId, stackId, simulationId });
+  /** `db`: the caller's transaction when it holds one (a stack created under its tenant's write lock). */
+  async link(tenantId: string, stackId: string, simulationId: string, db: Pick<Db, "insert"> = this.db): Promise<void> {
+    await db.insert(tables.stackSimulations).values({ tenantId, stackId, simulationId });
   }
 
   async unlink(tenantId: string, stackId: string): Promise<void> {

@@ -68,13 +68,13 @@ export class StackResolver {
     const store = await this.stores.of(context);
     const limit = this.plans.get(tenant.plan).limits.maxStacks;
     // The count, the name check and the create as one step per tenant: concurrent creates queue here.
-    const stack = await serializedBy(this.db, stackWritesOf(tenant.id), async () => {
+    const stack = await serializedBy(this.db, stackWritesOf(tenant.id), async (tx) => {
       if ((await store.countStacks()) >= limit) {
         throw errors.quotaExceeded(`Your ${tenant.plan} plan allows ${limit} stacks; delete one or upgrade.`, limit);
       }
       if (await store.stackNamed(input.name)) throw errors.conflict(`A stack named "${input.name}" already exists.`);
       const created = await store.createStack({ name: input.name, stackKitId: kit.id, nodes: input.nodes });
-      if (simulationId != null) await this.simulations.link(tenant.id, created.id, simulationId);
+      if (simulationId != null) await this.simulations.link(tenant.id, created.id, simulationId, tx);
       return created;
     });
     await recordAudit(this.db, context, { action: "stack.create", target: `stack:${stack.id}`, details: { stackKitId: kit.id } });
