@@ -51,7 +51,7 @@ describe("what a subgraph answers to callers who bypass the gateway", () => {
   let owner: string;
 
   const subgraphMetrics = async (name: SubgraphName): Promise<ContextMetrics> =>
-    (await (await fetch(`${graph.subgraphs[name].url}/metrics`)).json()) as ContextMetrics;
+    (await (await fetch(`${graph.subgraphs[name].url}/metrics.json`)).json()) as ContextMetrics;
 
   beforeAll(async () => {
     proxy = await recordingProxy();

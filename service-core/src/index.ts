@@ -43,3 +43,6 @@ export * from "./docker/docker-engine.js";
 export * from "./docker/simulation-naming.js";
 export * from "./database/postgres-errors.js";
 export * from "./docker/container-exec.js";
+export * from "./observability/prometheus.js";
+export * from "./observability/operation-metrics.js";
+export * from "./observability/tracing.js";

@@ -9,3 +9,4 @@ export { SUBGRAPH_FACTORIES } from "@kombify/schema";
 export * from "./test-docker.js";
 export * from "./counting-proxy.js";
 export * from "./test-browser.js";
+export * from "./prometheus-text.js";

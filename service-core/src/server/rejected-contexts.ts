@@ -1,4 +1,4 @@
-/** What a subgraph's GET /metrics says about contexts it rejected and direct calls it refused. */
+/** What a subgraph's GET /metrics.json says about contexts it rejected and direct calls it refused. */
 export interface ContextMetrics {
   /** Contexts presented but not verified (forged, expired, for another subgraph or another operation). */
   rejectedContexts: number;

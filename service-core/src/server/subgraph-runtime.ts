@@ -9,6 +9,7 @@ import { PlanCatalog } from "../plans/plan-catalog.js";
 import { NamespaceResolver } from "../pocketbase/namespace-resolver.js";
 import { PocketBaseConnections, pocketBaseAnswers } from "../pocketbase/pocketbase-connections.js";
 import { StackKitCatalog } from "../stackkits/stackkit-catalog.js";
+import { Tracing, tracingEnvShape, tracingOptions } from "../observability/tracing.js";
 import { importContextVerifyKey, TenantContextVerifier } from "../tenant-context/tenant-context-token.js";
 import { startSubgraphServer, type ReadinessChecks, type RouteHandler } from "./subgraph-server.js";
 
@@ -28,6 +29,7 @@ export function subgraphSettingsShape(defaultPort: number) {
     POCKETBASE_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000).describe("milliseconds before a PocketBase request fails"),
     PLANS_FILE: z.string().optional().describe("a path to a plans JSON file"),
     STACKKITS_DIR: z.string().optional().describe("a directory of StackKit definition files"),
+    ...tracingEnvShape,
   };
 }
 
@@ -121,6 +123,8 @@ export async function launchSubgraph(
   const service = await factory(runtime);
   await service.start?.();
   const verifier = new TenantContextVerifier(await importContextVerifyKey(settings.CONTEXT_VERIFY_KEY), name);
+  const tracingSettings = tracingOptions(settings, `subgraph-${name}`);
+  const tracing = tracingSettings ? Tracing.start(tracingSettings) : null;
   const running = await startSubgraphServer(
     {
       name,
@@ -130,6 +134,7 @@ export async function launchSubgraph(
       readiness: service.readiness,
       routes: service.routes,
       exposeInternalErrors: settings.NODE_ENV !== "production",
+      tracing,
       onRejectedContext: (reason, requestId, req, suppressed) =>
         recordAudit(runtime.db, { caller: ANONYMOUS, requestId }, {
           action: "context.rejected",
@@ -149,6 +154,7 @@ export async function launchSubgraph(
       await running.close();
       await service.stop?.();
       await database.close();
+      await tracing?.shutdown();
     },
   };
 }

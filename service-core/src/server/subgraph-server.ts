@@ -13,6 +13,9 @@ import { handleGraphQLHttp, sendGraphQLError, sendJson } from "../http/graphql-h
 import { acceptedRequestId, REQUEST_ID_HEADER, requestIdOf } from "../http/request-id.js";
 import type { Logger } from "../logging/logger.js";
 import { TENANT_CONTEXT_EXTENSION, TENANT_CONTEXT_HEADER, type ContextVerification, type TenantContextVerifier } from "../tenant-context/tenant-context-token.js";
+import { OperationMetrics } from "../observability/operation-metrics.js";
+import { counterReading, createMetricsRegistry, sendPrometheus } from "../observability/prometheus.js";
+import { operationTracing, type Tracing } from "../observability/tracing.js";
 import { gatewayOnlyError, gatewayOnlyField } from "./gateway-only-operations.js";
 import { RejectedContexts, type ContextMetrics } from "./rejected-contexts.js";
 
@@ -34,6 +37,8 @@ export interface SubgraphServerOptions {
    */
   onRejectedContext?: (reason: string, requestId: string, req: IncomingMessage, suppressed: number) => Promise<void>;
   exposeInternalErrors: boolean;
+  /** With tracing on: a span per operation, continuing the gateway's trace from the request's `traceparent`. */
+  tracing?: Tracing | null;
 }
 
 export interface RunningServer {
@@ -62,12 +67,18 @@ interface HttpRequestContext extends RequestContext {
 
 /**
  * One subgraph's HTTP server: POST /graphql (and graphql-ws on the same path), GET /health (process up),
- * GET /ready (its stores answer), GET /metrics (rejected contexts, refused direct calls).
+ * GET /ready (its stores answer), GET /metrics (Prometheus: operations, refusals, rejected contexts, the process) and
+ * GET /metrics.json (rejected contexts, refused direct calls).
  */
 export async function startSubgraphServer(options: SubgraphServerOptions, host: string, port: number): Promise<RunningServer> {
   const rejections = new RejectedContexts();
   let refusedDirectCalls = 0;
   const metrics = (): ContextMetrics => ({ ...rejections.stats, refusedDirectCalls });
+  const registry = createMetricsRegistry();
+  const operationMetrics = new OperationMetrics(registry);
+  counterReading(registry, "kombify_subgraph_rejected_contexts_total", "Tenant contexts presented but not verified (forged, expired, for another subgraph or operation).", () => rejections.stats.rejectedContexts);
+  counterReading(registry, "kombify_subgraph_rejected_contexts_audited_total", "Rejected tenant contexts written to the audit log (at most one a minute per source).", () => rejections.stats.auditedRejectedContexts);
+  counterReading(registry, "kombify_subgraph_refused_direct_calls_total", "Operations refused because a direct caller asked for the schema or entities.", () => refusedDirectCalls);
 
   /**
    * The caller, from the signed context verified against the operation text this request carries (a context is
@@ -100,7 +111,13 @@ export async function startSubgraphServer(options: SubgraphServerOptions, host: 
     introspection: true,
     // Stack traces belong in our logs, never in a response, even in development.
     includeStacktraceInErrorResponses: false,
-    plugins: [ApolloServerPluginInlineTraceDisabled(), gatewayContext, logUnexpectedErrors<HttpRequestContext>(options.log)],
+    plugins: [
+      operationMetrics.plugin<HttpRequestContext>(),
+      ...(options.tracing ? [operationTracing<HttpRequestContext>(options.tracing)] : []),
+      ApolloServerPluginInlineTraceDisabled(),
+      gatewayContext,
+      logUnexpectedErrors<HttpRequestContext>(options.log),
+    ],
     formatError: createErrorFormatter(options.exposeInternalErrors),
   });
   await apollo.start();
@@ -124,7 +141,8 @@ export async function startSubgraphServer(options: SubgraphServerOptions, host: 
       const result = await runReadinessChecks(options.readiness);
       return sendJson(res, result.ready ? 200 : 503, { service: options.name, ...result });
     }
-    if (path === "/metrics" && req.method === "GET") return sendJson(res, 200, { service: options.name, ...metrics() });
+    if (path === "/metrics" && req.method === "GET") return sendPrometheus(res, registry);
+    if (path === "/metrics.json" && req.method === "GET") return sendJson(res, 200, { service: options.name, ...metrics() });
     if (path === "/graphql") {
       const header = req.headers[TENANT_CONTEXT_HEADER];
       const token = Array.isArray(header) ? header[0] : header;

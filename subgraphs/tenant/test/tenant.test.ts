@@ -182,6 +182,6 @@ describe("tenant subgraph", () => {
   });
 
   async function metrics(): Promise<ContextMetrics> {
-    return (await (await fetch(`${subgraph.url}/metrics`)).json()) as ContextMetrics;
+    return (await (await fetch(`${subgraph.url}/metrics.json`)).json()) as ContextMetrics;
   }
 });
