@@ -27,7 +27,7 @@ const SUPERUSER = { email: "bench@kombify.local", password: "bench-superuser-pas
 
 export interface BenchEnvironment {
   gatewayUrl: string;
-  /** The gateway's GET /metrics, on its own listener. */
+  /** The gateway's GET /metrics (Prometheus text), on its own listener; its JSON view is at `${metricsUrl}.json`. */
   metricsUrl: string;
   stackUrl: string;
   issuer: LocalOidcIssuer;

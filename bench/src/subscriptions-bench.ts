@@ -88,7 +88,8 @@ async function prepareTenant(env: BenchEnvironment, jobCount: number) {
 }
 
 async function gatewayMetrics(env: BenchEnvironment): Promise<GatewayMetrics> {
-  return (await (await fetch(env.metricsUrl)).json()) as GatewayMetrics;
+  // The JSON view next to the Prometheus one (`metricsUrl` is GET /metrics).
+  return (await (await fetch(`${env.metricsUrl}.json`)).json()) as GatewayMetrics;
 }
 
 type BenchContext = SubscriptionsBenchOptions & Awaited<ReturnType<typeof prepareTenant>>;

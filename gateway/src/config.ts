@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ConfigError, envTypes, parseEnv, SUBGRAPHS, subgraphUrlVariable, type SubgraphName } from "@kombify/service-core";
+import { ConfigError, envTypes, parseEnv, SUBGRAPHS, subgraphUrlVariable, tracingEnvShape, tracingOptions, type SubgraphName, type TracingOptions } from "@kombify/service-core";
 import { fileURLToPath } from "node:url";
 import { DEFAULT_OPERATION_CEILINGS, type OperationCeilings } from "./operation-ceilings.js";
 
@@ -16,6 +16,7 @@ const gatewayShape = {
   PORT: envTypes.port(4000),
   METRICS_HOST: z.string().default("127.0.0.1").describe("the interface the metrics listener binds to"),
   METRICS_PORT: envTypes.port(9464),
+  ...tracingEnvShape,
   SUPERGRAPH_FILE: z.string().default(DEFAULT_SUPERGRAPH_FILE).describe("the composed supergraph SDL file"),
   DATABASE_URL: envTypes.postgresUrl(),
   CONTEXT_SIGNING_KEY: envTypes.pem("PKCS8 Ed25519 private key that signs tenant contexts"),
@@ -98,6 +99,8 @@ export interface GatewayConfig {
     bufferPerSubscriber: number;
   };
   subgraphUrls: Record<SubgraphName, string>;
+  /** OTLP/HTTP span export (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_SERVICE_NAME); null: no tracer at all. */
+  tracing: TracingOptions | null;
 }
 
 /** The gateway's settings from the environment; outside development a token issuer is mandatory. */
@@ -151,5 +154,6 @@ export function parseGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gatewa
       bufferPerSubscriber: raw.WS_BUFFER_PER_SUBSCRIBER,
     },
     subgraphUrls: Object.fromEntries(SUBGRAPHS.map(({ name }) => [name, raw[subgraphUrlVariable(name)]])) as Record<SubgraphName, string>,
+    tracing: tracingOptions(raw, "gateway"),
   };
 }

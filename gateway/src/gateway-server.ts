@@ -5,16 +5,21 @@ import { ApolloGateway } from "@apollo/gateway";
 import { ApolloServer } from "@apollo/server";
 import {
   connectDatabase,
+  createMetricsRegistry,
   ErrorCode,
   handleGraphQLHttp,
   importContextSigningKey,
   listen,
   logUnexpectedErrors,
+  OperationMetrics,
+  operationTracing,
   REQUEST_ID_HEADER,
   requestIdOf,
   sendGraphQLError,
   sendJson,
+  sendPrometheus,
   TenantContextSigner,
+  Tracing,
   type Logger,
 } from "@kombify/service-core";
 import { AccessTokenVerifier } from "./auth/access-token-verifier.js";
@@ -24,7 +29,7 @@ import { SubgraphDataSource } from "./federation/subgraph-data-source.js";
 import type { GatewayContext } from "./gateway-context.js";
 import { createGatewayErrorFormatter, isUnexpectedAtGateway } from "./http/gateway-error-formatter.js";
 import { proxyDownload } from "./http/download-proxy.js";
-import { gatewayMetrics } from "./http/gateway-metrics.js";
+import { gatewayMetrics, registerSubscriptionMetrics } from "./http/gateway-metrics.js";
 import { watchLiveHeap } from "./http/live-heap.js";
 import { MAX_OPERATION_TOKENS } from "./operation-limits.js";
 import { operationCeilingsRule } from "./operation-ceilings.js";
@@ -35,10 +40,11 @@ import { attachGraphQLWebSocket } from "./subscriptions/gateway-websocket.js";
 import { SubscriptionHub } from "./subscriptions/subscription-hub.js";
 import { SubscriptionPlanner } from "./subscriptions/subscription-planner.js";
 import { UpstreamSubscriptions } from "./subscriptions/upstream-subscriptions.js";
+import { SubgraphFetches } from "./telemetry/subgraph-fetches.js";
 
 export interface RunningGateway {
   url: string;
-  /** The metrics listener's base URL (GET /metrics), apart from the public port. */
+  /** The metrics listener's base URL (GET /metrics in Prometheus text format, GET /metrics.json), apart from the public port. */
   metricsUrl: string;
   stop(): Promise<void>;
 }
@@ -47,8 +53,13 @@ export interface RunningGateway {
 export async function startGateway(config: GatewayConfig, log: Logger): Promise<RunningGateway> {
   const supergraphSdl = readFileSync(config.supergraphFile, "utf8");
   const signer = new TenantContextSigner(await importContextSigningKey(config.contextSigningKey));
+  // Prometheus series in this gateway's own registry; spans only with OTEL_EXPORTER_OTLP_ENDPOINT set.
+  const registry = createMetricsRegistry();
+  const operationMetrics = new OperationMetrics(registry);
+  const tracing = config.tracing ? Tracing.start(config.tracing) : null;
+  const fetches = new SubgraphFetches(registry, tracing);
   const dataSources: Record<string, SubgraphDataSource> = Object.fromEntries(
-    Object.entries(config.subgraphUrls).map(([name, url]) => [name, new SubgraphDataSource(name, url, signer, config.subgraphTimeoutMs)]),
+    Object.entries(config.subgraphUrls).map(([name, url]) => [name, new SubgraphDataSource(name, url, signer, config.subgraphTimeoutMs, fetches)]),
   );
   // @apollo/gateway sends anonymous usage metrics to Apollo unless this variable says not to, and probes every
   // cloud's metadata address at start to label them. A self-hosted homelab platform does not phone home by
@@ -69,7 +80,12 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     parseOptions: { maxTokens: MAX_OPERATION_TOKENS },
     validationRules: [operationCeilingsRule(config.operationCeilings)],
     formatError,
-    plugins: [refuseNulInInput<GatewayContext>(), logUnexpectedErrors<GatewayContext>(log, isUnexpectedAtGateway)],
+    plugins: [
+      operationMetrics.plugin<GatewayContext>(),
+      ...(tracing ? [operationTracing<GatewayContext>(tracing)] : []),
+      refuseNulInInput<GatewayContext>(),
+      logUnexpectedErrors<GatewayContext>(log, isUnexpectedAtGateway),
+    ],
   });
   await apollo.start();
 
@@ -124,13 +140,19 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     limits: config.webSocket,
     validation: { ceilings: config.operationCeilings, introspection: config.introspection },
     exposeInternalErrors: config.nodeEnv !== "production",
+    onRefused: (code) => operationMetrics.refused(code),
   });
+  registerSubscriptionMetrics(registry, { subscriptions: () => webSocket.stats(), heapAfterGcBytes: () => liveHeap.bytes() });
 
   // Metrics say how many tenants are connected and how the process fares: for operators, not for the internet.
   const metricsServer = createServer((req, res) => {
     const path = new URL(req.url ?? "/", "http://localhost").pathname;
-    if (path === "/metrics" && req.method === "GET") return sendJson(res, 200, gatewayMetrics(webSocket.stats(), liveHeap.bytes()));
-    sendJson(res, 404, { error: "NOT_FOUND", message: `No route for ${req.method} ${path}; metrics are at /metrics.` });
+    if (path === "/metrics" && req.method === "GET") return void sendPrometheus(res, registry).catch((error: Error) => {
+      log.error({ err: error }, "could not collect metrics");
+      if (!res.headersSent) sendJson(res, 500, { error: "INTERNAL", message: "Could not collect metrics." });
+    });
+    if (path === "/metrics.json" && req.method === "GET") return sendJson(res, 200, gatewayMetrics(webSocket.stats(), liveHeap.bytes()));
+    sendJson(res, 404, { error: "NOT_FOUND", message: `No route for ${req.method} ${path}; metrics are at /metrics (Prometheus) and /metrics.json.` });
   });
 
   await listen(server, config.host, config.port);
@@ -159,6 +181,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       await apollo.stop();
       await database.close();
       liveHeap.stop();
+      await tracing?.shutdown();
     },
   };
 }

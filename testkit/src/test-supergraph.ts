@@ -8,6 +8,7 @@ import {
 } from "@kombify/service-core";
 import { freePort } from "@kombify/launcher";
 import { SUBGRAPH_FACTORIES } from "@kombify/schema";
+import { scrapePrometheus, type PrometheusScrape } from "./prometheus-text.js";
 import { testDatabaseUrl } from "./test-database.js";
 import { postGraphQL, startTestSubgraph, testContextKeys, type GraphQLResponse, type TestSubgraph } from "./test-subgraph.js";
 
@@ -20,8 +21,10 @@ export interface TestSupergraph {
   issuer: LocalOidcIssuer;
   subgraphs: Record<SubgraphName, TestSubgraph>;
   graphql<T = any>(query: string, options?: { token?: string; variables?: Record<string, unknown>; headers?: Record<string, string> }): Promise<GraphQLResponse<T>>;
-  /** The gateway's GET /metrics, on its own listener. */
+  /** The gateway's GET /metrics.json, on its own listener. */
   metrics(): Promise<GatewayMetrics>;
+  /** The gateway's GET /metrics as Prometheus scrapes it (text format, parsed; the text is `.text`), on its own listener. */
+  scrapeMetrics(): Promise<PrometheusScrape>;
   stop(): Promise<void>;
 }
 
@@ -61,8 +64,9 @@ export async function startTestSupergraph(options: { gatewayEnv?: NodeJS.Process
       });
     },
     async metrics() {
-      return (await (await fetch(`${gateway.metricsUrl}/metrics`)).json()) as GatewayMetrics;
+      return (await (await fetch(`${gateway.metricsUrl}/metrics.json`)).json()) as GatewayMetrics;
     },
+    scrapeMetrics: () => scrapePrometheus(`${gateway.metricsUrl}/metrics`),
     async stop() {
       await gateway.stop();
       for (const subgraph of Object.values(subgraphs)) await subgraph.stop();

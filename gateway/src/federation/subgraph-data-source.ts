@@ -10,6 +10,7 @@ import {
   type TenantContextSigner,
 } from "@kombify/service-core";
 import type { GatewayContext } from "../gateway-context.js";
+import type { SubgraphFetches } from "../telemetry/subgraph-fetches.js";
 
 /**
  * Sends each subgraph fetch with the request id and a tenant context signed for that subgraph and that exact
@@ -23,6 +24,8 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     private readonly signer: TenantContextSigner,
     /** A subgraph answer taking longer than this is UNAVAILABLE, not a hung client. @default 15000 */
     timeoutMs = 15_000,
+    /** Where each fetch's latency and errors are counted (and traced, with tracing on). */
+    private readonly fetches?: SubgraphFetches,
   ) {
     super({ url, fetcher: (input, init) => fetch(input, { ...(init as RequestInit), signal: AbortSignal.timeout(timeoutMs) }) as never });
   }
@@ -51,16 +54,24 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
 
   /** A subgraph that cannot be reached is UNAVAILABLE, named, so clients get partial data they can explain. */
   private async processAlone(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayGraphQLResponse> {
+    const startedAt = this.fetches?.begin(this.name, options) ?? 0;
     try {
-      return await super.process(options);
+      const response = await super.process(options);
+      this.fetches?.end(this.name, options, startedAt, response);
+      return response;
     } catch (error) {
+      this.fetches?.end(this.name, options, startedAt, "unavailable");
       const context = options.context as Partial<GatewayContext>;
       context.log?.warn({ subgraph: this.name, err: error }, "subgraph unavailable");
       throw errors.unavailable(`The ${this.name} service is unavailable; try again shortly.`);
     }
   }
 
-  override async willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<void> {
+  override async willSendRequest(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<void> {
+    const { request, context } = options;
+    // W3C trace context: the subgraph's operation span continues this fetch's span (with tracing on).
+    const traceparent = this.fetches?.traceparent(options);
+    if (traceparent) request.http?.headers.set("traceparent", traceparent);
     if (!("caller" in context) || !context.caller || !request.query) return;
     request.http?.headers.set(REQUEST_ID_HEADER, context.requestId);
     request.http?.headers.set(TENANT_CONTEXT_HEADER, await this.tenantContext(context as GatewayContext, operationHash(request.query)));

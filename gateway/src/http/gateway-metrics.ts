@@ -1,8 +1,10 @@
+import { counterReading } from "@kombify/service-core";
+import { Counter, Gauge, type Registry } from "prom-client";
 import type { attachGraphQLWebSocket } from "../subscriptions/gateway-websocket.js";
 
 type SubscriptionStats = ReturnType<ReturnType<typeof attachGraphQLWebSocket>["stats"]>;
 
-/** What GET /metrics answers: the subscriptions' state, and the process's memory and CPU. */
+/** What GET /metrics.json answers: the subscriptions' state, and the process's memory and CPU. */
 export function gatewayMetrics(subscriptions: SubscriptionStats, heapAfterGcBytes: number | null) {
   const memory = process.memoryUsage();
   const cpu = process.cpuUsage();
@@ -21,3 +23,54 @@ export function gatewayMetrics(subscriptions: SubscriptionStats, heapAfterGcByte
 }
 
 export type GatewayMetrics = ReturnType<typeof gatewayMetrics>;
+
+/**
+ * The subscriptions' state as Prometheus series, read from the stats the gateway keeps anyway, once per scrape
+ * (summing the sockets' buffers walks every connection, so one reading serves all the series of a scrape).
+ */
+export function registerSubscriptionMetrics(registry: Registry, read: { subscriptions: () => SubscriptionStats; heapAfterGcBytes: () => number | null }): void {
+  let reading: { at: number; stats: SubscriptionStats } | undefined;
+  const stats = (): SubscriptionStats => {
+    const now = performance.now();
+    if (!reading || now - reading.at > 250) reading = { at: now, stats: read.subscriptions() };
+    return reading.stats;
+  };
+  const gauge = (name: string, help: string, value: (s: SubscriptionStats) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(value(stats()));
+      },
+    });
+  gauge("kombify_gateway_websocket_connections", "Open graphql-ws connections.", (s) => s.connections);
+  gauge("kombify_gateway_websocket_buffered_bytes", "Bytes written to WebSocket clients and not yet taken by the kernel (slow readers).", (s) => s.bufferedBytes);
+  gauge("kombify_gateway_subscriptions", "Open subscriptions (subscribers) over graphql-ws.", (s) => s.subscribers);
+  gauge("kombify_gateway_subscription_groups", "Groups of subscribers sharing one upstream subscription (same audience, operation, variables).", (s) => s.groups);
+  gauge("kombify_gateway_upstream_subscriptions", "Subscriptions open from the gateway to the subgraphs.", (s) => s.upstream);
+  counterReading(registry, "kombify_gateway_subscription_events_received_total", "Subscription events received from the subgraphs (one per group).", () => stats().events.received);
+  counterReading(registry, "kombify_gateway_subscription_events_delivered_total", "Subscription events handed to subscribers (one per subscriber per event).", () => stats().events.delivered);
+  new Counter({
+    name: "kombify_gateway_subscription_event_fetches_total",
+    help: "Fetches of other subgraphs' fields for subscription events: reused from a fresh answer (hit) or fetched (miss).",
+    labelNames: ["result"],
+    registers: [registry],
+    collect() {
+      const { hits, misses } = stats().eventFetches;
+      this.reset();
+      this.labels("hit").inc(hits);
+      this.labels("miss").inc(misses);
+    },
+  });
+  new Gauge({
+    name: "kombify_gateway_heap_after_gc_bytes",
+    help: "The V8 heap just after the last full collection: what the process really keeps (absent before the first).",
+    registers: [registry],
+    collect() {
+      const bytes = read.heapAfterGcBytes();
+      this.reset();
+      if (bytes !== null) this.set(bytes);
+    },
+  });
+}

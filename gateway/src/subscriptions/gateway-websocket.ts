@@ -70,6 +70,8 @@ export function attachGraphQLWebSocket(options: {
   limits: WebSocketLimits;
   validation: DocumentValidation;
   exposeInternalErrors: boolean;
+  /** Called for each refusal for a limit (`RATE_LIMITED`, or `4429` for connections), for the refusal counter. */
+  onRefused?: (code: string) => void;
 }) {
   const { limits, log } = options;
   // No per-message compression (ws's default on servers too, stated here because it matters): deflating each
@@ -98,6 +100,7 @@ export function attachGraphQLWebSocket(options: {
         }
         const audience = audienceOf(authentication.caller);
         if ((connectionsPerAudience.get(audience) ?? 0) >= limits.maxConnectionsPerTenant) {
+          options.onRefused?.(ErrorCode.RATE_LIMITED);
           ctx.extra.socket.close(CloseCode.TooManyRequests, "Too many connections for this tenant.");
           return false;
         }
@@ -132,7 +135,10 @@ export function attachGraphQLWebSocket(options: {
         const context = args.contextValue as SocketContext;
         // Check and take the slot before the first await, so back-to-back subscribes cannot all slip through.
         const refusal = limitExceeded(context.connection);
-        if (refusal) return { errors: [new GraphQLError(refusal, { extensions: { code: ErrorCode.RATE_LIMITED } })] };
+        if (refusal) {
+          options.onRefused?.(ErrorCode.RATE_LIMITED);
+          return { errors: [new GraphQLError(refusal, { extensions: { code: ErrorCode.RATE_LIMITED } })] };
+        }
         const release = reserve(context.connection);
         try {
           const subscription = await options.hub.subscribe(
@@ -149,7 +155,10 @@ export function attachGraphQLWebSocket(options: {
                   release();
                 },
                 limits.bufferPerSubscriber,
-                () => new AppError(ErrorCode.RATE_LIMITED, "This subscriber fell too far behind; subscribe again and read faster."),
+                () => {
+                  options.onRefused?.(ErrorCode.RATE_LIMITED);
+                  return new AppError(ErrorCode.RATE_LIMITED, "This subscriber fell too far behind; subscribe again and read faster.");
+                },
               ),
           );
           // It yields nothing to graphql-ws, which only sends `complete` or `error` once it settles.

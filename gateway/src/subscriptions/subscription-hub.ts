@@ -47,6 +47,9 @@ function toFormattedError(error: { message: string; path?: readonly (string | nu
 export class SubscriptionHub {
   private readonly groups = new Map<string, Group>();
   private subscriberCount = 0;
+  /** Events received from upstream, and their payloads handed to subscribers (one per subscriber per event). */
+  private upstreamEvents = 0;
+  private deliveredEvents = 0;
   private readonly fetches = new EventFetchCache();
   /** The subgraphs as events' other fields are fetched from them: through the cache. */
   private readonly serviceMap: Record<string, GraphQLDataSource>;
@@ -62,7 +65,13 @@ export class SubscriptionHub {
   }
 
   get stats() {
-    return { subscribers: this.subscriberCount, groups: this.groups.size, upstream: this.upstream.count, eventFetches: this.fetches.stats };
+    return {
+      subscribers: this.subscriberCount,
+      groups: this.groups.size,
+      upstream: this.upstream.count,
+      eventFetches: this.fetches.stats,
+      events: { received: this.upstreamEvents, delivered: this.deliveredEvents },
+    };
   }
 
   /**
@@ -124,10 +133,12 @@ export class SubscriptionHub {
   }
 
   private async deliver(group: Group, event: SubscriptionResult): Promise<void> {
+    this.upstreamEvents += 1;
     if (group.subscribers.size === 0) return;
     const result = event.data ? await this.resolve(group, event) : { errors: this.formatAndLog(group, event.errors ?? []) };
     // Once per event, whatever the group's size; per subscriber only the framing remains.
     const payload = Buffer.from(JSON.stringify(result));
+    this.deliveredEvents += group.subscribers.size;
     for (const subscriber of group.subscribers) subscriber.send(payload);
   }
 
