@@ -6,7 +6,7 @@ import { useServer } from "graphql-ws/use/ws";
 import { GraphQLError, print, type ExecutionResult, type GraphQLSchema } from "graphql";
 import { WebSocketServer } from "ws";
 import { acceptedRequestId, AppError, ErrorCode, type Caller, type Logger } from "@kombify/service-core";
-import type { CallerAuthenticator } from "../auth/caller-authenticator.js";
+import type { Authentication, CallerAuthenticator } from "../auth/caller-authenticator.js";
 import type { GatewayContext } from "../gateway-context.js";
 import type { SubscriptionHub } from "./subscription-hub.js";
 import { FrameWriter } from "./frame-writer.js";
@@ -46,6 +46,21 @@ interface SocketContext extends GatewayContext {
   connection: Connection;
   /** The graphql-ws id of the operation, which every frame of a subscription carries. */
   operationId: string;
+  /** Whose limits the operation counts against: its own token's caller's, else the connection's. */
+  audience: string;
+  /** When the operation's own token expires (null without one, or when it does not expire). */
+  expiresAt: Date | null;
+}
+
+/**
+ * An operation's own Authorization, from its `extensions.headers` (any case): GraphiQL sends the headers typed
+ * in its editor there, on a socket whose connection_init carries none. undefined when there is none.
+ */
+function operationAuthorization(extensions: Record<string, unknown> | null | undefined): unknown {
+  const headers = extensions?.headers;
+  if (!headers || typeof headers !== "object" || Array.isArray(headers)) return undefined;
+  for (const [name, value] of Object.entries(headers)) if (name.toLowerCase() === "authorization") return value === "" ? undefined : value;
+  return undefined;
 }
 
 /** Per connection the tenant's key for limits: the tenant, else the user, else one shared anonymous pool. */
@@ -57,8 +72,11 @@ function audienceOf(caller: Caller): string {
 /**
  * graphql-ws on the gateway's /graphql. The token comes in connection_init as `{ authorization: "Bearer …" }`
  * (browsers cannot set headers on the upgrade) and is verified like an HTTP request's; a bad one closes the
- * socket with 4401, and so does its expiry later on. Subscriptions go to the hub; queries and mutations sent
- * over the socket run through Apollo like HTTP ones.
+ * socket with 4401, and so does its expiry later on. An operation may carry its own token instead, in its
+ * subscribe payload's `extensions.headers.authorization` (as GraphiQL sends it): it then runs as that caller,
+ * counts against that caller's limits, and ends with UNAUTHENTICATED when that token expires; a bad one refuses
+ * that operation alone. Subscriptions go to the hub; queries and mutations sent over the socket run through
+ * Apollo like HTTP ones.
  */
 export function attachGraphQLWebSocket(options: {
   server: Server;
@@ -113,9 +131,17 @@ export function attachGraphQLWebSocket(options: {
         ctx.extra.connection = connection;
         return true;
       },
-      onSubscribe: (_ctx, _id, payload) => {
+      onSubscribe: (ctx, id, payload) => {
         const prepared = documents.prepare(payload);
-        return "document" in prepared ? { schema: options.schema, ...prepared } : prepared;
+        if (!("document" in prepared)) return prepared;
+        const args = { schema: options.schema, ...prepared };
+        const authorization = operationAuthorization(payload.extensions);
+        if (authorization === undefined) return args;
+        if (typeof authorization !== "string") return [new GraphQLError("The Authorization header must be 'Bearer <access token>'.", { extensions: { code: ErrorCode.UNAUTHENTICATED } })];
+        return options.authenticator.fromAuthorization(authorization).then((authentication) => {
+          if (!authentication.ok) return [new GraphQLError(authentication.message, { extensions: { code: authentication.code } })];
+          return { ...args, contextValue: socketContext(ctx.extra, id, payload.extensions, authentication) };
+        });
       },
       onClose: (ctx) => {
         const connection = ctx.extra.connection;
@@ -126,31 +152,29 @@ export function attachGraphQLWebSocket(options: {
       // Apollo's results over the socket are formatted already, so they go out as they are. (Subscription events
       // do not pass here: the hub's SocketSubscriptions write them to the socket themselves.)
       onNext: (_ctx, _id, _payload, _args, result) => result as FormattedExecutionResult,
-      context: (ctx, id, payload) => {
-        const requestId = acceptedRequestId(payload.extensions?.requestId) ?? randomUUID();
-        const connection = ctx.extra.connection!;
-        return { caller: connection.caller, requestId, log: log.child({ requestId }), connection, operationId: id } satisfies SocketContext;
-      },
+      context: (ctx, id, payload) => socketContext(ctx.extra, id, payload.extensions, null),
       subscribe: async (args) => {
         const context = args.contextValue as SocketContext;
         // Check and take the slot before the first await, so back-to-back subscribes cannot all slip through.
-        const refusal = limitExceeded(context.connection);
+        const refusal = limitExceeded(context);
         if (refusal) {
           options.onRefused?.(ErrorCode.RATE_LIMITED);
           return { errors: [new GraphQLError(refusal, { extensions: { code: ErrorCode.RATE_LIMITED } })] };
         }
-        const release = reserve(context.connection);
+        const release = reserve(context);
         try {
           const subscription = await options.hub.subscribe(
             args.document,
             args.operationName ?? undefined,
             (args.variableValues ?? {}) as Record<string, unknown>,
             context,
-            (leave) =>
-              new SocketSubscription(
+            (leave) => {
+              let expiry: NodeJS.Timeout | undefined;
+              const subscriber = new SocketSubscription(
                 context.connection.frames,
                 context.operationId,
                 () => {
+                  clearTimeout(expiry);
                   leave();
                   release();
                 },
@@ -159,7 +183,15 @@ export function attachGraphQLWebSocket(options: {
                   options.onRefused?.(ErrorCode.RATE_LIMITED);
                   return new AppError(ErrorCode.RATE_LIMITED, "This subscriber fell too far behind; subscribe again and read faster.");
                 },
-              ),
+              );
+              // The operation's own token ends it, not the socket, which the connection's own token governs.
+              if (context.expiresAt) {
+                const remaining = Math.min(context.expiresAt.getTime() - Date.now(), 2 ** 31 - 1);
+                const expired = () => new AppError(ErrorCode.UNAUTHENTICATED, "The access token expired; subscribe again with a fresh one.");
+                expiry = setTimeout(() => subscriber.fail(expired()), Math.max(0, remaining));
+              }
+              return subscriber;
+            },
           );
           // It yields nothing to graphql-ws, which only sends `complete` or `error` once it settles.
           return subscription as AsyncIterable<ExecutionResult>;
@@ -189,25 +221,33 @@ export function attachGraphQLWebSocket(options: {
     socket.on("error", (error: Error & { code?: string }) => log.info({ code: error.code, reason: error.message }, "closed a WebSocket whose client broke the protocol"));
   });
 
-  function limitExceeded(connection: Connection): string | null {
+  /** The context of one operation on the socket: the operation's own caller when its token came with it. */
+  function socketContext(extra: Extra, id: string, extensions: Record<string, unknown> | null | undefined, own: Extract<Authentication, { ok: true }> | null): SocketContext {
+    const requestId = acceptedRequestId(extensions?.requestId) ?? randomUUID();
+    const connection = extra.connection!;
+    const caller = own ? own.caller : connection.caller;
+    return { caller, requestId, log: log.child({ requestId }), connection, operationId: id, audience: own ? audienceOf(own.caller) : connection.audience, expiresAt: own?.expiresAt ?? null };
+  }
+
+  function limitExceeded({ connection, audience }: SocketContext): string | null {
     if (connection.subscriptions >= limits.maxSubscriptionsPerConnection) {
       return `At most ${limits.maxSubscriptionsPerConnection} subscriptions may run on one connection.`;
     }
-    if ((subscriptionsPerAudience.get(connection.audience) ?? 0) >= limits.maxSubscriptionsPerTenant) {
+    if ((subscriptionsPerAudience.get(audience) ?? 0) >= limits.maxSubscriptionsPerTenant) {
       return `Your tenant has reached ${limits.maxSubscriptionsPerTenant} open subscriptions.`;
     }
     return null;
   }
 
-  /** Counts a subscription against its connection's and tenant's limits; the returned function gives it back once. */
-  function reserve(connection: Connection): () => void {
-    bump(subscriptionsPerAudience, connection.audience, 1);
+  /** Counts a subscription against its connection's and its caller's tenant's limits; the returned function gives it back once. */
+  function reserve({ connection, audience }: SocketContext): () => void {
+    bump(subscriptionsPerAudience, audience, 1);
     connection.subscriptions += 1;
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      bump(subscriptionsPerAudience, connection.audience, -1);
+      bump(subscriptionsPerAudience, audience, -1);
       connection.subscriptions -= 1;
     };
   }

@@ -62,6 +62,11 @@ export class SocketSubscription implements GroupSubscriber, AsyncIterableIterato
     this.finish(null);
   }
 
+  /** Ends the stream with `error` after what has been sent (its own token expired, say); graphql-ws sends it as `error`. */
+  fail(error: Error): void {
+    this.finish(error);
+  }
+
   next(): Promise<IteratorResult<never>> {
     if (this.outcome === undefined) {
       return new Promise((resolve, reject) => {
