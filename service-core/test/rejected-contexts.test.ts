@@ -24,4 +24,14 @@ describe("rejected contexts: counted always, audited at most once a window per s
     expect(rejections.record("a").audit).toBe(false);
     expect(rejections.record("b").audit).toBe(true);
   });
+
+  it("caps the rows of all sources together per window: 200 sources on loopback write 60, not 200", () => {
+    let now = 7_000;
+    const rejections = new RejectedContexts(60_000, 10_000, () => now);
+    const audited = Array.from({ length: 200 }, (_, i) => rejections.record(`127.0.1.${i}`).audit).filter(Boolean);
+    expect(audited).toHaveLength(60);
+    expect(rejections.stats).toEqual({ rejectedContexts: 200, auditedRejectedContexts: 60 });
+    now += 60_000;
+    expect(rejections.record("127.0.1.199")).toEqual({ audit: true, suppressed: 1 });
+  });
 });

@@ -13,17 +13,20 @@ export interface ContextMetrics {
  * can reach a subgraph can send garbage contexts, and an audit row each would let them grow the audit table at
  * will. The next row from a source says how many went unaudited before it. Sources are kept in memory, least
  * recently seen dropped first beyond `maxSources`, so memory is bounded too; a dropped source is simply audited
- * again on its next rejection.
+ * again on its next rejection. Sources are cheap to have (any local process can bind 127.0.0.0/8, an IPv6 host
+ * a whole prefix), so the rows of all sources together are capped per window as well (`maxAuditsPerWindow`).
  */
 export class RejectedContexts {
   private rejected = 0;
   private audited = 0;
   private readonly sources = new Map<string, { windowEndsAt: number; suppressed: number }>();
+  private overall = { windowEndsAt: 0, audited: 0 };
 
   constructor(
     private readonly windowMs = 60_000,
     private readonly maxSources = 10_000,
     private readonly now: () => number = Date.now,
+    private readonly maxAuditsPerWindow = 60,
   ) {}
 
   /** Counts one rejection from `source`; says whether to audit it and how many from there went unaudited before. */
@@ -38,8 +41,15 @@ export class RejectedContexts {
       this.sources.set(source, seen);
       return { audit: false, suppressed: seen.suppressed };
     }
+    if (this.overall.windowEndsAt <= now) this.overall = { windowEndsAt: now + this.windowMs, audited: 0 };
+    if (this.overall.audited >= this.maxAuditsPerWindow) {
+      // Counted against the source as suppressed, so its next audited row still says how many went unrecorded.
+      this.sources.set(source, { windowEndsAt: seen?.windowEndsAt ?? now, suppressed: (seen?.suppressed ?? 0) + 1 });
+      return { audit: false, suppressed: (seen?.suppressed ?? 0) + 1 };
+    }
     if (this.sources.size >= this.maxSources) this.sources.delete(this.sources.keys().next().value!);
     this.sources.set(source, { windowEndsAt: now + this.windowMs, suppressed: 0 });
+    this.overall.audited += 1;
     this.audited += 1;
     return { audit: true, suppressed: seen?.suppressed ?? 0 };
   }
