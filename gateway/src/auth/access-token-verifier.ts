@@ -81,10 +81,12 @@ function describeJoseError(error: unknown): string {
   return "The access token is malformed or not accepted.";
 }
 
-const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+/** C0, DEL and C1: terminal escapes and line breaks (U+0085) that no name or id needs. */
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
 const emailShape = z.email();
 const TEXT_CLAIMS: [name: string, maxLength: number][] = [
-  ["sub", 255],
+  // 200: what PocketBase's namespace users keep of it (zitadel_sub).
+  ["sub", 200],
   ["name", 200],
   ["preferred_username", 200],
   [ZITADEL_ORG_CLAIM, 128],

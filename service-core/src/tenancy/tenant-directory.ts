@@ -3,6 +3,7 @@ import { asc, eq, sql } from "drizzle-orm";
 import type { Db } from "../database/database.js";
 import { stackInstances, tenants, type TenantRow } from "../database/schema.js";
 import { errors } from "../errors/app-error.js";
+import { isUniqueViolation } from "../database/postgres-errors.js";
 import type { NamespaceResolver } from "../pocketbase/namespace-resolver.js";
 import { provisionNamespace } from "../pocketbase/namespace-provisioner.js";
 import { isUuid } from "./ids.js";
@@ -42,26 +43,41 @@ export class TenantDirectory {
   }
 
   /** Creates the organisation's tenant with exactly this slug; CONFLICT if it has one or the slug is taken. */
-  create(input: NewTenant): Promise<TenantRow> {
-    return this.forOrganisation(input.zitadelOrgId, async (tx, existing) => {
-      if (existing) throw errors.conflict("Your organisation already has a tenant.");
-      if (await slugTaken(tx, input.slug)) throw errors.conflict(`The slug "${input.slug}" is taken; choose another.`);
-      return this.insertAndProvision(tx, input);
-    });
+  async create(input: NewTenant): Promise<TenantRow> {
+    const slugTakenError = () => errors.conflict(`The slug "${input.slug}" is taken; choose another.`);
+    try {
+      return await this.forOrganisation(input.zitadelOrgId, async (tx, existing) => {
+        if (existing) throw errors.conflict("Your organisation already has a tenant.");
+        if (await slugTaken(tx, input.slug)) throw slugTakenError();
+        return this.insertAndProvision(tx, input);
+      });
+    } catch (error) {
+      // Two organisations racing for one slug: the check above runs under each organisation's own lock, so
+      // the unique index decides, and the loser is told as if the check had seen it.
+      if (isUniqueViolation(error, "tenants_slug_unique")) throw slugTakenError();
+      throw error;
+    }
   }
 
   /** The organisation's tenant, created (named `name`, slug derived from it) if it has none yet. */
   async ensureForOrganisation(orgId: string, name: string): Promise<{ tenant: TenantRow; created: boolean }> {
-    let created = false;
-    const tenant = await this.forOrganisation(orgId, async (tx, existing) => {
-      if (existing) return existing;
-      const base = slugFromName(name).slice(0, 30).replace(/-+$/, "");
-      let slug = isAcceptableSlug(base) ? base : `lab-${randomBytes(3).toString("hex")}`;
-      while (await slugTaken(tx, slug)) slug = `${base.slice(0, 30)}-${randomBytes(3).toString("hex")}`;
-      created = true;
-      return this.insertAndProvision(tx, { name, slug, zitadelOrgId: orgId });
-    });
-    return { tenant, created };
+    // Organisations of one name racing for its slug: the loser of the unique index tries again with a suffix.
+    for (let attempt = 0; ; attempt++) {
+      let created = false;
+      try {
+        const tenant = await this.forOrganisation(orgId, async (tx, existing) => {
+          if (existing) return existing;
+          const base = slugFromName(name).slice(0, 30).replace(/-+$/, "");
+          let slug = isAcceptableSlug(base) ? base : `lab-${randomBytes(3).toString("hex")}`;
+          while (await slugTaken(tx, slug)) slug = `${base.slice(0, 30)}-${randomBytes(3).toString("hex")}`;
+          created = true;
+          return this.insertAndProvision(tx, { name, slug, zitadelOrgId: orgId });
+        });
+        return { tenant, created };
+      } catch (error) {
+        if (attempt >= 3 || !isUniqueViolation(error, "tenants_slug_unique")) throw error;
+      }
+    }
   }
 
   private forOrganisation(orgId: string, work: (tx: Transaction, existing: TenantRow | null) => Promise<TenantRow>): Promise<TenantRow> {

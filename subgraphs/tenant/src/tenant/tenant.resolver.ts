@@ -47,7 +47,7 @@ export class TenantResolver {
     if (!caller.orgId) throw errors.forbidden("Your token names no organisation, so no tenant can be created for it.");
     const trimmed = name.trim();
     if (trimmed.length < 1 || trimmed.length > 100) throw errors.badInput("name", "must be 1 to 100 characters.");
-    if (/[\u0000-\u001f\u007f]/.test(trimmed)) throw errors.badInput("name", "must not contain control characters.");
+    if (/[\u0000-\u001f\u007f-\u009f]/.test(trimmed)) throw errors.badInput("name", "must not contain control characters.");
     const chosenSlug = assertValidSlug(slug ?? slugFromName(trimmed));
     if (caller.tenant) throw errors.conflict("Your organisation already has a tenant.");
     const tenant = await this.tenants.create({ name: trimmed, slug: chosenSlug, zitadelOrgId: caller.orgId });
