@@ -1,7 +1,17 @@
 import type { GraphQLDataSourceProcessOptions } from "@apollo/gateway";
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
-import { LATENCY_BUCKETS, operationSpanOf, traceparentOf, type Span, type Tracing } from "@kombify/service-core";
-import { Counter, Histogram, type Registry } from "prom-client";
+import {
+  LATENCY_BUCKETS,
+  operationSpanOf,
+  PlainCounter,
+  PlainHistogram,
+  traceparentOf,
+  type CounterSeries,
+  type HistogramSeries,
+  type Span,
+  type Tracing,
+} from "@kombify/service-core";
+import type { Registry } from "prom-client";
 
 type FetchOptions = GraphQLDataSourceProcessOptions<object>;
 
@@ -12,8 +22,8 @@ const SANE_CODE = /^[A-Z][A-Z0-9_]{0,63}$/;
 const MAX_CODES_PER_SUBGRAPH = 30;
 
 interface SubgraphSeries {
-  duration: Histogram.Internal<"subgraph">;
-  errors: Map<string, Counter.Internal>;
+  duration: HistogramSeries;
+  errors: Map<string, CounterSeries>;
 }
 
 /**
@@ -25,8 +35,8 @@ interface SubgraphSeries {
  *   code) or not answered at all (UNAVAILABLE: unreachable, timed out, not GraphQL).
  */
 export class SubgraphFetches {
-  private readonly duration: Histogram<"subgraph">;
-  private readonly errors: Counter<"subgraph" | "code">;
+  private readonly duration: PlainHistogram;
+  private readonly errors: PlainCounter;
   private readonly series = new Map<string, SubgraphSeries>();
   /** Each traced fetch's span, by the options object the data source passes from process() to willSendRequest(). */
   private readonly spans = new WeakMap<object, Span>();
@@ -35,19 +45,17 @@ export class SubgraphFetches {
     registry: Registry,
     private readonly tracing: Tracing | null,
   ) {
-    this.duration = new Histogram({
-      name: "kombify_gateway_subgraph_fetch_duration_seconds",
-      help: "Time from sending a fetch to a subgraph to its answer (or failure), by subgraph.",
-      labelNames: ["subgraph"],
-      buckets: LATENCY_BUCKETS,
-      registers: [registry],
-    });
-    this.errors = new Counter({
-      name: "kombify_gateway_subgraph_fetch_errors_total",
-      help: "Subgraph fetches answered with errors (the first one's code) or not answered (UNAVAILABLE), by subgraph.",
-      labelNames: ["subgraph", "code"],
-      registers: [registry],
-    });
+    this.duration = new PlainHistogram(
+      registry,
+      "kombify_gateway_subgraph_fetch_duration_seconds",
+      "Time from sending a fetch to a subgraph to its answer (or failure), by subgraph.",
+      LATENCY_BUCKETS,
+    );
+    this.errors = new PlainCounter(
+      registry,
+      "kombify_gateway_subgraph_fetch_errors_total",
+      "Subgraph fetches answered with errors (the first one's code) or not answered (UNAVAILABLE), by subgraph.",
+    );
   }
 
   /** A fetch starts: its start time (and, with tracing on, its span). */
@@ -88,7 +96,7 @@ export class SubgraphFetches {
     }
     if (code) {
       let counter = series.errors.get(code);
-      if (!counter) series.errors.set(code, (counter = this.errors.labels(subgraph, code)));
+      if (!counter) series.errors.set(code, (counter = this.errors.series({ subgraph, code })));
       counter.inc();
     }
     const span = this.spans.get(options);
@@ -104,7 +112,7 @@ export class SubgraphFetches {
 
   private seriesFor(subgraph: string): SubgraphSeries {
     let series = this.series.get(subgraph);
-    if (!series) this.series.set(subgraph, (series = { duration: this.duration.labels(subgraph), errors: new Map() }));
+    if (!series) this.series.set(subgraph, (series = { duration: this.duration.series({ subgraph }), errors: new Map() }));
     return series;
   }
 }

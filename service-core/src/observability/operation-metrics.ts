@@ -1,6 +1,7 @@
 import type { ApolloServerPlugin, BaseContext, GraphQLRequestContextWillSendResponse, GraphQLRequestListener } from "@apollo/server";
 import { getOperationAST, type GraphQLFormattedError } from "graphql";
-import { Counter, Histogram, type Registry } from "prom-client";
+import type { Registry } from "prom-client";
+import { PlainCounter, PlainHistogram, type CounterSeries, type HistogramSeries } from "./prometheus.js";
 
 /** The codes that mean "refused for a limit": each error with one is counted in kombify_refusals_total. */
 export const REFUSAL_CODES = ["RATE_LIMITED", "QUOTA_EXCEEDED", "PLAN_REQUIRED"] as const;
@@ -19,8 +20,8 @@ export interface OperationMetricsOptions {
 }
 
 interface Series {
-  requests: Counter.Internal;
-  duration: Histogram.Internal<"operation" | "code">;
+  requests: CounterSeries;
+  duration: HistogramSeries;
 }
 
 /** One operation label's series, by outcome code. */
@@ -41,14 +42,13 @@ const DONE = Promise.resolve();
  *   `code` is the first error's `extensions.code` as answered, or "OK".
  * - kombify_refusals_total{code}: errors answered with RATE_LIMITED, QUOTA_EXCEEDED or PLAN_REQUIRED.
  *
- * The per-request cost is two label lookups in Maps and prom-client's increments: the children are made once
- * per (operation, code) and kept.
+ * The per-request cost is two Map lookups and a few field updates: the series are made once per (operation,
+ * code) and kept, and prom-client's registry reads them when scraped (see PlainFamily).
  */
 export class OperationMetrics {
-  private readonly requests: Counter<"operation" | "code">;
-  private readonly duration: Histogram<"operation" | "code">;
-  private readonly refusals: Counter<"code">;
-  private readonly refusalChildren = new Map<string, Counter.Internal>();
+  private readonly requests: PlainCounter;
+  private readonly duration: PlainHistogram;
+  private readonly refusals = new Map<string, CounterSeries>();
   private readonly operations = new Map<string, OperationSeries>();
   private readonly anonymous: OperationSeries;
   private readonly other: OperationSeries;
@@ -58,26 +58,19 @@ export class OperationMetrics {
 
   constructor(registry: Registry, options: OperationMetricsOptions = {}) {
     this.maxOperationNames = options.maxOperationNames ?? 100;
-    this.requests = new Counter({
-      name: "kombify_graphql_requests_total",
-      help: "GraphQL operations answered, by operation name and outcome code (the first error's code, or OK).",
-      labelNames: ["operation", "code"],
-      registers: [registry],
-    });
-    this.duration = new Histogram({
-      name: "kombify_graphql_request_duration_seconds",
-      help: "Time from the operation's start in Apollo Server to its response, by operation name and outcome code.",
-      labelNames: ["operation", "code"],
-      buckets: LATENCY_BUCKETS,
-      registers: [registry],
-    });
-    this.refusals = new Counter({
-      name: "kombify_refusals_total",
-      help: "Errors answered for a limit: RATE_LIMITED, QUOTA_EXCEEDED or PLAN_REQUIRED.",
-      labelNames: ["code"],
-      registers: [registry],
-    });
-    for (const code of REFUSAL_CODES) this.refusalChildren.set(code, this.refusals.labels(code));
+    this.requests = new PlainCounter(
+      registry,
+      "kombify_graphql_requests_total",
+      "GraphQL operations answered, by operation name and outcome code (the first error's code, or OK).",
+    );
+    this.duration = new PlainHistogram(
+      registry,
+      "kombify_graphql_request_duration_seconds",
+      "Time from the operation's start in Apollo Server to its response, by operation name and outcome code.",
+      LATENCY_BUCKETS,
+    );
+    const refusals = new PlainCounter(registry, "kombify_refusals_total", "Errors answered for a limit: RATE_LIMITED, QUOTA_EXCEEDED or PLAN_REQUIRED.");
+    for (const code of REFUSAL_CODES) this.refusals.set(code, refusals.series({ code }));
     this.anonymous = { label: "anonymous", byCode: new Map() };
     this.other = { label: "other", byCode: new Map() };
     this.operations.set("anonymous", this.anonymous);
@@ -93,7 +86,7 @@ export class OperationMetrics {
 
   /** Counts `code` as a refusal if it is one of REFUSAL_CODES (any other code is ignored). */
   refused(code: unknown): void {
-    if (typeof code === "string") this.refusalChildren.get(code)?.inc();
+    if (typeof code === "string") this.refusals.get(code)?.inc();
   }
 
   /** What the response carried: its outcome code, and a refusal for each refused error. */
@@ -148,10 +141,8 @@ export class OperationMetrics {
       if (this.codes.size >= MAX_CODES || !SANE_CODE.test(code)) code = "OTHER";
       else this.codes.add(code);
     }
-    const series = operation.byCode.get(code) ?? {
-      requests: this.requests.labels(operation.label, code),
-      duration: this.duration.labels(operation.label, code),
-    };
+    const labels = { operation: operation.label, code };
+    const series = operation.byCode.get(code) ?? { requests: this.requests.series(labels), duration: this.duration.series(labels) };
     operation.byCode.set(code, series);
     // A refused raw code is not remembered, so it cannot grow the map either.
     return series;
