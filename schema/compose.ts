@@ -1,5 +1,6 @@
 /**
- * `pnpm compose`: writes schema/supergraph.graphql and schema/subgraphs/*.graphql from the subgraphs' code.
+ * `pnpm compose`: writes schema/supergraph.graphql, its API schema schema/api.graphql and schema/subgraphs/*.graphql
+ * from the subgraphs' code.
  * `pnpm compose --check`: writes nothing, exits 1 when a checked-in file is stale.
  */
 import { mkdirSync, writeFileSync } from "node:fs";

@@ -1,5 +1,6 @@
 import { composeServices } from "@apollo/composition";
-import { parse } from "graphql";
+import { Supergraph } from "@apollo/federation-internals";
+import { parse, printSchema } from "graphql";
 import { schemaOnlyRuntime, SUBGRAPHS, type SubgraphFactory, type SubgraphName } from "@kombify/service-core";
 import { createBillingSubgraph } from "@kombify/subgraph-billing";
 import { createIdentitySubgraph } from "@kombify/subgraph-identity";
@@ -20,6 +21,8 @@ export const SUBGRAPH_FACTORIES: Record<SubgraphName, SubgraphFactory> = {
 
 export interface ComposedSupergraph {
   supergraphSdl: string;
+  /** The API schema clients see (what the gateway serves): the supergraph without Federation's join and link machinery. */
+  apiSdl: string;
   subgraphs: { name: SubgraphName; sdl: string }[];
   hints: string[];
 }
@@ -41,7 +44,13 @@ export async function composeSupergraph(): Promise<ComposedSupergraph> {
   if (result.errors) throw new CompositionFailed(result.errors.map((error) => error.message));
   return {
     supergraphSdl: `${result.supergraphSdl.trim()}\n`,
+    apiSdl: apiSchemaSdl(result.supergraphSdl),
     subgraphs: subgraphs.map(({ name, sdl }) => ({ name, sdl })),
     hints: (result.hints ?? []).map((hint) => hint.toString()),
   };
+}
+
+/** The API schema of a supergraph, printed: what clients' code generation and tools read. */
+export function apiSchemaSdl(supergraphSdl: string): string {
+  return `${printSchema(Supergraph.build(supergraphSdl).apiSchema().toGraphQLJSSchema()).trim()}\n`;
 }
