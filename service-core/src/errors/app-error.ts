@@ -1,19 +1,8 @@
+import { ErrorCode } from "@kombify/error-codes";
 import { GraphQLError } from "graphql";
 
-/** The error codes of the public API (see the supergraph sketch); every expected failure carries one. */
-export const ErrorCode = {
-  UNAUTHENTICATED: "UNAUTHENTICATED",
-  FORBIDDEN: "FORBIDDEN",
-  NOT_FOUND: "NOT_FOUND",
-  BAD_USER_INPUT: "BAD_USER_INPUT",
-  CONFLICT: "CONFLICT",
-  QUOTA_EXCEEDED: "QUOTA_EXCEEDED",
-  RATE_LIMITED: "RATE_LIMITED",
-  PLAN_REQUIRED: "PLAN_REQUIRED",
-  UNAVAILABLE: "UNAVAILABLE",
-  INTERNAL: "INTERNAL",
-} as const;
-export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+// The codes live in @kombify/error-codes, which the clients share; re-exported so services keep importing them here.
+export { ErrorCode, RequestErrorCode, API_ERROR_CODES, type ApiErrorCode } from "@kombify/error-codes";
 
 /** An expected failure: a GraphQL error whose `extensions.code` clients can switch on. */
 export class AppError extends GraphQLError {
