@@ -10,6 +10,9 @@ export interface CollectedSubscription<T> {
   unsubscribe(): void;
 }
 
+/** The WebSocket implementation for clients in tests (Node 20 has no global one), e.g. KombifyClient's `webSocket.impl`. */
+export const TestWebSocket = WebSocket;
+
 /** A graphql-ws client over `ws`, as a partner's script would use it. */
 export function wsClient(url: string, connectionParams?: Record<string, unknown>, options: { retryAttempts?: number } = {}): Client {
   return createClient({

@@ -1,28 +1,19 @@
-/** The codes the API puts in `extensions.code`; see the README. */
-export type KombifyErrorCode =
-  | "UNAUTHENTICATED"
-  | "FORBIDDEN"
-  | "NOT_FOUND"
-  | "BAD_USER_INPUT"
-  | "CONFLICT"
-  | "QUOTA_EXCEEDED"
-  | "RATE_LIMITED"
-  | "PLAN_REQUIRED"
-  | "UNAVAILABLE"
-  | "INTERNAL"
-  | "GRAPHQL_PARSE_FAILED"
-  | "GRAPHQL_VALIDATION_FAILED";
+import type { ApiErrorCode } from "@kombify/error-codes";
+
+/** The codes the API puts in `extensions.code` (from @kombify/error-codes, the list the services raise); see the README. */
+export type KombifyErrorCode = ApiErrorCode;
 
 export interface KombifyGraphQLError {
   message: string;
-  path?: (string | number)[];
-  extensions?: { code?: KombifyErrorCode; field?: string; limit?: number; requiredTier?: string };
+  path?: readonly (string | number)[];
+  extensions?: { code?: KombifyErrorCode; field?: string; limit?: number; requiredTier?: string; [key: string]: unknown };
 }
 
 /** A failed operation: every GraphQL error with its code, the partial data if any, and the request id to quote. */
 export class KombifyApiError extends Error {
   constructor(
     readonly errors: KombifyGraphQLError[],
+    /** The HTTP status; 0 for an operation over the WebSocket. */
     readonly status: number,
     readonly requestId: string | null,
     readonly partialData: unknown,
