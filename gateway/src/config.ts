@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { DEFAULT_OPERATION_CEILINGS, type OperationCeilings } from "./operation-ceilings.js";
 
 const DEFAULT_SUPERGRAPH_FILE = fileURLToPath(new URL("../../schema/supergraph.graphql", import.meta.url));
+const DEFAULT_PERSISTED_DOCUMENTS_FILE = fileURLToPath(new URL("../../clients/typescript/src/generated/persisted-documents.json", import.meta.url));
 
 function ceiling(fallback: number) {
   return z.coerce.number().int().min(1).max(100_000).default(fallback).describe("an integer from 1 to 100000");
@@ -18,6 +19,8 @@ const gatewayShape = {
   METRICS_PORT: envTypes.port(9464),
   ...tracingEnvShape,
   SUPERGRAPH_FILE: z.string().default(DEFAULT_SUPERGRAPH_FILE).describe("the composed supergraph SDL file"),
+  PERSISTED_DOCUMENTS_FILE: z.string().default(DEFAULT_PERSISTED_DOCUMENTS_FILE).describe("a JSON manifest of sha256 hash → document text"),
+  OPERATIONS_SAFELIST: envTypes.boolean(false),
   DATABASE_URL: envTypes.postgresUrl(),
   CONTEXT_SIGNING_KEY: envTypes.pem("PKCS8 Ed25519 private key that signs tenant contexts"),
   OIDC_ISSUER: envTypes.url().optional(),
@@ -73,6 +76,8 @@ export interface GatewayConfig {
   /** Where GET /metrics is served: its own listener, loopback by default, never the public port. */
   metrics: { host: string; port: number };
   supergraphFile: string;
+  /** Registered documents (the typed client's manifest); with `safelist`, the only ones that run. */
+  persistedDocuments: { file: string; safelist: boolean };
   databaseUrl: string;
   contextSigningKey: string;
   oidc: {
@@ -122,6 +127,7 @@ export function parseGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gatewa
     port: raw.PORT,
     metrics: { host: raw.METRICS_HOST, port: raw.METRICS_PORT },
     supergraphFile: raw.SUPERGRAPH_FILE,
+    persistedDocuments: { file: raw.PERSISTED_DOCUMENTS_FILE, safelist: raw.OPERATIONS_SAFELIST },
     databaseUrl: raw.DATABASE_URL,
     contextSigningKey: raw.CONTEXT_SIGNING_KEY,
     oidc: raw.OIDC_ISSUER

@@ -29,6 +29,7 @@ import { SubgraphDataSource } from "./federation/subgraph-data-source.js";
 import type { GatewayContext } from "./gateway-context.js";
 import { createGatewayErrorFormatter, isUnexpectedAtGateway } from "./http/gateway-error-formatter.js";
 import { proxyDownload } from "./http/download-proxy.js";
+import { PersistedDocuments } from "./http/persisted-documents.js";
 import { gatewayMetrics, registerSubscriptionMetrics } from "./http/gateway-metrics.js";
 import { watchLiveHeap } from "./http/live-heap.js";
 import { MAX_OPERATION_TOKENS } from "./operation-limits.js";
@@ -71,6 +72,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     buildService: ({ name, url }) => dataSources[name] ?? new SubgraphDataSource(name, url!, signer),
   });
   const formatError = createGatewayErrorFormatter(config.nodeEnv !== "production");
+  const persistedDocuments = PersistedDocuments.load(config.persistedDocuments);
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     introspection: config.introspection,
@@ -80,6 +82,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     parseOptions: { maxTokens: MAX_OPERATION_TOKENS },
     validationRules: [operationCeilingsRule(config.operationCeilings)],
     formatError,
+    persistedQueries: persistedDocuments.apolloPersistedQueries(),
     plugins: [
       operationMetrics.plugin<GatewayContext>(),
       ...(tracing ? [operationTracing<GatewayContext>(tracing)] : []),
@@ -88,6 +91,9 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     ],
   });
   await apollo.start();
+  // Over HTTP with OPERATIONS_SAFELIST=true, unregistered documents are refused before Apollo parses them.
+  const httpApollo = persistedDocuments.guardHttp(apollo);
+  log.info({ documents: persistedDocuments.size, safelist: persistedDocuments.safelist }, "persisted documents loaded");
 
   const database = connectDatabase(config.databaseUrl, { max: 5 });
   const tenants = new TenantResolver(database.db, config.tenantCacheTtlMs);
@@ -115,7 +121,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       return sendGraphQLError(res, 401, ErrorCode.UNAUTHENTICATED, authentication.message, { ...idHeader, "www-authenticate": 'Bearer error="invalid_token"' });
     }
     const context: GatewayContext = { caller: authentication.caller, requestId, log: requestLog };
-    return handleGraphQLHttp(apollo, req, res, async () => context, idHeader);
+    return handleGraphQLHttp(httpApollo, req, res, async () => context, idHeader);
   }
 
   const server = createServer((req, res) => {
@@ -138,7 +144,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     apollo,
     log,
     limits: config.webSocket,
-    validation: { ceilings: config.operationCeilings, introspection: config.introspection },
+    validation: { ceilings: config.operationCeilings, introspection: config.introspection, persistedDocuments },
     exposeInternalErrors: config.nodeEnv !== "production",
     onRefused: (code) => operationMetrics.refused(code),
   });

@@ -1,8 +1,14 @@
 import type { GraphQLFormattedError } from "graphql";
-import { ErrorCode, isClientMistakeCode } from "@kombify/service-core";
+import { ErrorCode, isClientMistakeCode, RequestErrorCode } from "@kombify/service-core";
 import { CEILING_EXTENSION } from "../operation-ceilings.js";
 
-const PUBLIC_CODES = new Set<string>([...Object.values(ErrorCode), "GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED"]);
+const PUBLIC_CODES = new Set<string>([
+  ...Object.values(ErrorCode),
+  RequestErrorCode.GRAPHQL_PARSE_FAILED,
+  RequestErrorCode.GRAPHQL_VALIDATION_FAILED,
+  // OPERATIONS_SAFELIST's refusal: the client must see it to know its document is not registered here.
+  RequestErrorCode.PERSISTED_QUERY_NOT_IN_LIST,
+]);
 const PUBLIC_EXTENSIONS = ["field", "limit", "requiredTier", CEILING_EXTENSION];
 
 /** Whether an error reaching the gateway is none of our codes and no client mistake: worth a log line. */

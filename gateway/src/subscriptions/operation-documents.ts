@@ -15,12 +15,15 @@ import { ErrorCode } from "@kombify/service-core";
 import { nulInOperation } from "../input-strings.js";
 import { CEILING_EXTENSION, operationCeilingsRule, type OperationCeilings } from "../operation-ceilings.js";
 import { MAX_OPERATION_TOKENS, MAX_REUSED_OPERATION_CHARS, MAX_REUSED_OPERATIONS_CHARS } from "../operation-limits.js";
+import type { PersistedDocuments } from "../http/persisted-documents.js";
 
 /** What a socket's operations are held to, as Apollo holds HTTP ones. */
 export interface DocumentValidation {
   ceilings: OperationCeilings;
   /** false: `__schema`/`__type` are refused and errors suggest no field names. */
   introspection: boolean;
+  /** Registered documents: run by hash (`extensions.persistedQuery`), and with the safelist the only ones that run. */
+  persistedDocuments?: PersistedDocuments;
 }
 
 const noIntrospection: ValidationRule = (context) => ({
@@ -36,6 +39,7 @@ export interface OperationRequest {
   query?: unknown;
   operationName?: string | null;
   variables?: Record<string, unknown> | null;
+  extensions?: Record<string, unknown> | null;
 }
 
 /** What the operation runs with: graphql-ws adds the schema's roots and the context. */
@@ -81,6 +85,9 @@ export class OperationDocuments {
 
   /** The operation ready to run, or the coded errors it is refused with. */
   prepare(request: OperationRequest): PreparedOperation | readonly GraphQLError[] {
+    const persisted = this.validation.persistedDocuments?.resolve(request);
+    if (persisted?.errors) return persisted.errors;
+    if (persisted) request = { ...request, query: persisted.query };
     if (typeof request.query !== "string") return [refusal("The operation's query must be a string.", ApolloServerErrorCode.BAD_REQUEST)];
     const document = this.document(request.query);
     if (!("kind" in document)) return document;

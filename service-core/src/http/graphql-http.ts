@@ -91,7 +91,7 @@ async function parseBody(req: IncomingMessage): Promise<unknown> {
  * `executeHTTPGraphQLRequest`, including streamed (incremental) responses.
  */
 export async function handleGraphQLHttp<Context extends BaseContext>(
-  server: ApolloServer<Context>,
+  server: Pick<ApolloServer<Context>, "executeHTTPGraphQLRequest">,
   req: IncomingMessage,
   res: ServerResponse,
   context: () => Promise<Context>,
