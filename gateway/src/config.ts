@@ -60,6 +60,8 @@ const gatewayShape = {
   OPERATION_MAX_DIRECTIVES: ceiling(DEFAULT_OPERATION_CEILINGS.maxDirectives),
   OPERATION_MAX_FIELDS: ceiling(DEFAULT_OPERATION_CEILINGS.maxFields),
   OPERATION_MAX_SUBSCRIPTION_FIELDS: ceiling(DEFAULT_OPERATION_CEILINGS.maxSubscriptionFields),
+  OPERATION_MAX_COST: z.coerce.number().int().min(1).default(DEFAULT_OPERATION_CEILINGS.maxCost).describe("a positive integer"),
+  OPERATION_ASSUMED_LIST_SIZE: ceiling(DEFAULT_OPERATION_CEILINGS.assumedListSize),
   ...Object.fromEntries(
     SUBGRAPHS.map(({ name, defaultPort }) => [
       subgraphUrlVariable(name),
@@ -151,6 +153,8 @@ export function parseGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gatewa
       maxDirectives: raw.OPERATION_MAX_DIRECTIVES,
       maxFields: raw.OPERATION_MAX_FIELDS,
       maxSubscriptionFields: raw.OPERATION_MAX_SUBSCRIPTION_FIELDS,
+      maxCost: raw.OPERATION_MAX_COST,
+      assumedListSize: raw.OPERATION_ASSUMED_LIST_SIZE,
     },
     webSocket: {
       maxSubscriptionsPerConnection: raw.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION,

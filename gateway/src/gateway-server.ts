@@ -35,6 +35,7 @@ import { watchLiveHeap } from "./http/live-heap.js";
 import { MAX_OPERATION_TOKENS } from "./operation-limits.js";
 import { operationCeilingsRule } from "./operation-ceilings.js";
 import { refuseNulInInput } from "./input-strings.js";
+import { refuseCostlyOperations } from "./operation-cost.js";
 import { subgraphReadiness } from "./http/readiness.js";
 import { TENANT_CHANGED_CHANNEL, TenantResolver } from "./tenancy/tenant-resolver.js";
 import { attachGraphQLWebSocket } from "./subscriptions/gateway-websocket.js";
@@ -87,6 +88,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       operationMetrics.plugin<GatewayContext>(),
       ...(tracing ? [operationTracing<GatewayContext>(tracing)] : []),
       refuseNulInInput<GatewayContext>(),
+      refuseCostlyOperations<GatewayContext>(config.operationCeilings),
       logUnexpectedErrors<GatewayContext>(log, isUnexpectedAtGateway),
     ],
   });

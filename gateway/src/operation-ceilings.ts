@@ -29,6 +29,10 @@ export interface OperationCeilings {
    * 0.2 ms a field that crosses subgraphs, so this keeps one plan to tens of milliseconds. @default 100
    */
   maxSubscriptionFields: number;
+  /** The answer's estimated size in values, lists multiplied (see operation-cost.ts). @default 50000 */
+  maxCost: number;
+  /** Items assumed for a list without a slicing argument, for that estimate. @default 10 */
+  assumedListSize: number;
 }
 
 export const DEFAULT_OPERATION_CEILINGS: OperationCeilings = {
@@ -38,6 +42,8 @@ export const DEFAULT_OPERATION_CEILINGS: OperationCeilings = {
   maxDirectives: 50,
   maxFields: 300,
   maxSubscriptionFields: 100,
+  maxCost: 50_000,
+  assumedListSize: 10,
 };
 
 /** The measures of an operation the ceilings bound, with fragments expanded. */

@@ -50,16 +50,31 @@ describe("what one request may cost", () => {
     await proxy?.stop();
   });
 
-  it("reads Stack.jobs ↔ Job.stack nested three deep over 60 jobs with a handful of PocketBase requests, not thousands", async () => {
-    const nested = "{ stacks { name nodes { hostname } jobs { stack { jobs { stack { name jobs { id logs } } } } } } }";
+  it("refuses Stack.jobs ↔ Job.stack nested three deep and more by what its answer would weigh, before any read", async () => {
+    const attacks = [
+      "{ stacks { name nodes { hostname } jobs { stack { jobs { stack { name jobs { id logs } } } } } } }",
+      "{ stacks { jobs { stack { jobs { stack { jobs { stack { jobs { id } } } } } } } } }",
+      "{ stacks { jobs(last: 70) { stack { jobs(last: 70) { stack { jobs(last: 70) { id } } } } } } }",
+    ];
+    for (const attack of attacks) {
+      proxy.reset();
+      const answer = await graph.graphql(attack, { token: attacker });
+      expect(answer.status).toBe(400);
+      expect(answer.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", ceiling: "maxCost", limit: 50_000 });
+      expect(proxy.count()).toBe(0);
+    }
+  });
+
+  it("reads nested Stack.jobs ↔ Job.stack within the cost ceiling with a handful of PocketBase requests, not thousands", async () => {
+    const nested = "{ stacks { name nodes { hostname } jobs { stack { jobs(last: 5) { stack { name jobs(last: 5) { id logs(tail: 5) } } } } } } }";
     proxy.reset();
     const answer = await graph.graphql(nested, { token: attacker });
     expect(answer.errors).toBeUndefined();
     expect(answer.data.stacks).toHaveLength(3);
     expect(answer.data.stacks[0].jobs).toHaveLength(20);
-    expect(answer.data.stacks[0].jobs[0].stack.jobs[0].stack.jobs).toHaveLength(20);
+    expect(answer.data.stacks[0].jobs[0].stack.jobs[0].stack.jobs).toHaveLength(5);
     // One list of stacks, then one batch per level: before batching this was about 8,800 requests.
-    expect(proxy.count()).toBeLessThanOrEqual(10);
+    expect(proxy.count()).toBeLessThanOrEqual(15);
   });
 
   it("answers aliases of the tenant's stacks within the ceiling from one batch each, and refuses a thousand", async () => {
@@ -76,12 +91,13 @@ describe("what one request may cost", () => {
     expect(proxy.count()).toBe(0);
   });
 
-  it("keeps another tenant's requests fast while the nested attack runs back to back", async () => {
+  it("keeps another tenant's requests fast while the costliest allowed request runs back to back", async () => {
     const ownStacks = () => graph.graphql("{ stacks { id } }", { token: bystander });
     await ownStacks();
     const unloaded: number[] = [];
     for (let i = 0; i < 7; i++) unloaded.push(await timed(ownStacks));
-    const heavy = "{ stacks { name nodes { hostname } jobs { stack { jobs { stack { name jobs { id logs } } } } } } }";
+    const heavy = "{ stacks { jobs(last: 70) { logs(tail: 40) stack { jobs(last: 10) { id } } } } }";
+    expect((await graph.graphql(heavy, { token: attacker })).errors).toBeUndefined();
     let attacking = true;
     let attacksMade = 0;
     const attack = (async () => {
@@ -96,7 +112,7 @@ describe("what one request may cost", () => {
     expect(median(loaded)).toBeLessThan(median(unloaded) * 10 + 250);
   });
 
-  it("plans thirty distinct subscriptions of the largest allowed size on one socket without stalling another tenant", async () => {
+  it("plans a tenant's twenty new subscriptions a minute of the largest allowed size without stalling another tenant, and refuses more", async () => {
     const ownStacks = () => graph.graphql("{ stacks { id } }", { token: bystander });
     const unloaded: number[] = [];
     for (let i = 0; i < 7; i++) unloaded.push(await timed(ownStacks));
@@ -104,10 +120,20 @@ describe("what one request may cost", () => {
     const client = wsClient(`${graph.url}/graphql`, { authorization: `Bearer ${attacker}` });
     try {
       const storm = Array.from({ length: 30 }, (_, i) => collect(client, `subscription Distinct${i} { jobUpdated { id a: stack { ${block} } b: stack { ${block} } c: stack { ${block} } } }`));
+      // A refused subscription is answered with one result carrying the error, then completed.
+      const outcomeOf = (subscription: (typeof storm)[number]) =>
+        subscription.done.then(() => String(subscription.events[0]?.errors?.[0]?.extensions?.code ?? "OK"), (errors) => String(errors?.[0]?.extensions?.code));
+      const outcomes = storm.map(outcomeOf);
       const loaded: number[] = [];
       for (let i = 0; i < 7; i++) loaded.push(await timed(ownStacks));
-      expect(storm.every((subscription) => subscription.events.every((event) => !event.errors))).toBe(true);
+      expect(Math.max(...loaded)).toBeLessThan(median(unloaded) * 20 + 500);
       expect(median(loaded)).toBeLessThan(median(unloaded) * 10 + 250);
+      // The first twenty are planned and stay open; the rest are refused without planning, saying when to retry.
+      for (const subscription of storm.slice(0, 20)) subscription.unsubscribe();
+      expect(await Promise.all(outcomes.slice(20))).toEqual(Array(10).fill("RATE_LIMITED"));
+      const again = collect(client, "subscription Distinct0 { jobUpdated { id } }");
+      await again.done;
+      expect(again.events[0]?.errors?.[0]?.extensions).toMatchObject({ code: "RATE_LIMITED", retryAfter: expect.any(Number) });
     } finally {
       await client.dispose();
     }

@@ -9,7 +9,7 @@ const PUBLIC_CODES = new Set<string>([
   // OPERATIONS_SAFELIST's refusal: the client must see it to know its document is not registered here.
   RequestErrorCode.PERSISTED_QUERY_NOT_IN_LIST,
 ]);
-const PUBLIC_EXTENSIONS = ["field", "limit", "requiredTier", CEILING_EXTENSION];
+const PUBLIC_EXTENSIONS = ["field", "limit", "requiredTier", CEILING_EXTENSION, "cost", "retryAfter"];
 
 /** Whether an error reaching the gateway is none of our codes and no client mistake: worth a log line. */
 export function isUnexpectedAtGateway(_error: unknown, code: unknown): boolean {

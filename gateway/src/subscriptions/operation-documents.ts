@@ -13,6 +13,7 @@ import {
 import { LRUCache } from "lru-cache";
 import { ErrorCode } from "@kombify/service-core";
 import { nulInOperation } from "../input-strings.js";
+import { costRefusal } from "../operation-cost.js";
 import { CEILING_EXTENSION, operationCeilingsRule, type OperationCeilings } from "../operation-ceilings.js";
 import { MAX_OPERATION_TOKENS, MAX_REUSED_OPERATION_CHARS, MAX_REUSED_OPERATIONS_CHARS } from "../operation-limits.js";
 import type { PersistedDocuments } from "../http/persisted-documents.js";
@@ -101,6 +102,8 @@ export class OperationDocuments {
     if (coerced.errors) return coerced.errors.map((error) => refusal(error.message, ApolloServerErrorCode.BAD_USER_INPUT, error));
     const nul = nulInOperation(request.query, document, coerced.coerced);
     if (nul) return [nul];
+    const costly = costRefusal(this.schema, document, operation, coerced.coerced, this.validation.ceilings);
+    if (costly) return [costly];
     // The coerced values, not the client's: defaults filled in and undeclared ones dropped, so equal subscriptions
     // share one group (and a client cannot park large unused variables in the gateway).
     return { document, operationName, variableValues: coerced.coerced };

@@ -4,6 +4,7 @@ import type { DocumentNode, GraphQLFormattedError } from "graphql";
 import { ErrorCode, operationHash, TENANT_CONTEXT_EXTENSION, type TenantContextSigner } from "@kombify/service-core";
 import type { GatewayContext } from "../gateway-context.js";
 import { EventFetchCache } from "./event-fetch-cache.js";
+import { PlanningBudget } from "./planning-budget.js";
 import { sharingAudience } from "./sharing-audience.js";
 import { EVENT_SOURCE, type SubscriptionPlan, type SubscriptionPlanner } from "./subscription-planner.js";
 import type { UpstreamSubscriptions } from "./upstream-subscriptions.js";
@@ -51,6 +52,8 @@ export class SubscriptionHub {
   private upstreamEvents = 0;
   private deliveredEvents = 0;
   private readonly fetches = new EventFetchCache();
+  private readonly planningBudget = new PlanningBudget();
+  private planningTail: Promise<unknown> = Promise.resolve();
   /** The subgraphs as events' other fields are fetched from them: through the cache. */
   private readonly serviceMap: Record<string, GraphQLDataSource>;
 
@@ -85,13 +88,36 @@ export class SubscriptionHub {
     context: GatewayContext,
     createSubscriber: (leave: () => void) => S,
   ): Promise<S> {
-    const plan = this.planner.plan(document, operationName);
+    const plan = this.planner.kept(document, operationName) ?? (await this.planAnew(document, operationName, context));
     const key = JSON.stringify([sharingAudience(context.caller), operationName ?? null, plan.text, variables]);
     const group = this.groups.get(key) ?? (await this.open(key, plan, variables, context));
     const subscriber: S = createSubscriber(() => this.leave(key, group, subscriber));
     group.subscribers.add(subscriber);
     this.subscriberCount += 1;
     return subscriber;
+  }
+
+  /**
+   * A new plan, taken from the caller's budget and made in its turn: one at a time, and after each a pause three
+   * times as long as it took, so a burst of new documents takes at most a quarter of the event loop and other
+   * requests find it free most of the time, instead of waiting behind all of them.
+   */
+  private planAnew(document: DocumentNode, operationName: string | undefined, context: GatewayContext): Promise<SubscriptionPlan> {
+    this.planningBudget.take(planningAudience(context));
+    let took = 0;
+    const turn = this.planningTail.then(() => {
+      const started = performance.now();
+      try {
+        return this.planner.plan(document, operationName);
+      } finally {
+        took = performance.now() - started;
+      }
+    });
+    this.planningTail = turn.then(
+      () => delay(took * 3),
+      () => delay(took * 3),
+    );
+    return turn;
   }
 
   private async open(key: string, plan: SubscriptionPlan, variables: Record<string, unknown>, context: GatewayContext): Promise<Group> {
@@ -190,3 +216,11 @@ export class SubscriptionHub {
     }
   }
 }
+
+/** Whose budget a new plan is taken from: the tenant's, a tenant-less user's, or the anonymous pool. */
+function planningAudience({ caller }: GatewayContext): string {
+  if (caller.kind !== "user") return "anonymous";
+  return caller.tenant ? `tenant:${caller.tenant.id}` : `user:${caller.userId}`;
+}
+
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

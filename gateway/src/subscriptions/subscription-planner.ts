@@ -49,10 +49,22 @@ export class SubscriptionPlanner {
     this.planner = new QueryPlanner(supergraph);
   }
 
+  /** A plan already made for this operation, if one is kept: costs a lookup, never planning. */
+  kept(document: DocumentNode, operationName: string | undefined): SubscriptionPlan | undefined {
+    const known = this.byDocument.get(document)?.get(operationName ?? "");
+    if (known) return known;
+    const cached = this.cache.get(`${operationName ?? ""}\n${print(document)}`);
+    if (cached) this.remember(document, operationName, cached);
+    return cached;
+  }
+
   plan(document: DocumentNode, operationName: string | undefined): SubscriptionPlan {
     const known = this.byDocument.get(document)?.get(operationName ?? "");
     if (known) return known;
-    const plan = this.planText(document, operationName);
+    return this.remember(document, operationName, this.planText(document, operationName));
+  }
+
+  private remember(document: DocumentNode, operationName: string | undefined, plan: SubscriptionPlan): SubscriptionPlan {
     const plans = this.byDocument.get(document) ?? new Map<string, SubscriptionPlan>();
     this.byDocument.set(document, plans.set(operationName ?? "", plan));
     return plan;
