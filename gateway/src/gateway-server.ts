@@ -8,6 +8,7 @@ import {
   createMetricsRegistry,
   ErrorCode,
   handleGraphQLHttp,
+  REQUEST_TIMEOUTS,
   importContextSigningKey,
   listen,
   logUnexpectedErrors,
@@ -126,7 +127,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     return handleGraphQLHttp(httpApollo, req, res, async () => context, idHeader);
   }
 
-  const server = createServer((req, res) => {
+  const server = createServer(REQUEST_TIMEOUTS, (req, res) => {
     const requestId = requestIdOf(req);
     const requestLog = log.child({ requestId });
     route(req, res, requestId, requestLog).catch((error) => {

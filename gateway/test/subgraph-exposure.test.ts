@@ -88,6 +88,13 @@ describe("what a subgraph answers to callers who bypass the gateway", () => {
     }
   });
 
+  it("suggests no field names to a direct caller's typos", async () => {
+    for (const query of ["{ _servic }", "{ _entitie }", "{ stak }"]) {
+      const response = await postGraphQL<any>(`${graph.subgraphs.stack.url}/graphql`, { query });
+      expect(response.errors?.[0]?.message).not.toMatch(/Did you mean/);
+    }
+  });
+
   it("still answers through the gateway, whose every fetch (anonymous callers' included) carries a context the subgraph verifies", async () => {
     const before = Object.fromEntries(await Promise.all(SUBGRAPHS.map(async ({ name }) => [name, await subgraphMetrics(name)] as const)));
     const anonymous = await graph.graphql("{ plans { tier } stackKits { id entitled } }");

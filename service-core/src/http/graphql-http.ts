@@ -4,6 +4,13 @@ import { ErrorCode } from "../errors/app-error.js";
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
+/**
+ * Node's defaults give a client five minutes to send one request: forty connections that hold back the last
+ * byte of a 1 MiB body each keep their buffers that long. A whole request (headers and body) must arrive within
+ * these; an answer may take as long as it takes.
+ */
+export const REQUEST_TIMEOUTS = { requestTimeout: 30_000, headersTimeout: 15_000 } as const;
+
 export class HttpError extends Error {
   constructor(
     readonly status: number,

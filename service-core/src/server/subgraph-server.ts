@@ -9,7 +9,7 @@ import { ApolloServerPluginInlineTraceDisabled } from "@apollo/server/plugin/dis
 import { ANONYMOUS, type RequestContext } from "../auth/caller.js";
 import { createErrorFormatter, logUnexpectedErrors } from "../errors/format-error.js";
 import type { BuiltSubgraph } from "../federation/build-subgraph-schema.js";
-import { handleGraphQLHttp, sendGraphQLError, sendJson } from "../http/graphql-http.js";
+import { handleGraphQLHttp, REQUEST_TIMEOUTS, sendGraphQLError, sendJson } from "../http/graphql-http.js";
 import { acceptedRequestId, REQUEST_ID_HEADER, requestIdOf } from "../http/request-id.js";
 import type { Logger } from "../logging/logger.js";
 import { TENANT_CONTEXT_EXTENSION, TENANT_CONTEXT_HEADER, type ContextVerification, type TenantContextVerifier } from "../tenant-context/tenant-context-token.js";
@@ -109,6 +109,8 @@ export async function startSubgraphServer(options: SubgraphServerOptions, host: 
   const apollo = new ApolloServer<HttpRequestContext>({
     schema: options.subgraph.schema,
     introspection: true,
+    // Only the gateway may introspect (see gateway-only-operations): nobody else learns field names from typos.
+    hideSchemaDetailsFromClientErrors: true,
     // Stack traces belong in our logs, never in a response, even in development.
     includeStacktraceInErrorResponses: false,
     plugins: [
@@ -122,7 +124,7 @@ export async function startSubgraphServer(options: SubgraphServerOptions, host: 
   });
   await apollo.start();
 
-  const server = createServer((req, res) => {
+  const server = createServer(REQUEST_TIMEOUTS, (req, res) => {
     const requestId = requestIdOf(req);
     const log = options.log.child({ requestId });
     route(req, res, requestId, log).catch((error) => {
