@@ -54,6 +54,11 @@ const gatewayShape = {
     .optional()
     .transform((v) => (v === undefined ? undefined : v === "true" || v === "1"))
     .describe("true or false (default: false in production, true elsewhere)"),
+  PLAYGROUND_ENABLED: z
+    .enum(["true", "false", "1", "0"])
+    .optional()
+    .transform((v) => (v === undefined ? undefined : v === "true" || v === "1"))
+    .describe("true or false (default: false in production, else whether introspection is on)"),
   OPERATION_MAX_DEPTH: ceiling(DEFAULT_OPERATION_CEILINGS.maxDepth),
   OPERATION_MAX_ALIASES: ceiling(DEFAULT_OPERATION_CEILINGS.maxAliases),
   OPERATION_MAX_ROOT_FIELDS: ceiling(DEFAULT_OPERATION_CEILINGS.maxRootFields),
@@ -97,6 +102,8 @@ export interface GatewayConfig {
   apolloTelemetryDisabled: boolean;
   /** Whether the schema may be introspected and validation errors suggest field names (off in production by default). */
   introspection: boolean;
+  /** Whether GET /graphql (for browsers) and /graphiql serve the offline GraphiQL playground; it needs introspection. */
+  playground: boolean;
   operationCeilings: OperationCeilings;
   webSocket: {
     maxSubscriptionsPerConnection: number;
@@ -120,6 +127,10 @@ export function parseGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gatewa
   }
   if (!raw.PLATFORM_ORG_ID && raw.NODE_ENV !== "development") {
     problems.push(`PLATFORM_ORG_ID is required outside development (NODE_ENV=${raw.NODE_ENV}): the Zitadel organisation that may grant platform:admin.`);
+  }
+  const introspection = raw.INTROSPECTION_ENABLED ?? raw.NODE_ENV !== "production";
+  if (raw.PLAYGROUND_ENABLED && !introspection) {
+    problems.push("PLAYGROUND_ENABLED=true needs INTROSPECTION_ENABLED=true: the playground reads the schema by introspection (off in production unless enabled).");
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return {
@@ -145,7 +156,8 @@ export function parseGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gatewa
     tenantCacheTtlMs: raw.TENANT_CACHE_TTL_MS,
     subgraphTimeoutMs: raw.SUBGRAPH_TIMEOUT_MS,
     apolloTelemetryDisabled: raw.APOLLO_TELEMETRY_DISABLED,
-    introspection: raw.INTROSPECTION_ENABLED ?? raw.NODE_ENV !== "production",
+    introspection,
+    playground: raw.PLAYGROUND_ENABLED ?? (raw.NODE_ENV !== "production" && introspection),
     operationCeilings: {
       maxDepth: raw.OPERATION_MAX_DEPTH,
       maxAliases: raw.OPERATION_MAX_ALIASES,

@@ -31,6 +31,7 @@ import type { GatewayContext } from "./gateway-context.js";
 import { createGatewayErrorFormatter, isUnexpectedAtGateway } from "./http/gateway-error-formatter.js";
 import { proxyDownload } from "./http/download-proxy.js";
 import { PersistedDocuments } from "./http/persisted-documents.js";
+import { createPlayground } from "./http/playground.js";
 import { gatewayMetrics, registerSubscriptionMetrics } from "./http/gateway-metrics.js";
 import { watchLiveHeap } from "./http/live-heap.js";
 import { MAX_OPERATION_TOKENS } from "./operation-limits.js";
@@ -105,6 +106,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   if (!config.oidc) log.warn("OIDC_ISSUER is not set: every caller is anonymous (development only)");
 
   const liveHeap = watchLiveHeap();
+  const playground = config.playground ? await createPlayground() : null;
 
   async function route(req: IncomingMessage, res: ServerResponse, requestId: string, requestLog: Logger): Promise<void> {
     const path = new URL(req.url ?? "/", "http://localhost").pathname;
@@ -115,6 +117,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       return sendJson(res, readiness.ready ? 200 : 503, { service: "gateway", ...readiness }, idHeader);
     }
     if (path === "/downloads") return proxyDownload(req, res, { stackkitUrl: config.subgraphUrls.stackkit, timeoutMs: config.subgraphTimeoutMs, headers: idHeader, log: requestLog });
+    if (playground?.serves(req, path)) return playground.serve(req, res, idHeader);
     if (path !== "/graphql") return sendJson(res, 404, { error: "NOT_FOUND", message: `No route for ${req.method} ${path}; the graph is at /graphql.` }, idHeader);
     const authentication = await authenticator.fromRequest(req);
     if (!authentication.ok) {
