@@ -22,6 +22,8 @@ const launcherShape = {
   OIDC_AUDIENCE: z.string().min(1).optional().describe("the Zitadel project id"),
   GATEWAY_PUBLIC_URL: envTypes.url().optional(),
   DEV_ISSUER_PORT: envTypes.fixedPort(4009),
+  DASHBOARD_HOST: z.string().default("127.0.0.1").describe("the interface the dashboard listens on"),
+  DASHBOARD_PORT: envTypes.fixedPort(4010),
   DOCKER_HOST: envTypes.dockerHost(),
   SEED_DEMO: envTypes.boolean(true),
 };

@@ -12,6 +12,7 @@ import {
   loadDotEnv,
   SUBGRAPHS,
 } from "@kombify/service-core";
+import { DASHBOARD_DIST, ensureDashboardBuilt, startDashboardServer } from "../../clients/dashboard/src/index.js";
 import { prepareSimulationEngine } from "./docker/sim-node-image.js";
 import { parseLauncherConfig } from "./config.js";
 import { loadOrCreateContextKeys } from "./keys/context-keys.js";
@@ -56,6 +57,12 @@ try {
   await assertPortFree(config.PORT, config.HOST, "PORT");
   await assertPortFree(config.METRICS_PORT, config.METRICS_HOST, "METRICS_PORT");
   for (const { port } of subgraphPorts) await assertPortFree(port, "127.0.0.1", "SUBGRAPH_PORT_BASE");
+  await assertPortFree(config.DASHBOARD_PORT, config.DASHBOARD_HOST, "DASHBOARD_PORT");
+  // The dashboard builds (only when its sources changed since the last build) while everything else starts.
+  const dashboardBuild = ensureDashboardBuilt().then(
+    () => null,
+    (error: Error) => error.message.split("\n")[0],
+  );
 
   // The stores run under their own supervisor process, which stops them even if this process is killed.
   const stores = await startStoresProcess(process.env);
@@ -110,11 +117,29 @@ try {
     if (config.SEED_DEMO) await seedDemoTenant(gatewayLocalUrl, demoToken, join(config.dataDir, "demo-seeded"), log);
   }
 
+  // Served apart from the gateway, which it proxies /graphql to (same origin for the page, no CORS). The demo token
+  // exists only with the development issuer, never in production, and goes only to callers on this machine.
+  const dashboardProblem = await dashboardBuild;
+  let dashboardLine = `unavailable: its build failed (${dashboardProblem})`;
+  if (!dashboardProblem) {
+    const offered = demoToken;
+    const dashboard = await startDashboardServer({
+      distDir: DASHBOARD_DIST,
+      gatewayUrl: gatewayLocalUrl,
+      host: config.DASHBOARD_HOST,
+      port: config.DASHBOARD_PORT,
+      ...(offered ? { demoToken: () => offered } : {}),
+    });
+    stops.push({ name: "dashboard", stop: dashboard.stop });
+    dashboardLine = `${dashboard.url.replace("//127.0.0.1:", "//localhost:")}/`;
+  }
+
   const lines = [
     "",
     "kombify supergraph is up",
     `  GraphQL      ${gatewayUrl}/graphql   (health: /health, readiness: /ready)`,
     `  Metrics      ${metricsUrl}`,
+    `  Dashboard    ${dashboardLine}`,
     ...started.map((service, index) => `  ${service.name.padEnd(20)} http://127.0.0.1:${subgraphPorts[index]!.port}/graphql`),
     `  PostgreSQL   ${redact(databaseUrl)}`,
     `  PocketBase   ${pocketbaseUrl}/_/`,

@@ -31,6 +31,7 @@ async function launcherEnv(dataDir: string): Promise<NodeJS.ProcessEnv> {
     POCKETBASE_PORT: String(await freePort()),
     DEV_ISSUER_PORT: String(await freePort()),
     METRICS_PORT: String(await freePort()),
+    DASHBOARD_PORT: String(await freePort()),
     SIMULATION_SSH_PORTS: await testSshPortRange(),
   };
 }
@@ -150,6 +151,13 @@ describe("pnpm start (the launcher)", () => {
     expect(first.output()).toContain(`  Metrics      http://127.0.0.1:${env.METRICS_PORT}/metrics\n`);
     expect((await fetch(`http://127.0.0.1:${env.METRICS_PORT}/metrics`)).status).toBe(200);
     expect((await fetch(`http://127.0.0.1:${env.PORT}/metrics`)).status).toBe(404);
+    // The dashboard: its built page, the demo token offered on this machine, and the graph on the same origin.
+    expect(first.output()).toContain(`  Dashboard    http://localhost:${env.DASHBOARD_PORT}/\n`);
+    const dashboard = `http://127.0.0.1:${env.DASHBOARD_PORT}`;
+    expect(await (await fetch(`${dashboard}/`)).text()).toContain('<div id="root">');
+    expect(await (await fetch(`${dashboard}/config.json`)).json()).toEqual({ graphqlUrl: "/graphql", demoToken: token });
+    const proxied = await postGraphQL<any>(`${dashboard}/graphql`, { query: "{ myTenant { slug } }" }, { authorization: `Bearer ${token}` });
+    expect(proxied.data.myTenant.slug).toBe("demo");
     const crossing = await postGraphQL<any>(gateway, { query: "{ myTenant { slug plan { name } stacks { name stackKit { name tier } } } }" }, { authorization: `Bearer ${token}` });
     expect(crossing.data.myTenant).toMatchObject({ slug: "demo", plan: { name: "Free" } });
     expect(crossing.data.myTenant.stacks).toContainEqual({ name: "media-server", stackKit: { name: "Media Center", tier: "FREE" } });
