@@ -52,4 +52,14 @@ describe("identity subgraph", () => {
     const [cached] = await subgraph.runtime.db.select().from(tables.users).where(eq(tables.users.id, caller.userId));
     expect(cached?.tenantId).toBe(tenant.tenant.id);
   });
+
+  it("launches a second user whose e-mail a colleague's namespace user already has, instead of failing INTERNAL", async () => {
+    const first = { ...tenant.as([Role.TENANT_MEMBER], `shared-a-${tenant.tenant.slug}`), email: `shared-${tenant.tenant.slug}@example.test` };
+    const second = { ...tenant.as([Role.TENANT_MEMBER], `shared-b-${tenant.tenant.slug}`), email: first.email };
+    for (const caller of [first, second]) {
+      const { data, errors } = await subgraph.query("mutation { launchHomelab { token user { id } } }", { caller });
+      expect(errors).toBeUndefined();
+      expect(data.launchHomelab.user.id).toBe(caller.userId);
+    }
+  });
 });

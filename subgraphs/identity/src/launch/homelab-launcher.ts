@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import type { RecordModel } from "pocketbase";
+import { ClientResponseError, type RecordModel } from "pocketbase";
 import {
   callPocketBase,
   effectivePlanTier,
@@ -75,21 +75,19 @@ export class HomelabLauncher {
     const existing = await find();
     if (existing) return existing;
     const password = randomBytes(24).toString("base64url");
-    try {
-      return await callPocketBase(namespace.instanceUrl, () =>
-        users.create({
-          email: caller.email ?? `${caller.userId.replace(/[^A-Za-z0-9._-]/g, "_")}@users.kombify.invalid`,
-          emailVisibility: false,
-          verified: true,
-          password,
-          passwordConfirm: password,
-          name: caller.name ?? "",
-          zitadel_sub: caller.userId,
-        }),
+    const placeholder = `${caller.userId.replace(/[^A-Za-z0-9._-]/g, "_")}@users.kombify.invalid`;
+    const create = (email: string) =>
+      callPocketBase(namespace.instanceUrl, () =>
+        users.create({ email, emailVisibility: false, verified: true, password, passwordConfirm: password, name: caller.name ?? "", zitadel_sub: caller.userId }),
       );
+    try {
+      return await create(caller.email ?? placeholder);
     } catch (error) {
       const winner = await find();
       if (winner) return winner;
+      // The address is taken by another subject in this namespace (a colleague's, or one reused): the user is
+      // known by subject, never signs in by e-mail, so it gets the placeholder rather than a failed launch.
+      if (caller.email && isEmailTaken(error)) return create(placeholder);
       throw error;
     }
   }
@@ -107,4 +105,8 @@ export class HomelabLauncher {
         });
     });
   }
+}
+
+function isEmailTaken(error: unknown): boolean {
+  return error instanceof ClientResponseError && error.status === 400 && Boolean((error.response as { data?: { email?: unknown } })?.data?.email);
 }
