@@ -87,6 +87,8 @@ describe("persisted documents, safelist off (Apollo's APQ)", () => {
     expect((await post(graph, { query: UNREGISTERED })).body.data.plans.length).toBeGreaterThan(0);
     const mismatch = await post(graph, { query: UNREGISTERED, extensions: byHash(sha256(CUSTOM)) });
     expect(mismatch.status).toBe(400);
+    // Apollo gives this refusal no code; it is the client's mistake, never INTERNAL.
+    expect(mismatch.body.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
     expect((await overSocket(graph, { query: UNREGISTERED, extensions: byHash(sha256(CUSTOM)) })).codes).toEqual(["BAD_REQUEST"]);
   });
 });

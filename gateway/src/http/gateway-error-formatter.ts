@@ -22,10 +22,11 @@ export function isUnexpectedAtGateway(_error: unknown, code: unknown): boolean {
  * Logging is done once per request, with its id, by the logUnexpectedErrors plugin.
  */
 export function createGatewayErrorFormatter(exposeInternals: boolean) {
-  return (formatted: GraphQLFormattedError): GraphQLFormattedError => {
+  return (formatted: GraphQLFormattedError, original?: unknown): GraphQLFormattedError => {
     const extensions = formatted.extensions ?? {};
     // A ceiling refuses inside validation, whose errors Apollo codes GRAPHQL_VALIDATION_FAILED: it is bad input.
-    const code = extensions[CEILING_EXTENSION] ? ErrorCode.BAD_USER_INPUT : typeof extensions.code === "string" ? extensions.code : "";
+    // So is an error Apollo answers 400 without a code ("provided sha does not match query").
+    const code = extensions[CEILING_EXTENSION] || isCodelessClientError(original) ? ErrorCode.BAD_USER_INPUT : typeof extensions.code === "string" ? extensions.code : "";
     const base = { locations: formatted.locations, path: formatted.path };
     if (PUBLIC_CODES.has(code)) {
       const kept = Object.fromEntries(PUBLIC_EXTENSIONS.filter((key) => key in extensions).map((key) => [key, extensions[key]]));
@@ -40,4 +41,11 @@ export function createGatewayErrorFormatter(exposeInternals: boolean) {
       extensions: { code: ErrorCode.INTERNAL },
     };
   };
+}
+
+/** An error Apollo raised with a 4xx status and no code of its own (it would otherwise read INTERNAL_SERVER_ERROR). */
+function isCodelessClientError(original: unknown): boolean {
+  const extensions = (original as { extensions?: { code?: unknown; http?: { status?: unknown } } } | undefined)?.extensions;
+  const status = extensions?.http?.status;
+  return extensions?.code === undefined && typeof status === "number" && status >= 400 && status < 500;
 }
