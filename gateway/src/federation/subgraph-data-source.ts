@@ -69,17 +69,18 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
 
   override async willSendRequest(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<void> {
     const { request, context } = options;
-    // W3C trace context: the subgraph's operation span continues this fetch's span (with tracing on).
-    const traceparent = this.fetches?.traceparent(options);
-    if (traceparent) request.http?.headers.set("traceparent", traceparent);
     if (!("caller" in context) || !context.caller || !request.query) return;
     request.http?.headers.set(REQUEST_ID_HEADER, context.requestId);
-    request.http?.headers.set(TENANT_CONTEXT_HEADER, await this.tenantContext(context as GatewayContext, operationHash(request.query)));
+    // W3C trace context, with tracing on: inside the signed context, so the subgraph's operation span continues
+    // this fetch's span and nobody else can place spans in the gateway's traces.
+    const traceparent = this.fetches?.traceparent(options);
+    request.http?.headers.set(TENANT_CONTEXT_HEADER, await this.tenantContext(context as GatewayContext, operationHash(request.query), traceparent));
   }
 
-  private async tenantContext(context: GatewayContext, operation: OperationHash): Promise<string> {
+  private async tenantContext(context: GatewayContext, operation: OperationHash, traceparent: string | undefined): Promise<string> {
     const held = context.signedContexts;
-    if (!held) return this.signer.sign(context.caller, context.requestId, this.name, operation);
+    if (!held) return this.signer.sign(context.caller, context.requestId, this.name, operation, traceparent);
+    // A context reused across a subscription group's events names no one fetch's span.
     // Per subgraph and operation: a context is good for the one operation it was signed for.
     const key = `${this.name}\n${operation}`;
     const now = Date.now();

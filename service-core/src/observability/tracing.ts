@@ -123,17 +123,40 @@ export function operationSpanOf(contextValue: object): Span | undefined {
  * what the operation does (see operationSpanOf); its status is an error when the response has errors, with
  * the first one's code. Installed only when tracing is on.
  */
-export function operationTracing<Context extends BaseContext & { requestId?: string }>(tracing: Tracing): ApolloServerPlugin<Context> {
+export function operationTracing<Context extends BaseContext & { requestId?: string; traceparent?: string }>(
+  tracing: Tracing,
+  /**
+   * Where the trace to continue comes from: the request's `traceparent` header (the gateway, continuing its
+   * client's trace), or the verified signed context's (a subgraph: only the gateway places spans in its traces,
+   * known once the context is verified, so the span is made then, dated from the request's start).
+   * @default "header"
+   */
+  parentFrom: "header" | "signedContext" = "header",
+): ApolloServerPlugin<Context> {
   return {
     async requestDidStart({ request, contextValue }): Promise<GraphQLRequestListener<Context>> {
-      const span = tracing.tracer.startSpan(
-        "GraphQL Operation",
-        { kind: SPAN_KIND_SERVER, attributes: contextValue.requestId ? { "kombify.request_id": contextValue.requestId } : {} },
-        tracing.continuedFrom(request.http?.headers),
-      );
-      operationSpans.set(contextValue, span);
+      const startTime = Date.now();
+      let made: Span | undefined;
+      const operationSpan = (): Span => {
+        if (made) return made;
+        const parent =
+          parentFrom === "header"
+            ? tracing.continuedFrom(request.http?.headers)
+            : contextValue.traceparent
+              ? tracing.continuedFrom(new Map([["traceparent", contextValue.traceparent]]))
+              : undefined;
+        made = tracing.tracer.startSpan(
+          "GraphQL Operation",
+          { kind: SPAN_KIND_SERVER, startTime, attributes: contextValue.requestId ? { "kombify.request_id": contextValue.requestId } : {} },
+          parent,
+        );
+        operationSpans.set(contextValue, made);
+        return made;
+      };
+      if (parentFrom === "header") operationSpan();
       return {
         async didResolveOperation({ operation, operationName }) {
+          const span = operationSpan();
           // Apollo calls this hook even when the operation name matches no operation (it fails right after).
           if (!operation) return;
           span.updateName(operationName ? `${operation.operation} ${operationName}` : operation.operation);
@@ -141,6 +164,7 @@ export function operationTracing<Context extends BaseContext & { requestId?: str
           if (operationName) span.setAttribute("graphql.operation.name", operationName);
         },
         async willSendResponse({ response }) {
+          const span = operationSpan();
           const errors = response.body.kind === "single" ? response.body.singleResult.errors : response.body.initialResult.errors;
           if (errors && errors.length > 0) {
             const code = String(errors[0]!.extensions?.code ?? "UNKNOWN");

@@ -62,6 +62,8 @@ const PENDING = Symbol("pending context");
  * operation. Apollo hands resolvers a shallow copy of it, so the pending state is one shared object.
  */
 interface HttpRequestContext extends RequestContext {
+  /** The gateway's fetch span this operation continues, from the verified signed context (with tracing on). */
+  traceparent?: string;
   [PENDING]: { token: string | undefined; req: IncomingMessage; log: Logger; throughGateway: boolean };
 }
 
@@ -93,6 +95,7 @@ export async function startSubgraphServer(options: SubgraphServerOptions, host: 
           const verification = await verifiedCaller(pending.token, source, contextValue.requestId, pending.req, pending.log);
           contextValue.caller = verification.caller;
           pending.throughGateway = verification.outcome === "verified";
+          if (verification.outcome === "verified" && verification.traceparent) contextValue.traceparent = verification.traceparent;
         },
         async didResolveOperation({ document, contextValue }) {
           if (contextValue[PENDING].throughGateway) return;
@@ -115,7 +118,7 @@ export async function startSubgraphServer(options: SubgraphServerOptions, host: 
     includeStacktraceInErrorResponses: false,
     plugins: [
       operationMetrics.plugin<HttpRequestContext>(),
-      ...(options.tracing ? [operationTracing<HttpRequestContext>(options.tracing)] : []),
+      ...(options.tracing ? [operationTracing<HttpRequestContext>(options.tracing, "signedContext")] : []),
       ApolloServerPluginInlineTraceDisabled(),
       gatewayContext,
       logUnexpectedErrors<HttpRequestContext>(options.log),

@@ -43,7 +43,9 @@ export function operationHash(operation: string): OperationHash {
  * chosen: a subscription group deliberately reuses one context for every event fetch of one operation, and a
  * replay cache per subgraph replica would need state shared between replicas to mean anything.
  */
-const commonClaims = { rid: z.string(), op: z.string().min(1) };
+/** W3C trace context of the gateway's fetch span: in the signed context, so only the gateway can place a subgraph's spans. */
+const TRACEPARENT = /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
+const commonClaims = { rid: z.string(), op: z.string().min(1), tp: z.string().regex(TRACEPARENT).optional() };
 const claimsSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("anonymous"), ...commonClaims }),
   z.object({
@@ -67,7 +69,7 @@ export class TenantContextSigner {
    * useless at another, and one captured for one operation is useless for any other. Anonymous callers get one
    * too: it is how a subgraph tells a call through the gateway from a direct one.
    */
-  sign(caller: Caller, requestId: string, subgraph: string, operation: OperationHash): Promise<string> {
+  sign(caller: Caller, requestId: string, subgraph: string, operation: OperationHash, traceparent?: string): Promise<string> {
     const claims =
       caller.kind === "user"
         ? {
@@ -80,7 +82,7 @@ export class TenantContextSigner {
             tenant: caller.tenant,
           }
         : { kind: "anonymous" };
-    const jwt = new SignJWT({ ...claims, rid: requestId, op: operation })
+    const jwt = new SignJWT({ ...claims, rid: requestId, op: operation, ...(traceparent ? { tp: traceparent } : {}) })
       .setProtectedHeader({ alg: ALGORITHM, typ: "kombify-context+jwt" })
       .setIssuer(ISSUER)
       .setAudience(subgraph)
@@ -98,7 +100,7 @@ export class TenantContextSigner {
  */
 export type ContextVerification =
   | { outcome: "absent"; caller: Caller }
-  | { outcome: "verified"; caller: Caller; requestId: string }
+  | { outcome: "verified"; caller: Caller; requestId: string; traceparent?: string }
   | { outcome: "rejected"; caller: Caller; reason: string };
 
 /** The reason of a rejection for a valid context presented with another operation than the one it was signed for. */
@@ -162,7 +164,8 @@ export class TenantContextVerifier {
               roles: claims.roles,
               tenant: claims.tenant,
             };
-      return { verification: { outcome: "verified", requestId: claims.rid, caller }, operation: claims.op, expiresAt: (payload.exp ?? 0) * 1000 };
+      const verification: ContextVerification = { outcome: "verified", requestId: claims.rid, caller, ...(claims.tp ? { traceparent: claims.tp } : {}) };
+      return { verification, operation: claims.op, expiresAt: (payload.exp ?? 0) * 1000 };
     } catch (error) {
       const reason = error instanceof joseErrors.JOSEError ? error.code : "malformed claims";
       return { verification: { outcome: "rejected", caller: ANONYMOUS, reason }, operation: "", expiresAt: 0 };
