@@ -56,7 +56,9 @@ export async function startServiceProcess(options: {
   // A little past the service's own budget, so it is killed only when it failed to exit by itself.
   const service = { name: options.name, child, stop: () => stopChild(child, SHUTDOWN_BUDGET_MS + 2000) };
   try {
-    await waitForOk(options.readyUrl, options.timeoutMs ?? 30_000, () => exit);
+    // Six subgraphs start side by side, each compiling its TypeScript on the way: on a busy two-core machine
+    // one took 25 s to answer /ready, so a slow start is not yet a failed one (a crash ends the wait at once).
+    await waitForOk(options.readyUrl, options.timeoutMs ?? 90_000, () => exit);
   } catch (error) {
     await service.stop();
     throw error;
