@@ -25,7 +25,7 @@ export function testDocker(): Promise<TestDocker> {
   probe ??= (async (): Promise<TestDocker> => {
     const status = await prepareSimulationEngine(process.env.DOCKER_HOST, TEST_NODE_IMAGE);
     if (status.reachable) return { available: true, engine: status.engine };
-    const reason = `${status.reason} Start one (README, 'Simulations on Docker') or point DOCKER_HOST at it to run the simulation tests.`;
+    const reason = `${status.reason} Start one (docs/simulations.md) or point DOCKER_HOST at it to run the simulation tests.`;
     if (process.env.CI) throw new Error(`CI needs a Docker engine: ${reason}`);
     console.warn(`Skipping Docker tests: ${reason}`);
     return { available: false, reason };
