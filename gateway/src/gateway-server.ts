@@ -40,10 +40,10 @@ import { refuseNulInInput } from "./input-strings.js";
 import { refuseCostlyOperations } from "./operation-cost.js";
 import { subgraphReadiness } from "./http/readiness.js";
 import { TENANT_CHANGED_CHANNEL, TenantResolver } from "./tenancy/tenant-resolver.js";
-import { attachGraphQLWebSocket } from "./subscriptions/gateway-websocket.js";
-import { SubscriptionHub } from "./subscriptions/subscription-hub.js";
-import { SubscriptionPlanner } from "./subscriptions/subscription-planner.js";
-import { UpstreamSubscriptions } from "./subscriptions/upstream-subscriptions.js";
+import { attachGraphQLWebSocket } from "./subscriptions/transport/gateway-websocket.js";
+import { SubscriptionHub } from "./subscriptions/core/subscription-hub.js";
+import { SubscriptionPlanner } from "./subscriptions/core/subscription-planner.js";
+import { UpstreamSubscriptions } from "./subscriptions/upstream/upstream-subscriptions.js";
 import { SubgraphFetches } from "./telemetry/subgraph-fetches.js";
 
 export interface RunningGateway {

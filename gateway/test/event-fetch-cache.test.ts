@@ -1,7 +1,7 @@
 import type { GraphQLDataSource } from "@apollo/gateway";
 import { describe, expect, it } from "vitest";
 import type { Caller } from "@kombify/service-core";
-import { EventFetchCache, reusePolicy } from "../src/subscriptions/event-fetch-cache.js";
+import { EventFetchCache, reusePolicy } from "../src/subscriptions/core/event-fetch-cache.js";
 
 const member = (tenantId: string, plan = "FREE", userId = `user-of-${tenantId}`): Caller => ({
   kind: "user",

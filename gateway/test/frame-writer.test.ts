@@ -2,7 +2,7 @@ import { once } from "node:events";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket, { WebSocketServer } from "ws";
-import { FrameWriter } from "../src/subscriptions/frame-writer.js";
+import { FrameWriter } from "../src/subscriptions/transport/frame-writer.js";
 
 /** The frames the gateway builds itself reach a stock ws client whole, in order, between ws's own messages. */
 describe("FrameWriter", () => {

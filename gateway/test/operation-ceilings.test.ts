@@ -1,7 +1,7 @@
 import { buildSchema, getIntrospectionQuery, parse, type GraphQLError } from "graphql";
 import { describe, expect, it } from "vitest";
 import { ceilingViolations, DEFAULT_OPERATION_CEILINGS, measureOperations } from "../src/operation-ceilings.js";
-import { OperationDocuments, type PreparedOperation } from "../src/subscriptions/operation-documents.js";
+import { OperationDocuments, type PreparedOperation } from "../src/subscriptions/transport/operation-documents.js";
 
 const measure = (text: string) => measureOperations(parse(text))[0]!;
 

@@ -2,7 +2,7 @@ import { buildSchema, type GraphQLError } from "graphql";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_OPERATION_CEILINGS } from "../src/operation-ceilings.js";
 import { MAX_OPERATION_TOKENS, MAX_REUSED_OPERATION_CHARS } from "../src/operation-limits.js";
-import { OperationDocuments, type PreparedOperation } from "../src/subscriptions/operation-documents.js";
+import { OperationDocuments, type PreparedOperation } from "../src/subscriptions/transport/operation-documents.js";
 
 const schema = buildSchema(`
   type Job { id: ID! status: String! progress: Float! }

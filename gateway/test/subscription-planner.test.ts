@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { parse } from "graphql";
 import { describe, expect, it } from "vitest";
-import { SubscriptionPlanner } from "../src/subscriptions/subscription-planner.js";
+import { SubscriptionPlanner } from "../src/subscriptions/core/subscription-planner.js";
 
 const supergraph = readFileSync(new URL("../../schema/supergraph.graphql", import.meta.url), "utf8");
 

@@ -1,6 +1,6 @@
 import { counterReading } from "@kombify/service-core";
 import { Counter, Gauge, type Registry } from "prom-client";
-import type { attachGraphQLWebSocket } from "../subscriptions/gateway-websocket.js";
+import type { attachGraphQLWebSocket } from "../subscriptions/transport/gateway-websocket.js";
 
 type SubscriptionStats = ReturnType<ReturnType<typeof attachGraphQLWebSocket>["stats"]>;
 

@@ -12,11 +12,11 @@ import {
 } from "graphql";
 import { LRUCache } from "lru-cache";
 import { ErrorCode } from "@kombify/service-core";
-import { nulInOperation } from "../input-strings.js";
-import { costRefusal } from "../operation-cost.js";
-import { CEILING_EXTENSION, operationCeilingsRule, type OperationCeilings } from "../operation-ceilings.js";
-import { MAX_OPERATION_TOKENS, MAX_REUSED_OPERATION_CHARS, MAX_REUSED_OPERATIONS_CHARS } from "../operation-limits.js";
-import type { PersistedDocuments } from "../http/persisted-documents.js";
+import { nulInOperation } from "../../input-strings.js";
+import { costRefusal } from "../../operation-cost.js";
+import { CEILING_EXTENSION, operationCeilingsRule, type OperationCeilings } from "../../operation-ceilings.js";
+import { MAX_OPERATION_TOKENS, MAX_REUSED_OPERATION_CHARS, MAX_REUSED_OPERATIONS_CHARS } from "../../operation-limits.js";
+import type { PersistedDocuments } from "../../http/persisted-documents.js";
 
 /** What a socket's operations are held to, as Apollo holds HTTP ones. */
 export interface DocumentValidation {

@@ -4,7 +4,7 @@ import { QueryPlanner, type FetchNode, type PlanNode, type QueryPlan } from "@ap
 import type { OperationContext } from "@apollo/gateway/dist/operationContext.js";
 import { parse, print, type DocumentNode, type GraphQLSchema } from "graphql";
 import { LRUCache } from "lru-cache";
-import { MAX_REUSED_OPERATION_CHARS, MAX_REUSED_OPERATIONS_CHARS } from "../operation-limits.js";
+import { MAX_REUSED_OPERATION_CHARS, MAX_REUSED_OPERATIONS_CHARS } from "../../operation-limits.js";
 
 /** The service name under which each event is handed to executeQueryPlan, as if the primary fetch had returned it. */
 export const EVENT_SOURCE = "__subscription_event__";

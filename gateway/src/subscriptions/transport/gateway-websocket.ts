@@ -6,11 +6,11 @@ import { useServer } from "graphql-ws/use/ws";
 import { GraphQLError, print, type ExecutionResult, type GraphQLSchema } from "graphql";
 import { WebSocketServer } from "ws";
 import { acceptedRequestId, AppError, ErrorCode, type Caller, type Logger } from "@kombify/service-core";
-import type { Authentication, CallerAuthenticator } from "../auth/caller-authenticator.js";
-import type { GatewayContext } from "../gateway-context.js";
-import type { SubscriptionHub } from "./subscription-hub.js";
+import type { Authentication, CallerAuthenticator } from "../../auth/caller-authenticator.js";
+import type { GatewayContext } from "../../gateway-context.js";
+import type { SubscriptionHub } from "../core/subscription-hub.js";
 import { FrameWriter } from "./frame-writer.js";
-import { MAX_WEBSOCKET_MESSAGE_BYTES } from "../operation-limits.js";
+import { MAX_WEBSOCKET_MESSAGE_BYTES } from "../../operation-limits.js";
 import { OperationDocuments, type DocumentValidation } from "./operation-documents.js";
 import { SocketSubscription } from "./socket-subscription.js";
 

@@ -1,7 +1,7 @@
 import type { GraphQLDataSource } from "@apollo/gateway";
 import type { GatewayGraphQLResponse } from "@apollo/server-gateway-interface";
 import { LRUCache } from "lru-cache";
-import type { GatewayContext } from "../gateway-context.js";
+import type { GatewayContext } from "../../gateway-context.js";
 import { sharingAudience } from "./sharing-audience.js";
 
 /** Longest a subgraph's answer is reused, whatever its Cache-Control says. */

@@ -2,12 +2,12 @@ import { executeQueryPlan, type GraphQLDataSource } from "@apollo/gateway";
 import type { FormattedExecutionResult } from "graphql-ws";
 import type { DocumentNode, GraphQLFormattedError } from "graphql";
 import { ErrorCode, operationHash, TENANT_CONTEXT_EXTENSION, type TenantContextSigner } from "@kombify/service-core";
-import type { GatewayContext } from "../gateway-context.js";
+import type { GatewayContext } from "../../gateway-context.js";
 import { EventFetchCache } from "./event-fetch-cache.js";
-import { PlanningBudget } from "./planning-budget.js";
+import { PlanningBudget } from "../limits/planning-budget.js";
 import { sharingAudience } from "./sharing-audience.js";
 import { EVENT_SOURCE, type SubscriptionPlan, type SubscriptionPlanner } from "./subscription-planner.js";
-import type { UpstreamSubscriptions } from "./upstream-subscriptions.js";
+import type { UpstreamSubscriptions } from "../upstream/upstream-subscriptions.js";
 
 export type SubscriptionResult = FormattedExecutionResult<Record<string, unknown>, unknown>;
 

@@ -1,5 +1,5 @@
 import type { FrameWriter } from "./frame-writer.js";
-import type { GroupSubscriber } from "./subscription-hub.js";
+import type { GroupSubscriber } from "../core/subscription-hub.js";
 
 const CLOSE_MESSAGE = Buffer.from("}");
 
