@@ -79,6 +79,12 @@ function isLoopback(address: string | undefined): boolean {
   return !!address && (address === "::1" || address.startsWith("127.") || address.startsWith("::ffff:127."));
 }
 
+/** Whether the Host header names this machine: a page on another name (DNS rebinding) must not get the demo token. */
+function namesLoopback(host: string | undefined): boolean {
+  const name = (host ?? "").replace(/:\d+$/, "").replace(/^\[(.*)\]$/, "$1").toLowerCase();
+  return name === "localhost" || name === "::1" || /^127(\.\d{1,3}){3}$/.test(name);
+}
+
 function isGraphQLPath(url: string | undefined): boolean {
   const path = (url ?? "").split("?")[0]!;
   return path === "/graphql" || path.startsWith("/graphql/");
@@ -160,7 +166,7 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
 
   function serveConfig(incoming: IncomingMessage, response: ServerResponse): void {
     const config: DashboardRuntimeConfig = { graphqlUrl: "/graphql" };
-    const demoToken = isLoopback(incoming.socket.remoteAddress) ? options.demoToken?.() : undefined;
+    const demoToken = isLoopback(incoming.socket.remoteAddress) && namesLoopback(incoming.headers.host) ? options.demoToken?.() : undefined;
     if (demoToken) config.demoToken = demoToken;
     response.writeHead(200, { "content-type": CONTENT_TYPES[".json"], "cache-control": "no-store", ...SECURITY_HEADERS });
     response.end(incoming.method === "HEAD" ? undefined : JSON.stringify(config));

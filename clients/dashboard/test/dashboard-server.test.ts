@@ -94,6 +94,16 @@ describe("the dashboard's server", () => {
     const offered = await get(`${withToken.url}/config.json`);
     expect(offered.headers.get("cache-control")).toBe("no-store");
     expect(await offered.json()).toEqual({ graphqlUrl: "/graphql", demoToken: "demo-token-value" });
+    // A page served under another name that resolves here (DNS rebinding) gets no token.
+    const rebound = await new Promise<string>((resolve, reject) => {
+      const url = new URL(`${withToken.url}/config.json`);
+      request({ host: url.hostname, port: url.port, path: url.pathname, headers: { host: "evil.example:4010" } }, (answer) => {
+        let body = "";
+        answer.on("data", (chunk) => (body += chunk));
+        answer.on("end", () => resolve(body));
+      }).on("error", reject).end();
+    });
+    expect(JSON.parse(rebound)).toEqual({ graphqlUrl: "/graphql" });
   });
 
   it("proxies /graphql to the gateway with the caller's headers and body, and says UNAVAILABLE when the gateway is gone", async () => {
