@@ -1,15 +1,15 @@
 import { executeQueryPlan, type GraphQLDataSource } from "@apollo/gateway";
-import type { FormattedExecutionResult } from "graphql-ws";
 import type { DocumentNode, GraphQLFormattedError } from "graphql";
 import { ErrorCode, operationHash, TENANT_CONTEXT_EXTENSION, type TenantContextSigner } from "@kombify/service-core";
 import type { GatewayContext } from "../../gateway-context.js";
 import { EventFetchCache } from "./event-fetch-cache.js";
 import { PlanningBudget } from "../limits/planning-budget.js";
+import { quotaAudience } from "../limits/quota-audience.js";
 import { sharingAudience } from "./sharing-audience.js";
 import { EVENT_SOURCE, type SubscriptionPlan, type SubscriptionPlanner } from "./subscription-planner.js";
-import type { UpstreamSubscriptions } from "../upstream/upstream-subscriptions.js";
+import type { UpstreamResult, UpstreamSource } from "./upstream-source.js";
 
-export type SubscriptionResult = FormattedExecutionResult<Record<string, unknown>, unknown>;
+export type SubscriptionResult = UpstreamResult;
 
 /**
  * One subscriber of a group, as the hub sees it: where each event goes, already serialised. The transport
@@ -59,7 +59,7 @@ export class SubscriptionHub {
 
   constructor(
     private readonly planner: SubscriptionPlanner,
-    private readonly upstream: UpstreamSubscriptions,
+    private readonly upstream: UpstreamSource,
     subgraphs: Record<string, GraphQLDataSource>,
     private readonly signer: TenantContextSigner,
     private readonly formatError: (error: GraphQLFormattedError) => GraphQLFormattedError,
@@ -103,7 +103,7 @@ export class SubscriptionHub {
    * requests find it free most of the time, instead of waiting behind all of them.
    */
   private planAnew(document: DocumentNode, operationName: string | undefined, context: GatewayContext): Promise<SubscriptionPlan> {
-    this.planningBudget.take(planningAudience(context));
+    this.planningBudget.take(quotaAudience(context.caller));
     let took = 0;
     const turn = this.planningTail.then(() => {
       const started = performance.now();
@@ -215,12 +215,6 @@ export class SubscriptionHub {
       subscriber.end();
     }
   }
-}
-
-/** Whose budget a new plan is taken from: the tenant's, a tenant-less user's, or the anonymous pool. */
-function planningAudience({ caller }: GatewayContext): string {
-  if (caller.kind !== "user") return "anonymous";
-  return caller.tenant ? `tenant:${caller.tenant.id}` : `user:${caller.userId}`;
 }
 
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

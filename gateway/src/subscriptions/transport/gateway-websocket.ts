@@ -5,7 +5,7 @@ import type { FormattedExecutionResult } from "graphql-ws";
 import { useServer } from "graphql-ws/use/ws";
 import { GraphQLError, print, type ExecutionResult, type GraphQLSchema } from "graphql";
 import { WebSocketServer } from "ws";
-import { acceptedRequestId, AppError, ErrorCode, type Caller, type Logger } from "@kombify/service-core";
+import { acceptedRequestId, AppError, ErrorCode, RequestErrorCode, type Caller, type Logger } from "@kombify/service-core";
 import type { Authentication, CallerAuthenticator } from "../../auth/caller-authenticator.js";
 import type { GatewayContext } from "../../gateway-context.js";
 import type { SubscriptionHub } from "../core/subscription-hub.js";
@@ -13,6 +13,9 @@ import { FrameWriter } from "./frame-writer.js";
 import { MAX_WEBSOCKET_MESSAGE_BYTES } from "../../operation-limits.js";
 import { OperationDocuments, type DocumentValidation } from "./operation-documents.js";
 import { SocketSubscription } from "./socket-subscription.js";
+import { ConnectionQuotas, type CountedConnection } from "../limits/connection-quotas.js";
+import { quotaAudience } from "../limits/quota-audience.js";
+import { whenTokenExpires } from "../limits/token-expiry.js";
 
 export const CloseCode = { BadRequest: 4400, Unauthorized: 4401, TooManyRequests: 4429, TryAgainLater: 1013 } as const;
 const closeCodeFor = { UNAVAILABLE: CloseCode.TryAgainLater, UNAUTHENTICATED: CloseCode.Unauthorized, BAD_USER_INPUT: CloseCode.BadRequest } as const;
@@ -30,12 +33,10 @@ export interface WebSocketLimits {
   bufferPerSubscriber: number;
 }
 
-interface Connection {
+interface Connection extends CountedConnection {
   /** Where this connection's subscription events are written. */
   frames: FrameWriter;
   caller: Caller;
-  audience: string;
-  subscriptions: number;
   expiryTimer?: NodeJS.Timeout;
 }
 
@@ -61,12 +62,6 @@ function operationAuthorization(extensions: Record<string, unknown> | null | und
   if (!headers || typeof headers !== "object" || Array.isArray(headers)) return undefined;
   for (const [name, value] of Object.entries(headers)) if (name.toLowerCase() === "authorization") return value === "" ? undefined : value;
   return undefined;
-}
-
-/** Per connection the tenant's key for limits: the tenant, else the user, else one shared anonymous pool. */
-function audienceOf(caller: Caller): string {
-  if (caller.kind !== "user") return "anonymous";
-  return caller.tenant ? `tenant:${caller.tenant.id}` : `user:${caller.userId}`;
 }
 
 /**
@@ -96,13 +91,7 @@ export function attachGraphQLWebSocket(options: {
   // frame for each subscriber would cost more than everything else a delivered event costs.
   const webSockets = new WebSocketServer({ server: options.server, path: "/graphql", perMessageDeflate: false, maxPayload: MAX_WEBSOCKET_MESSAGE_BYTES });
   const documents = new OperationDocuments(options.schema, options.validation);
-  const connectionsPerAudience = new Map<string, number>();
-  const subscriptionsPerAudience = new Map<string, number>();
-  const bump = (map: Map<string, number>, key: string, by: number) => {
-    const next = (map.get(key) ?? 0) + by;
-    if (next <= 0) map.delete(key);
-    else map.set(key, next);
-  };
+  const quotas = new ConnectionQuotas(limits);
 
   const disposable = useServer<Record<string, unknown>, Extra>(
     {
@@ -116,17 +105,17 @@ export function attachGraphQLWebSocket(options: {
           ctx.extra.socket.close(closeCodeFor[authentication.code], authentication.message.slice(0, 120));
           return false;
         }
-        const audience = audienceOf(authentication.caller);
-        if ((connectionsPerAudience.get(audience) ?? 0) >= limits.maxConnectionsPerTenant) {
+        const audience = quotaAudience(authentication.caller);
+        if (!quotas.admitConnection(audience)) {
           options.onRefused?.(ErrorCode.RATE_LIMITED);
           ctx.extra.socket.close(CloseCode.TooManyRequests, "Too many connections for this tenant.");
           return false;
         }
-        bump(connectionsPerAudience, audience, 1);
         const connection: Connection = { frames: new FrameWriter(ctx.extra.socket), caller: authentication.caller, audience, subscriptions: 0 };
         if (authentication.expiresAt) {
-          const remaining = Math.min(authentication.expiresAt.getTime() - Date.now(), 2 ** 31 - 1);
-          connection.expiryTimer = setTimeout(() => ctx.extra.socket.close(CloseCode.Unauthorized, "The access token expired; reconnect with a fresh one."), Math.max(0, remaining));
+          connection.expiryTimer = whenTokenExpires(authentication.expiresAt, () =>
+            ctx.extra.socket.close(CloseCode.Unauthorized, "The access token expired; reconnect with a fresh one."),
+          );
         }
         ctx.extra.connection = connection;
         return true;
@@ -147,7 +136,7 @@ export function attachGraphQLWebSocket(options: {
         const connection = ctx.extra.connection;
         if (!connection) return;
         clearTimeout(connection.expiryTimer);
-        bump(connectionsPerAudience, connection.audience, -1);
+        quotas.releaseConnection(connection.audience);
       },
       // Apollo's results over the socket are formatted already, so they go out as they are. (Subscription events
       // do not pass here: the hub's SocketSubscriptions write them to the socket themselves.)
@@ -156,12 +145,12 @@ export function attachGraphQLWebSocket(options: {
       subscribe: async (args) => {
         const context = args.contextValue as SocketContext;
         // Check and take the slot before the first await, so back-to-back subscribes cannot all slip through.
-        const refusal = limitExceeded(context);
+        const refusal = quotas.subscriptionRefusal(context.connection, context.audience);
         if (refusal) {
           options.onRefused?.(ErrorCode.RATE_LIMITED);
           return { errors: [new GraphQLError(refusal, { extensions: { code: ErrorCode.RATE_LIMITED } })] };
         }
-        const release = reserve(context);
+        const release = quotas.reserveSubscription(context.connection, context.audience);
         try {
           const subscription = await options.hub.subscribe(
             args.document,
@@ -186,9 +175,8 @@ export function attachGraphQLWebSocket(options: {
               );
               // The operation's own token ends it, not the socket, which the connection's own token governs.
               if (context.expiresAt) {
-                const remaining = Math.min(context.expiresAt.getTime() - Date.now(), 2 ** 31 - 1);
                 const expired = () => new AppError(ErrorCode.UNAUTHENTICATED, "The access token expired; subscribe again with a fresh one.");
-                expiry = setTimeout(() => subscriber.fail(expired()), Math.max(0, remaining));
+                expiry = whenTokenExpires(context.expiresAt, () => subscriber.fail(expired()));
               }
               return subscriber;
             },
@@ -207,7 +195,7 @@ export function attachGraphQLWebSocket(options: {
           { query: print(args.document), variables: (args.variableValues ?? {}) as Record<string, unknown>, operationName: args.operationName ?? undefined },
           { contextValue: args.contextValue as GatewayContext },
         );
-        return response.body.kind === "single" ? (response.body.singleResult as never) : { errors: [new GraphQLError("Incremental delivery is not supported over WebSocket.")] };
+        return response.body.kind === "single" ? (response.body.singleResult as never) : { errors: [new GraphQLError("Incremental delivery is not supported over WebSocket.", { extensions: { code: RequestErrorCode.BAD_REQUEST } })] };
       },
     },
     webSockets,
@@ -226,30 +214,7 @@ export function attachGraphQLWebSocket(options: {
     const requestId = acceptedRequestId(extensions?.requestId) ?? randomUUID();
     const connection = extra.connection!;
     const caller = own ? own.caller : connection.caller;
-    return { caller, requestId, log: log.child({ requestId }), connection, operationId: id, audience: own ? audienceOf(own.caller) : connection.audience, expiresAt: own?.expiresAt ?? null };
-  }
-
-  function limitExceeded({ connection, audience }: SocketContext): string | null {
-    if (connection.subscriptions >= limits.maxSubscriptionsPerConnection) {
-      return `At most ${limits.maxSubscriptionsPerConnection} subscriptions may run on one connection.`;
-    }
-    if ((subscriptionsPerAudience.get(audience) ?? 0) >= limits.maxSubscriptionsPerTenant) {
-      return `Your tenant has reached ${limits.maxSubscriptionsPerTenant} open subscriptions.`;
-    }
-    return null;
-  }
-
-  /** Counts a subscription against its connection's and its caller's tenant's limits; the returned function gives it back once. */
-  function reserve({ connection, audience }: SocketContext): () => void {
-    bump(subscriptionsPerAudience, audience, 1);
-    connection.subscriptions += 1;
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      bump(subscriptionsPerAudience, audience, -1);
-      connection.subscriptions -= 1;
-    };
+    return { caller, requestId, log: log.child({ requestId }), connection, operationId: id, audience: own ? quotaAudience(own.caller) : connection.audience, expiresAt: own?.expiresAt ?? null };
   }
 
   return {

@@ -30,7 +30,7 @@ export interface DocumentValidation {
 const noIntrospection: ValidationRule = (context) => ({
   Field(node) {
     if (node.name.value === "__schema" || node.name.value === "__type") {
-      context.reportError(new GraphQLError("Introspection is disabled on this gateway.", { nodes: [node] }));
+      context.reportError(new GraphQLError("Introspection is disabled on this gateway.", { nodes: [node], extensions: { code: ApolloServerErrorCode.GRAPHQL_VALIDATION_FAILED } }));
     }
   },
 });

@@ -1,18 +1,13 @@
-import { createClient, type Client, type FormattedExecutionResult } from "graphql-ws";
+import { createClient, type Client } from "graphql-ws";
 import WebSocket from "ws";
 import type { Logger } from "@kombify/service-core";
-
-export interface UpstreamSink {
-  next(result: FormattedExecutionResult<Record<string, unknown>, unknown>): void;
-  error(error: unknown): void;
-  complete(): void;
-}
+import type { UpstreamRequest, UpstreamSink, UpstreamSource } from "../core/upstream-source.js";
 
 /**
  * One graphql-ws connection per subgraph, multiplexing every upstream subscription of this gateway process
  * (each carries its own signed tenant context in `extensions`). Counts what is open, for /metrics and tests.
  */
-export class UpstreamSubscriptions {
+export class UpstreamSubscriptions implements UpstreamSource {
   private readonly clients = new Map<string, Client>();
   private open = 0;
 
@@ -27,7 +22,7 @@ export class UpstreamSubscriptions {
 
   subscribe(
     subgraph: string,
-    request: { query: string; variables: Record<string, unknown>; extensions: Record<string, unknown> },
+    request: UpstreamRequest,
     sink: UpstreamSink,
   ): () => void {
     const client = this.clientFor(subgraph);
