@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { ApolloGateway } from "@apollo/gateway";
 import { ApolloServer } from "@apollo/server";
+import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import {
   connectDatabase,
   createMetricsRegistry,
@@ -92,6 +93,8 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       refuseNulInInput<GatewayContext>(),
       refuseCostlyOperations<GatewayContext>(config.operationCeilings),
       logUnexpectedErrors<GatewayContext>(log, isUnexpectedAtGateway),
+      // Apollo's own landing page loads from Apollo's CDN and Google Fonts: ours is the playground, or nothing.
+      ApolloServerPluginLandingPageDisabled(),
     ],
   });
   await apollo.start();

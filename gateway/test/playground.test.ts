@@ -209,6 +209,8 @@ describe("the offline playground", () => {
       const page = await fetch(`${production.url}/graphql`, { headers: { accept: BROWSER_ACCEPT } });
       const text = await page.text();
       expect(text).not.toContain("GraphiQL");
+      // Nor Apollo's landing page, which would load from Apollo's CDN and Google Fonts.
+      expect(text).not.toMatch(/apollographql\.com|fonts\.googleapis/);
       expect(page.headers.get("content-security-policy")).toBeNull();
       expect((await fetch(`${production.url}/graphiql`, { headers: { accept: BROWSER_ACCEPT } })).status).toBe(404);
       const api = await fetch(`${production.url}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query: "{ plans { tier } }" }) });
