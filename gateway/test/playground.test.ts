@@ -3,10 +3,8 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parse, print } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLogger, SUBGRAPHS, subgraphUrlVariable } from "@kombify/service-core";
-import { collect, startTestSupergraph, TEST_AUDIENCE, TEST_PLATFORM_ORG, testContextKeys, testDatabaseUrl, uniqueSuffix, wsClient, type TestSupergraph } from "@kombify/testkit";
+import { collect, startTestGateway, startTestSupergraph, testContextKeys, uniqueSuffix, wsClient, type TestSupergraph } from "@kombify/testkit";
 import { parseGatewayConfig } from "../src/config.js";
-import { startGateway } from "../src/gateway-server.js";
 import { PLAYGROUND_TABS, prefersHtml } from "../src/http/playground.js";
 
 const BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8";
@@ -190,21 +188,7 @@ describe("the offline playground", () => {
   });
 
   it("serves no page in production without PLAYGROUND_ENABLED: /graphql answers what Apollo answers, /graphiql is 404", async () => {
-    const keys = await testContextKeys();
-    const production = await startGateway(
-      parseGatewayConfig({
-        NODE_ENV: "production",
-        PORT: "0",
-        METRICS_PORT: "0",
-        DATABASE_URL: await testDatabaseUrl(),
-        CONTEXT_SIGNING_KEY: keys.signingKey,
-        OIDC_ISSUER: graph.issuer.issuer,
-        OIDC_AUDIENCE: TEST_AUDIENCE,
-        PLATFORM_ORG_ID: TEST_PLATFORM_ORG,
-        ...Object.fromEntries(SUBGRAPHS.map(({ name }) => [subgraphUrlVariable(name), `${graph.subgraphs[name].url}/graphql`])),
-      }),
-      createLogger("gateway", "silent"),
-    );
+    const production = await startTestGateway(graph.issuer, graph.subgraphs, { NODE_ENV: "production" });
     try {
       const page = await fetch(`${production.url}/graphql`, { headers: { accept: BROWSER_ACCEPT } });
       const text = await page.text();

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { parseGatewayConfig, startGateway, type RunningGateway } from "@kombify/gateway";
-import { createLogger, SUBGRAPHS, subgraphUrlVariable } from "@kombify/service-core";
-import { collect, testDatabaseUrl, postGraphQL, startTestSubgraph, startTestSupergraph, SUBGRAPH_FACTORIES, testContextKeys, TEST_AUDIENCE, TEST_PLATFORM_ORG, uniqueSuffix, wsClient, type TestSubgraph, type TestSupergraph } from "@kombify/testkit";
+import type { RunningGateway } from "@kombify/gateway";
+import { collect, postGraphQL, startTestGateway, startTestSubgraph, startTestSupergraph, SUBGRAPH_FACTORIES, uniqueSuffix, wsClient, type TestSubgraph, type TestSupergraph } from "@kombify/testkit";
 
 /** Two gateways and two stack subgraphs (both running jobs) over one PostgreSQL and one PocketBase. */
 describe("replicas", () => {
@@ -14,23 +13,7 @@ describe("replicas", () => {
   beforeAll(async () => {
     graph = await startTestSupergraph({ subgraphEnv: { DRY_RUN_STEP_DELAY_MS: "30" } });
     secondStack = await startTestSubgraph("stack", SUBGRAPH_FACTORIES.stack, { env: { DRY_RUN_STEP_DELAY_MS: "30" } });
-    const keys = await testContextKeys();
-    secondGateway = await startGateway(
-      parseGatewayConfig({
-        NODE_ENV: "test",
-        PORT: "0",
-        METRICS_PORT: "0",
-        DATABASE_URL: await testDatabaseUrl(),
-        CONTEXT_SIGNING_KEY: keys.signingKey,
-        OIDC_ISSUER: graph.issuer.issuer,
-        OIDC_AUDIENCE: TEST_AUDIENCE,
-        PLATFORM_ORG_ID: TEST_PLATFORM_ORG,
-        WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: "2",
-        WS_MAX_CONNECTIONS_PER_TENANT: "3",
-        ...Object.fromEntries(SUBGRAPHS.map(({ name }) => [subgraphUrlVariable(name), `${(name === "stack" ? secondStack : graph.subgraphs[name]).url}/graphql`])),
-      }),
-      createLogger("gateway-2", "silent"),
-    );
+    secondGateway = await startTestGateway(graph.issuer, { ...graph.subgraphs, stack: secondStack }, { WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: "2", WS_MAX_CONNECTIONS_PER_TENANT: "3" });
   });
   afterAll(async () => {
     await secondGateway?.stop();

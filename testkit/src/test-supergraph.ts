@@ -1,4 +1,4 @@
-import { parseGatewayConfig, startGateway, type GatewayMetrics } from "@kombify/gateway";
+import { parseGatewayConfig, startGateway, type GatewayMetrics, type RunningGateway } from "@kombify/gateway";
 import {
   createLogger,
   LocalOidcIssuer,
@@ -28,6 +28,27 @@ export interface TestSupergraph {
   stop(): Promise<void>;
 }
 
+/**
+ * A gateway over test subgraphs with the run's database, context keys and `issuer`: the test supergraph's own,
+ * or another one beside it (a replica, a production-configured one); `env` adds to or overrides its settings.
+ */
+export async function startTestGateway(issuer: LocalOidcIssuer, subgraphs: Record<SubgraphName, { url: string }>, env: NodeJS.ProcessEnv = {}): Promise<RunningGateway> {
+  const keys = await testContextKeys();
+  const config = parseGatewayConfig({
+    NODE_ENV: "test",
+    PORT: "0",
+    METRICS_PORT: "0",
+    DATABASE_URL: await testDatabaseUrl(),
+    CONTEXT_SIGNING_KEY: keys.signingKey,
+    OIDC_ISSUER: issuer.issuer,
+    OIDC_AUDIENCE: TEST_AUDIENCE,
+    PLATFORM_ORG_ID: TEST_PLATFORM_ORG,
+    ...Object.fromEntries(SUBGRAPHS.map(({ name }) => [subgraphUrlVariable(name), `${subgraphs[name].url}/graphql`])),
+    ...env,
+  });
+  return startGateway(config, createLogger("gateway", process.env.TEST_LOG_LEVEL ?? "silent"));
+}
+
 /** The six subgraphs and the gateway, in this process, on free ports, with a local Zitadel-shaped issuer. */
 export async function startTestSupergraph(options: { gatewayEnv?: NodeJS.ProcessEnv; subgraphEnv?: NodeJS.ProcessEnv } = {}): Promise<TestSupergraph> {
   const keys = await testContextKeys();
@@ -39,20 +60,7 @@ export async function startTestSupergraph(options: { gatewayEnv?: NodeJS.Process
   const subgraphEnv = { GATEWAY_PUBLIC_URL: `http://127.0.0.1:${gatewayPort}`, ...options.subgraphEnv };
   const subgraphs = {} as Record<SubgraphName, TestSubgraph>;
   for (const { name } of SUBGRAPHS) subgraphs[name] = await startTestSubgraph(name, SUBGRAPH_FACTORIES[name], { keys, env: subgraphEnv });
-  const config = parseGatewayConfig({
-    NODE_ENV: "test",
-    PORT: String(gatewayPort),
-    METRICS_PORT: "0",
-    DATABASE_URL: await testDatabaseUrl(),
-    CONTEXT_SIGNING_KEY: keys.signingKey,
-    OIDC_ISSUER: issuer.issuer,
-    OIDC_AUDIENCE: TEST_AUDIENCE,
-    PLATFORM_ORG_ID: TEST_PLATFORM_ORG,
-    TENANT_CACHE_TTL_MS: "0",
-    ...Object.fromEntries(SUBGRAPHS.map(({ name }) => [subgraphUrlVariable(name), `${subgraphs[name].url}/graphql`])),
-    ...options.gatewayEnv,
-  });
-  const gateway = await startGateway(config, createLogger("gateway", process.env.TEST_LOG_LEVEL ?? "silent"));
+  const gateway = await startTestGateway(issuer, subgraphs, { PORT: String(gatewayPort), TENANT_CACHE_TTL_MS: "0", ...options.gatewayEnv });
   return {
     url: gateway.url,
     issuer,
