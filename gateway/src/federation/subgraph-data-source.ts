@@ -1,15 +1,8 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from "@apollo/gateway";
 import type { GatewayGraphQLResponse } from "@apollo/server-gateway-interface";
-import {
-  errors,
-  operationHash,
-  REQUEST_ID_HEADER,
-  TENANT_CONTEXT_HEADER,
-  TENANT_CONTEXT_LIFETIME_SECONDS,
-  type OperationHash,
-  type TenantContextSigner,
-} from "@kombify/service-core";
+import { errors, operationHash, REQUEST_ID_HEADER, TENANT_CONTEXT_HEADER, type TenantContextSigner } from "@kombify/service-core";
 import type { GatewayContext } from "../gateway-context.js";
+import { signTenantContext } from "./context-signing.js";
 import type { SubgraphFetches } from "../telemetry/subgraph-fetches.js";
 
 /**
@@ -74,20 +67,6 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     // W3C trace context, with tracing on: inside the signed context, so the subgraph's operation span continues
     // this fetch's span and nobody else can place spans in the gateway's traces.
     const traceparent = this.fetches?.traceparent(options);
-    request.http?.headers.set(TENANT_CONTEXT_HEADER, await this.tenantContext(context as GatewayContext, operationHash(request.query), traceparent));
-  }
-
-  private async tenantContext(context: GatewayContext, operation: OperationHash, traceparent: string | undefined): Promise<string> {
-    const held = context.signedContexts;
-    if (!held) return this.signer.sign(context.caller, context.requestId, this.name, operation, traceparent);
-    // A context reused across a subscription group's events names no one fetch's span.
-    // Per subgraph and operation: a context is good for the one operation it was signed for.
-    const key = `${this.name}\n${operation}`;
-    const now = Date.now();
-    const reusable = held.get(key);
-    if (reusable && reusable.renewAt > now) return reusable.token;
-    const token = await this.signer.sign(context.caller, context.requestId, this.name, operation);
-    held.set(key, { token, renewAt: now + (TENANT_CONTEXT_LIFETIME_SECONDS * 1000) / 2 });
-    return token;
+    request.http?.headers.set(TENANT_CONTEXT_HEADER, await signTenantContext(this.signer, context as GatewayContext, this.name, operationHash(request.query), traceparent));
   }
 }

@@ -2,6 +2,7 @@ import { executeQueryPlan, type GraphQLDataSource } from "@apollo/gateway";
 import type { DocumentNode, GraphQLFormattedError } from "graphql";
 import { ErrorCode, operationHash, TENANT_CONTEXT_EXTENSION, type TenantContextSigner } from "@kombify/service-core";
 import type { GatewayContext } from "../../gateway-context.js";
+import { signTenantContext } from "../../federation/context-signing.js";
 import { EventFetchCache } from "./event-fetch-cache.js";
 import { PlanningBudget } from "../limits/planning-budget.js";
 import { quotaAudience } from "../limits/quota-audience.js";
@@ -121,8 +122,7 @@ export class SubscriptionHub {
   }
 
   private async open(key: string, plan: SubscriptionPlan, variables: Record<string, unknown>, context: GatewayContext): Promise<Group> {
-    // Bound to the exact operation text the subgraph receives, like every context (see SubgraphDataSource).
-    const signed = await this.signer.sign(context.caller, context.requestId, plan.primary.serviceName, operationHash(plan.primary.operation));
+    const signed = await signTenantContext(this.signer, context, plan.primary.serviceName, operationHash(plan.primary.operation));
     const existing = this.groups.get(key);
     if (existing) return existing;
     // The group's own context, not the first subscriber's (which would keep that subscriber's socket alive):

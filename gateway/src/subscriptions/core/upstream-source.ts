@@ -1,4 +1,4 @@
-import type { FormattedExecutionResult } from "graphql-ws";
+import type { FormattedExecutionResult } from "graphql";
 
 export type UpstreamResult = FormattedExecutionResult<Record<string, unknown>, unknown>;
 
