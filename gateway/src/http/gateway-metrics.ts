@@ -29,11 +29,15 @@ export type GatewayMetrics = ReturnType<typeof gatewayMetrics>;
  * (summing the sockets' buffers walks every connection, so one reading serves all the series of a scrape).
  */
 export function registerSubscriptionMetrics(registry: Registry, read: { subscriptions: () => SubscriptionStats; heapAfterGcBytes: () => number | null }): void {
-  let reading: { at: number; stats: SubscriptionStats } | undefined;
+  // Kept until the scrape's collectors have all run (they run within one turn of the event loop), never longer:
+  // a reading kept for a fixed time answered a scrape right after another with the earlier scrape's counts.
+  let reading: SubscriptionStats | undefined;
   const stats = (): SubscriptionStats => {
-    const now = performance.now();
-    if (!reading || now - reading.at > 250) reading = { at: now, stats: read.subscriptions() };
-    return reading.stats;
+    if (!reading) {
+      reading = read.subscriptions();
+      setImmediate(() => (reading = undefined));
+    }
+    return reading;
   };
   const gauge = (name: string, help: string, value: (s: SubscriptionStats) => number) =>
     new Gauge({
