@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -28,7 +29,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   let databaseUrl: string;
   if (process.env.DATABASE_URL) {
     const url = new URL(process.env.DATABASE_URL);
-    url.pathname = `/kombify_test_${Date.now()}_${process.pid}`;
+    // Each test project (unit, integration, e2e) that needs stores runs this setup, perhaps at the same moment.
+    url.pathname = `/kombify_test_${Date.now()}_${process.pid}_${randomBytes(3).toString("hex")}`;
     databaseUrl = url.toString();
     cleanups.push(() => dropDatabaseAndDescendants(databaseUrl));
   } else {
