@@ -7,6 +7,8 @@ import { collect, startTestGateway, startTestSupergraph, testContextKeys, unique
 import { parseGatewayConfig } from "../src/config.js";
 import { PLAYGROUND_TABS, prefersHtml } from "../src/http/playground.js";
 
+type PlansAnswer = { data: { plans: { tier: string }[] } };
+
 const BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8";
 const WATCH = "subscription Watch($stackId: ID) { jobUpdated(stackId: $stackId) { status progress } }";
 
@@ -82,7 +84,7 @@ describe("the offline playground", () => {
     const get = await fetch(`${graph.url}/graphql?query=${encodeURIComponent("{ plans { tier } }")}`, { headers: { accept: "application/json", "apollo-require-preflight": "true" } });
     expect(get.status).toBe(200);
     expect(get.headers.get("content-type")).toMatch(/^application\/(graphql-response\+)?json/);
-    expect(((await get.json()) as any).data.plans.length).toBeGreaterThan(0);
+    expect(((await get.json()) as PlansAnswer).data.plans.length).toBeGreaterThan(0);
     // An API client asking for anything, or for JSON before HTML, is not a browser.
     for (const accept of ["*/*", "application/json, text/html;q=0.5", "application/graphql-response+json, application/json"]) expect(prefersHtml(accept), accept).toBe(false);
     expect(prefersHtml(BROWSER_ACCEPT)).toBe(true);
@@ -198,7 +200,7 @@ describe("the offline playground", () => {
       expect(page.headers.get("content-security-policy")).toBeNull();
       expect((await fetch(`${production.url}/graphiql`, { headers: { accept: BROWSER_ACCEPT } })).status).toBe(404);
       const api = await fetch(`${production.url}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query: "{ plans { tier } }" }) });
-      expect(((await api.json()) as any).data.plans.length).toBeGreaterThan(0);
+      expect(((await api.json()) as PlansAnswer).data.plans.length).toBeGreaterThan(0);
     } finally {
       await production.stop();
     }

@@ -1,7 +1,7 @@
 import type { CombinedError } from "urql";
 import { errorMessage } from "./client";
 import type { Simulation } from "./operations";
-import { ErrorNote, StatusBadge, Time } from "./ui";
+import { CardHead, ErrorNote, StatusBadge, Time } from "./ui";
 
 export function SimulationsPanel({ simulations, fetching, error }: { simulations: Simulation[]; fetching: boolean; error: CombinedError | undefined }) {
   return (
@@ -23,10 +23,7 @@ function SimulationCard({ simulation }: { simulation: Simulation }) {
   const headingId = `simulation-${simulation.id}`;
   return (
     <article className="card" aria-labelledby={headingId}>
-      <div className="card-head">
-        <h3 id={headingId}>{simulation.name}</h3>
-        <StatusBadge status={simulation.status} label="Simulation status" />
-      </div>
+      <CardHead id={headingId} title={simulation.name} status={simulation.status} statusLabel="Simulation status" />
       <p className="meta">
         {simulation.stackKit ? `${simulation.stackKit.name} · ` : null}
         created <Time value={simulation.createdAt} />

@@ -2,7 +2,7 @@ import { useEffect, useRef } from "react";
 import { useMutation, type CombinedError } from "urql";
 import { errorMessage } from "./client";
 import { ACTIVE_JOB_STATUSES, DEPLOY_STACK, type DeployStackData, type Job, type Stack } from "./operations";
-import { ErrorNote, ProgressBar, StatusBadge, Time } from "./ui";
+import { CardHead, ErrorNote, ProgressBar, StatusBadge, Time } from "./ui";
 
 interface Props {
   stacks: Stack[];
@@ -39,10 +39,7 @@ function StackCard({ stack, onJob }: { stack: Stack; onJob: (job: Job) => void }
 
   return (
     <article className="card" aria-labelledby={headingId}>
-      <div className="card-head">
-        <h3 id={headingId}>{stack.name}</h3>
-        <StatusBadge status={stack.status} label="Stack status" />
-      </div>
+      <CardHead id={headingId} title={stack.name} status={stack.status} statusLabel="Stack status" />
       <p className="meta">
         {stack.stackKit.name} {stack.stackKit.version}
         {stack.simulation ? <> · on simulation {stack.simulation.name}</> : null}

@@ -25,6 +25,16 @@ export function StatusBadge({ status, label }: { status: string; label?: string 
   );
 }
 
+/** A card's heading with its status beside it; the heading names the card (aria-labelledby). */
+export function CardHead({ id, title, status, statusLabel }: { id: string; title: string; status: string; statusLabel: string }) {
+  return (
+    <div className="card-head">
+      <h3 id={id}>{title}</h3>
+      <StatusBadge status={status} label={statusLabel} />
+    </div>
+  );
+}
+
 /** A progress bar people and assistive technology read alike: role, name and aria-valuenow in per cent. */
 export function ProgressBar({ value, label }: { value: number; label: string }) {
   const percent = Math.round(Math.min(1, Math.max(0, value)) * 100);
