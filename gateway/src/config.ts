@@ -1,5 +1,7 @@
 import { z } from "zod";
-import { ConfigError, envTypes, parseEnv, SUBGRAPHS, subgraphUrlVariable, tracingEnvShape, tracingOptions, type SubgraphName, type TracingOptions } from "@kombify/service-core";
+import { ConfigError, envTypes, parseEnv } from "@kombify/service-core/config";
+import { SUBGRAPHS, subgraphUrlVariable, type SubgraphName } from "@kombify/service-core/federation";
+import { tracingEnvShape, tracingOptions, type TracingOptions } from "@kombify/service-core/observability";
 import { fileURLToPath } from "node:url";
 import { DEFAULT_OPERATION_CEILINGS, type OperationCeilings } from "./operation-ceilings.js";
 
@@ -115,6 +117,16 @@ export interface GatewayConfig {
   subgraphUrls: Record<SubgraphName, string>;
   /** OTLP/HTTP span export (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_SERVICE_NAME); null: no tracer at all. */
   tracing: TracingOptions | null;
+}
+
+/**
+ * Whether @apollo/gateway would send its usage metrics to Apollo although `config` keeps them off. The library has
+ * no option for them: its constructor reads APOLLO_TELEMETRY_DISABLED ("true" or "1" is off) from the process
+ * environment, which only a process's edge writes (gateway/src/main.ts; vitest.config.ts for in-process gateways).
+ */
+export function apolloTelemetryWouldBeSent(config: Pick<GatewayConfig, "apolloTelemetryDisabled">, env: NodeJS.ProcessEnv = process.env): boolean {
+  const offForTheLibrary = env.APOLLO_TELEMETRY_DISABLED === "true" || env.APOLLO_TELEMETRY_DISABLED === "1";
+  return config.apolloTelemetryDisabled && !offForTheLibrary;
 }
 
 /** The gateway's settings from the environment; outside development a token issuer is mandatory. */

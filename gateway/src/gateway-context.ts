@@ -1,4 +1,5 @@
-import type { Caller, Logger } from "@kombify/service-core";
+import type { Logger } from "@kombify/service-core/logging";
+import type { Caller } from "@kombify/service-core/auth";
 
 /** Per request: who is calling (verified), the request id, and a logger bound to it. */
 export interface GatewayContext {

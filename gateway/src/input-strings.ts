@@ -1,6 +1,6 @@
 import type { ApolloServerPlugin } from "@apollo/server";
 import { BREAK, GraphQLError, visit, type DocumentNode } from "graphql";
-import { ErrorCode } from "@kombify/service-core";
+import { ErrorCode } from "@kombify/service-core/errors";
 
 /**
  * No input string may hold a NUL character: PostgreSQL refuses it in text (a crash deep in a subgraph, reported

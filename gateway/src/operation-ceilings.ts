@@ -6,7 +6,7 @@ import {
   type SelectionSetNode,
   type ValidationRule,
 } from "graphql";
-import { ErrorCode } from "@kombify/service-core";
+import { ErrorCode } from "@kombify/service-core/errors";
 
 /**
  * How large one operation may be before it is refused, whatever its transport: a document is measured before

@@ -17,7 +17,7 @@ import {
   type OperationDefinitionNode,
   type SelectionSetNode,
 } from "graphql";
-import { ErrorCode } from "@kombify/service-core";
+import { ErrorCode } from "@kombify/service-core/errors";
 import { CEILING_EXTENSION, type OperationCeilings } from "./operation-ceilings.js";
 
 /**

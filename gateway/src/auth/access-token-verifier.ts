@@ -1,7 +1,8 @@
 import { errors as joseErrors, jwtVerify, type JWTPayload } from "jose";
 import { LRUCache } from "lru-cache";
 import { z } from "zod";
-import { ALL_ROLES, Role, type Logger, type SignedInCaller } from "@kombify/service-core";
+import type { Logger } from "@kombify/service-core/logging";
+import { ALL_ROLES, Role, type SignedInCaller } from "@kombify/service-core/auth";
 import { JwksCache, JwksUnavailableError, type JwksCacheOptions } from "./jwks-cache.js";
 
 export const ZITADEL_ORG_CLAIM = "urn:zitadel:iam:user:resourceowner:id";

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from "node:http";
-import { ANONYMOUS, type Caller } from "@kombify/service-core";
+import { ANONYMOUS, type Caller } from "@kombify/service-core/auth";
 import type { TenantResolver } from "../tenancy/tenant-resolver.js";
 import { InvalidClaimError, InvalidTokenError, JwksUnavailableError, type AccessTokenVerifier } from "./access-token-verifier.js";
 

@@ -1,5 +1,5 @@
 import { createLocalJWKSet, errors as joseErrors, type JSONWebKeySet, type JWK, type JWTVerifyGetKey } from "jose";
-import type { Logger } from "@kombify/service-core";
+import type { Logger } from "@kombify/service-core/logging";
 
 export interface JwksCacheOptions {
   /** Shortest time between two fetches caused by tokens with an unknown `kid`. @default 30000 */

@@ -1,4 +1,4 @@
-import { TENANT_CONTEXT_LIFETIME_SECONDS, type OperationHash, type TenantContextSigner } from "@kombify/service-core";
+import { TENANT_CONTEXT_LIFETIME_SECONDS, type OperationHash, type TenantContextSigner } from "@kombify/service-core/tenant-context";
 import type { GatewayContext } from "../gateway-context.js";
 
 /**

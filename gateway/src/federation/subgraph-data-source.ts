@@ -1,6 +1,8 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from "@apollo/gateway";
 import type { GatewayGraphQLResponse } from "@apollo/server-gateway-interface";
-import { errors, operationHash, REQUEST_ID_HEADER, TENANT_CONTEXT_HEADER, type TenantContextSigner } from "@kombify/service-core";
+import { errors } from "@kombify/service-core/errors";
+import { REQUEST_ID_HEADER } from "@kombify/service-core/http";
+import { operationHash, TENANT_CONTEXT_HEADER, type TenantContextSigner } from "@kombify/service-core/tenant-context";
 import type { GatewayContext } from "../gateway-context.js";
 import { signTenantContext } from "./context-signing.js";
 import type { SubgraphFetches } from "../telemetry/subgraph-fetches.js";

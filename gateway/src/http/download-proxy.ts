@@ -1,7 +1,9 @@
 import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { pipeline } from "node:stream";
-import { ErrorCode, sendJson, type Logger } from "@kombify/service-core";
+import type { Logger } from "@kombify/service-core/logging";
+import { ErrorCode } from "@kombify/service-core/errors";
+import { sendJson } from "@kombify/service-core/http";
 
 /** What of the stackkit subgraph's answer means something to a client downloading a kit; nothing else is passed on. */
 const ANSWER_HEADERS = ["content-type", "content-length", "content-disposition", "x-content-sha256", "cache-control", "etag", "last-modified"];

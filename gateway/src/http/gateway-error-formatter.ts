@@ -1,5 +1,5 @@
 import type { GraphQLFormattedError } from "graphql";
-import { ErrorCode, isClientMistakeCode, RequestErrorCode } from "@kombify/service-core";
+import { ErrorCode, isClientMistakeCode, RequestErrorCode } from "@kombify/service-core/errors";
 import { CEILING_EXTENSION } from "../operation-ceilings.js";
 
 const PUBLIC_CODES = new Set<string>([

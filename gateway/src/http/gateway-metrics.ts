@@ -1,4 +1,4 @@
-import { counterReading } from "@kombify/service-core";
+import { counterReading } from "@kombify/service-core/observability";
 import { Counter, Gauge, type Registry } from "prom-client";
 import type { attachGraphQLWebSocket } from "../subscriptions/transport/gateway-websocket.js";
 

@@ -4,7 +4,7 @@ import { ApolloServerErrorCode } from "@apollo/server/errors";
 import { HeaderMap, type ApolloServer, type BaseContext, type HTTPGraphQLRequest, type HTTPGraphQLResponse, type PersistedQueryOptions } from "@apollo/server";
 import { GraphQLError } from "graphql";
 import { LRUCache } from "lru-cache";
-import { RequestErrorCode } from "@kombify/service-core";
+import { RequestErrorCode } from "@kombify/service-core/errors";
 import { MAX_REUSED_OPERATIONS_CHARS } from "../operation-limits.js";
 
 export interface PersistedDocumentsConfig {

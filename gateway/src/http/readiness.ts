@@ -1,4 +1,4 @@
-import type { SubgraphName } from "@kombify/service-core";
+import type { SubgraphName } from "@kombify/service-core/federation";
 
 /** Asks every subgraph's /ready (next to its /graphql); the gateway is ready only when all answer 200. */
 export async function subgraphReadiness(urls: Record<SubgraphName, string>): Promise<{ ready: boolean; subgraphs: Record<string, boolean> }> {

@@ -1,16 +1,6 @@
 import type { GraphQLDataSourceProcessOptions } from "@apollo/gateway";
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
-import {
-  LATENCY_BUCKETS,
-  operationSpanOf,
-  PlainCounter,
-  PlainHistogram,
-  traceparentOf,
-  type CounterSeries,
-  type HistogramSeries,
-  type Span,
-  type Tracing,
-} from "@kombify/service-core";
+import { LATENCY_BUCKETS, operationSpanOf, PlainCounter, PlainHistogram, traceparentOf, type CounterSeries, type HistogramSeries, type Span, type Tracing } from "@kombify/service-core/observability";
 import type { Registry } from "prom-client";
 
 type FetchOptions = GraphQLDataSourceProcessOptions<object>;

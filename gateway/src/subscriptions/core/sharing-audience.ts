@@ -1,4 +1,4 @@
-import type { Caller } from "@kombify/service-core";
+import type { Caller } from "@kombify/service-core/auth";
 
 /**
  * Who may share one upstream subscription, one resolution of each event, and the answers of other subgraphs

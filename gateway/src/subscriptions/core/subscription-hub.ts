@@ -1,6 +1,7 @@
 import { executeQueryPlan, type GraphQLDataSource } from "@apollo/gateway";
 import type { DocumentNode, GraphQLFormattedError } from "graphql";
-import { ErrorCode, operationHash, TENANT_CONTEXT_EXTENSION, type TenantContextSigner } from "@kombify/service-core";
+import { ErrorCode } from "@kombify/service-core/errors";
+import { operationHash, TENANT_CONTEXT_EXTENSION, type TenantContextSigner } from "@kombify/service-core/tenant-context";
 import type { GatewayContext } from "../../gateway-context.js";
 import { signTenantContext } from "../../federation/context-signing.js";
 import { EventFetchCache } from "./event-fetch-cache.js";

@@ -1,4 +1,4 @@
-import { AppError, ErrorCode } from "@kombify/service-core";
+import { AppError, ErrorCode } from "@kombify/service-core/errors";
 
 /**
  * How many subscription documents one audience may have planned anew per window. Planning runs on the event

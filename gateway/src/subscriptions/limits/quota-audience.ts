@@ -1,4 +1,4 @@
-import type { Caller } from "@kombify/service-core";
+import type { Caller } from "@kombify/service-core/auth";
 
 /** Whose limits and budgets a caller draws on: the tenant's, else the user's, else one shared anonymous pool. */
 export function quotaAudience(caller: Caller): string {

@@ -11,7 +11,7 @@ import {
   type ValidationRule,
 } from "graphql";
 import { LRUCache } from "lru-cache";
-import { ErrorCode } from "@kombify/service-core";
+import { ErrorCode } from "@kombify/service-core/errors";
 import { nulInOperation } from "../../input-strings.js";
 import { costRefusal } from "../../operation-cost.js";
 import { CEILING_EXTENSION, operationCeilingsRule, type OperationCeilings } from "../../operation-ceilings.js";

@@ -1,6 +1,6 @@
 import { createClient, type Client } from "graphql-ws";
 import WebSocket from "ws";
-import type { Logger } from "@kombify/service-core";
+import type { Logger } from "@kombify/service-core/logging";
 import type { UpstreamRequest, UpstreamSink, UpstreamSource } from "../core/upstream-source.js";
 
 /**

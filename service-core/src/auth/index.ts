@@ -1,0 +1,2 @@
+export { ALL_ROLES, ANONYMOUS, Role, type Caller, type RequestContext, type SignedInCaller, type TenantRef } from "./caller.js";
+export { authChecker, effectiveRoles, requireTenant, requireUser } from "./authorization.js";

@@ -1,0 +1,1 @@
+export { ConfigError, configOrExit, envTypes, loadDotEnv, parseEnv } from "./env.js";

@@ -1,0 +1,1 @@
+export { PushQueue } from "./push-queue.js";
