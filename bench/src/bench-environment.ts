@@ -3,7 +3,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import PocketBase from "pocketbase";
 import {
-  applyMigrations,
   createLogger,
   generateContextKeyPair,
   importContextSigningKey,
@@ -67,7 +66,6 @@ async function start(dataDir: string, stops: (() => Promise<void>)[], stopAll: (
     databaseUrl = embedded.url;
   }
   await ensureDatabaseExists(databaseUrl);
-  await applyMigrations(databaseUrl);
   const pocketbase = await startPocketBase({ binary: pocketBaseBinary(), dataDir, port: await freePort(), superuser: SUPERUSER, log });
   stops.push(pocketbase.stop);
   const keys = await generateContextKeyPair();

@@ -4,29 +4,17 @@ import type { AddressInfo } from "node:net";
 import { ApolloGateway } from "@apollo/gateway";
 import { ApolloServer } from "@apollo/server";
 import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
-import {
-  connectDatabase,
-  createMetricsRegistry,
-  ErrorCode,
-  handleGraphQLHttp,
-  REQUEST_TIMEOUTS,
-  importContextSigningKey,
-  listen,
-  logUnexpectedErrors,
-  OperationMetrics,
-  operationTracing,
-  REQUEST_ID_HEADER,
-  requestIdOf,
-  sendGraphQLError,
-  sendJson,
-  sendPrometheus,
-  TenantContextSigner,
-  Tracing,
-  type Logger,
-} from "@kombify/service-core";
+import type { Logger } from "@kombify/service-core/logging";
+import { ConfigError } from "@kombify/service-core/config";
+import { ErrorCode, logUnexpectedErrors } from "@kombify/service-core/errors";
+import { handleGraphQLHttp, REQUEST_TIMEOUTS, REQUEST_ID_HEADER, requestIdOf, sendGraphQLError, sendJson } from "@kombify/service-core/http";
+import { importContextSigningKey, TenantContextSigner } from "@kombify/service-core/tenant-context";
+import { createMetricsRegistry, OperationMetrics, operationTracing, sendPrometheus, Tracing } from "@kombify/service-core/observability";
+import { listen } from "@kombify/service-core/server";
+import { connectDatabase } from "@kombify/service-core/database";
 import { AccessTokenVerifier } from "./auth/access-token-verifier.js";
 import { CallerAuthenticator } from "./auth/caller-authenticator.js";
-import type { GatewayConfig } from "./config.js";
+import { apolloTelemetryWouldBeSent, type GatewayConfig } from "./config.js";
 import { SubgraphDataSource } from "./federation/subgraph-data-source.js";
 import type { GatewayContext } from "./gateway-context.js";
 import { createGatewayErrorFormatter, isUnexpectedAtGateway } from "./http/gateway-error-formatter.js";
@@ -40,7 +28,8 @@ import { operationCeilingsRule } from "./operation-ceilings.js";
 import { refuseNulInInput } from "./input-strings.js";
 import { refuseCostlyOperations } from "./operation-cost.js";
 import { subgraphReadiness } from "./http/readiness.js";
-import { TENANT_CHANGED_CHANNEL, TenantResolver } from "./tenancy/tenant-resolver.js";
+import { tenantEnrolment } from "./tenancy/tenant-enrolment.js";
+import { TENANT_DIRECTORY_CHANNELS, TenantResolver } from "./tenancy/tenant-resolver.js";
 import { attachGraphQLWebSocket } from "./subscriptions/transport/gateway-websocket.js";
 import { SubscriptionHub } from "./subscriptions/core/subscription-hub.js";
 import { SubscriptionPlanner } from "./subscriptions/core/subscription-planner.js";
@@ -66,15 +55,23 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   const dataSources: Record<string, SubgraphDataSource> = Object.fromEntries(
     Object.entries(config.subgraphUrls).map(([name, url]) => [name, new SubgraphDataSource(name, url, signer, config.subgraphTimeoutMs, fetches)]),
   );
-  // @apollo/gateway sends anonymous usage metrics to Apollo unless this variable says not to, and probes every
-  // cloud's metadata address at start to label them. A self-hosted homelab platform does not phone home by
-  // default: the variable is the library's only switch, so it is set from our config before construction.
-  process.env.APOLLO_TELEMETRY_DISABLED = String(config.apolloTelemetryDisabled);
+  // @apollo/gateway sends anonymous usage metrics to Apollo (and probes every cloud's metadata address to label
+  // them) unless APOLLO_TELEMETRY_DISABLED in the process environment says not to. A self-hosted homelab platform
+  // does not phone home by default; the process's edge writes the variable (main.ts), this only refuses to start
+  // a gateway that would send them against its configuration.
+  if (apolloTelemetryWouldBeSent(config)) {
+    throw new ConfigError([
+      "APOLLO_TELEMETRY_DISABLED is not true in the process environment, so @apollo/gateway would send usage metrics to Apollo against this configuration; set it before starting the gateway (gateway/src/main.ts does).",
+    ]);
+  }
   const gateway = new ApolloGateway({
     supergraphSdl,
     logger: log,
     buildService: ({ name, url }) => dataSources[name] ?? new SubgraphDataSource(name, url!, signer),
   });
+  const database = connectDatabase(config.databaseUrl, { max: 5 });
+  const tenants = new TenantResolver(database.db, config.tenantCacheTtlMs);
+  for (const channel of TENANT_DIRECTORY_CHANNELS) await database.sql.listen(channel, (tenantId) => tenants.forgetTenant(tenantId));
   const formatError = createGatewayErrorFormatter(config.nodeEnv !== "production");
   const persistedDocuments = PersistedDocuments.load(config.persistedDocuments);
   const apollo = new ApolloServer<GatewayContext>({
@@ -92,6 +89,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       ...(tracing ? [operationTracing<GatewayContext>(tracing)] : []),
       refuseNulInInput<GatewayContext>(),
       refuseCostlyOperations<GatewayContext>(config.operationCeilings),
+      tenantEnrolment({ tenantSubgraphUrl: config.subgraphUrls.tenant, signer, tenants, timeoutMs: config.subgraphTimeoutMs }),
       logUnexpectedErrors<GatewayContext>(log, isUnexpectedAtGateway),
       // Apollo's own landing page loads from Apollo's CDN and Google Fonts: ours is the playground, or nothing.
       ApolloServerPluginLandingPageDisabled(),
@@ -102,9 +100,6 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   const httpApollo = persistedDocuments.guardHttp(apollo);
   log.info({ documents: persistedDocuments.size, safelist: persistedDocuments.safelist }, "persisted documents loaded");
 
-  const database = connectDatabase(config.databaseUrl, { max: 5 });
-  const tenants = new TenantResolver(database.db, config.tenantCacheTtlMs);
-  await database.sql.listen(TENANT_CHANGED_CHANNEL, (orgId) => tenants.forget(orgId));
   const authenticator = new CallerAuthenticator(config.oidc ? new AccessTokenVerifier(config.oidc, log) : null, tenants);
   if (!config.oidc) log.warn("OIDC_ISSUER is not set: every caller is anonymous (development only)");
 

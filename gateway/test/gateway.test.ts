@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
-import { tables } from "@kombify/service-core";
+import { tables } from "@kombify/testkit";
 import { startTestSupergraph, uniqueSuffix, type TestSupergraph } from "@kombify/testkit";
 
 const CROSS_SUBGRAPH = "{ myTenant { name slug plan { name } instance { name } stacks { name nodes { hostname } stackKit { name tier entitled } } } me { email tenant { slug } } }";

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
 import PocketBase from "pocketbase";
-import { namespaceCollections, tables } from "@kombify/service-core";
+import { namespaceCollections } from "@kombify/service-core";
+import { tables } from "@kombify/testkit";
 import { startTestSupergraph, uniqueSuffix, type TestSupergraph } from "@kombify/testkit";
 
 const LAUNCH = "mutation { launchHomelab { token redirectUrl expiresAt user { id email tenant { id slug name } } } }";

@@ -5,8 +5,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DocumentNode } from "graphql";
 import { CatalogDocument, documentText, JobUpdatedDocument } from "@kombify/client";
-import { collect, startTestSupergraph, uniqueSuffix, wsClient, type TestSupergraph } from "@kombify/testkit";
-import { TenantDirectory } from "@kombify/service-core";
+import { collect, startTestSupergraph, testNamespaces, uniqueSuffix, wsClient, type TestSupergraph } from "@kombify/testkit";
+import { TenantDirectory } from "@kombify/subgraph-tenant";
 import { PersistedDocuments } from "../src/http/persisted-documents.js";
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
@@ -104,8 +104,7 @@ describe("OPERATIONS_SAFELIST=true: only the typed client's registered documents
     const orgId = `org-${uniqueSuffix()}`;
     token = await graph.issuer.mint({ sub: `s-${uniqueSuffix()}`, orgId, roles: ["tenant:owner"] });
     // A tenant for the caller (createTenant is not a registered document), so its subscriptions are its own.
-    const { db, namespaces } = graph.subgraphs.tenant.runtime;
-    await new TenantDirectory(db, namespaces).create({ name: "Safelisted", slug: `safe-${uniqueSuffix()}`, zitadelOrgId: orgId });
+    await new TenantDirectory(graph.subgraphs.tenant.runtime.db, testNamespaces(graph.subgraphs.tenant.runtime)).create({ name: "Safelisted", slug: `safe-${uniqueSuffix()}`, zitadelOrgId: orgId });
   });
   afterAll(() => graph?.stop());
 

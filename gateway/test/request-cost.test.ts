@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inject } from "vitest";
-import { InstanceDirectory, namespaceCollections, TenantDirectory } from "@kombify/service-core";
-import { collect, startCountingProxy, startTestSupergraph, uniqueSuffix, wsClient, type CountingProxy, type TestSupergraph } from "@kombify/testkit";
+import { namespaceCollections } from "@kombify/service-core";
+import { InstanceDirectory, TenantDirectory } from "@kombify/subgraph-tenant";
+import { collect, startCountingProxy, startTestSupergraph, testNamespaces, uniqueSuffix, wsClient, type CountingProxy, type TestSupergraph } from "@kombify/testkit";
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
@@ -31,7 +32,7 @@ describe("what one request may cost", () => {
       pocketbaseUrl: proxy.url,
     });
     const orgId = `org-cost-${uniqueSuffix()}`;
-    const tenant = await new TenantDirectory(runtime.db, runtime.namespaces).create({ name: "Cost", slug: `cost-${uniqueSuffix()}`, zitadelOrgId: orgId, instanceId: instance.id });
+    const tenant = await new TenantDirectory(runtime.db, testNamespaces(runtime)).create({ name: "Cost", slug: `cost-${uniqueSuffix()}`, zitadelOrgId: orgId, instanceId: instance.id });
     attacker = await graph.issuer.mint({ sub: `attacker-${uniqueSuffix()}`, orgId, roles: ["tenant:owner"] });
     const pb = await graph.subgraphs.stack.runtime.pocketbase.forInstance(inject("pocketbaseUrl"));
     for (const name of ["one", "two", "three"]) {

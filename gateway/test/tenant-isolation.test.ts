@@ -1,14 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
-import {
-  generateContextKeyPair,
-  importContextSigningKey,
-  namespaceCollections,
-  operationHash,
-  tables,
-  TENANT_CONTEXT_HEADER,
-  TenantContextSigner,
-} from "@kombify/service-core";
+import { generateContextKeyPair, importContextSigningKey, namespaceCollections, operationHash, TENANT_CONTEXT_HEADER, TenantContextSigner } from "@kombify/service-core";
+import { tables } from "@kombify/testkit";
 import { postGraphQL, startTestSupergraph, uniqueSuffix, type TestSupergraph } from "@kombify/testkit";
 
 /** Tenant A's token against every root field of the public API, with tenant B's ids passed explicitly. */

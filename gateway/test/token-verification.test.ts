@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { tables } from "@kombify/service-core";
+import { tables } from "@kombify/testkit";
 import { startTestSupergraph, uniqueSuffix, type TestSupergraph } from "@kombify/testkit";
 
 describe("token verification over time: key rotation, issuer outages, tenant changes", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { applyMigrations, connectDatabase, readInstallationId } from "@kombify/service-core";
-import { testDatabaseUrl } from "@kombify/testkit";
+import { ALL_MIGRATIONS, testDatabaseUrl } from "@kombify/testkit";
 
 /** Services reach one database at different addresses (compose: `postgres:5432` here, `127.0.0.1:5432` there). */
 describe("the installation identity", () => {
@@ -19,7 +19,7 @@ describe("the installation identity", () => {
     const first = await read(byLoopback);
     expect(first).toMatch(/^[0-9a-f-]{36}$/);
     expect(await read(byName)).toBe(first);
-    await applyMigrations(url);
+    await applyMigrations(url, ALL_MIGRATIONS);
     expect(await read(url)).toBe(first);
   });
 });

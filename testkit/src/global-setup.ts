@@ -5,6 +5,7 @@ import { join } from "node:path";
 import type { TestProject } from "vitest/node";
 import { applyMigrations, createLogger } from "@kombify/service-core";
 import { dropDatabaseAndDescendants, ensureDatabaseExists, freePort, pocketBaseBinary, startEmbeddedPostgres, startPocketBase } from "@kombify/launcher";
+import { ALL_MIGRATIONS } from "./test-database.js";
 import { removeSimulationLeftovers } from "./test-docker.js";
 
 export const TEST_SUPERUSER = { email: "superuser@kombify.test", password: "test-superuser-password" };
@@ -39,7 +40,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     databaseUrl = postgres.url.replace(/\/kombify$/, "/kombify_test");
   }
   await ensureDatabaseExists(databaseUrl);
-  await applyMigrations(databaseUrl);
+  await applyMigrations(databaseUrl, ALL_MIGRATIONS);
   cleanups.push(() => removeSimulationLeftovers(databaseUrl));
 
   const pocketbase = await startPocketBase({ binary: pocketBaseBinary(), dataDir, port: await freePort(), superuser: TEST_SUPERUSER, log });

@@ -10,3 +10,4 @@ export * from "./test-docker.js";
 export * from "./counting-proxy.js";
 export * from "./test-browser.js";
 export * from "./prometheus-text.js";
+export * from "./test-tables.js";

@@ -1,15 +1,16 @@
 import { randomBytes } from "node:crypto";
 import { inject } from "vitest";
 import { TEST_INSTANCE } from "./test-subgraph.js";
+import { billingSubscriptions } from "@kombify/subgraph-billing";
+import { InstanceDirectory, TenantDirectory } from "@kombify/subgraph-tenant";
+import { instanceUrlLookup } from "@kombify/subgraph-tenant/tenant-directory";
 import {
-  InstanceDirectory,
-  tables,
-  TenantDirectory,
+  NamespaceResolver,
   type Db,
-  type NamespaceResolver,
   type PlanTier,
   type Role,
   type SignedInCaller,
+  type PocketBaseConnections,
   type TenantRef,
 } from "@kombify/service-core";
 
@@ -25,9 +26,17 @@ export interface TestTenant {
   as(roles: Role[], userId?: string): SignedInCaller;
 }
 
-/** Creates a tenant through the tenant subgraph's own code (row + PocketBase namespace), on the given plan. */
+/** The namespace resolver the subgraphs build: PocketBase namespaces found through the tenant directory. */
+export function testNamespaces(runtime: { db: Db; pocketbase: PocketBaseConnections }): NamespaceResolver {
+  return new NamespaceResolver(instanceUrlLookup(runtime.db), runtime.pocketbase);
+}
+
+/**
+ * Creates a tenant through the tenant subgraph's own code (row + PocketBase namespace), on the given plan (a
+ * subscription row in billing's mirror, as Stripe's webhook would leave it).
+ */
 export async function createTestTenant(
-  deps: { db: Db; namespaces: NamespaceResolver },
+  deps: { db: Db; pocketbase: PocketBaseConnections },
   options: { plan?: PlanTier; slug?: string } = {},
 ): Promise<TestTenant> {
   await new InstanceDirectory(deps.db).register({
@@ -39,14 +48,14 @@ export async function createTestTenant(
   });
   const suffix = uniqueSuffix();
   const orgId = `org-${suffix}`;
-  const row = await new TenantDirectory(deps.db, deps.namespaces).create({
+  const row = await new TenantDirectory(deps.db, testNamespaces(deps)).create({
     name: `Test tenant ${suffix}`,
     slug: options.slug ?? `t-${suffix}`,
     zitadelOrgId: orgId,
   });
   const plan = options.plan ?? "FREE";
   if (plan !== "FREE") {
-    await deps.db.insert(tables.billingSubscriptions).values({ tenantId: row.id, status: "active", planTier: plan });
+    await deps.db.insert(billingSubscriptions).values({ tenantId: row.id, status: "active", planTier: plan });
   }
   const tenant: TenantRef = { id: row.id, slug: row.slug, plan };
   const as = (roles: Role[], userId = `user-${suffix}`): SignedInCaller => ({

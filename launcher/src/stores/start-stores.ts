@@ -1,4 +1,4 @@
-import { applyMigrations, type Logger } from "@kombify/service-core";
+import type { Logger } from "@kombify/service-core";
 import type { LauncherConfig } from "../config.js";
 import { pocketBaseBinary, startPocketBase } from "../pocketbase/pocketbase-process.js";
 import { startEmbeddedPostgres } from "../postgres/embedded-postgres.js";
@@ -29,7 +29,6 @@ export async function startStores(
     databaseUrl = (await startEmbeddedPostgres(config.dataDir, config.EMBEDDED_POSTGRES_PORT, log, (stop) => started("PostgreSQL", stop))).url;
   }
   await ensureDatabaseExists(databaseUrl);
-  await applyMigrations(databaseUrl);
 
   let pocketbaseUrl = config.POCKETBASE_URL;
   if (pocketbaseUrl) {

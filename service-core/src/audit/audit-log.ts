@@ -1,6 +1,9 @@
+import { desc, eq } from "drizzle-orm";
 import type { RequestContext } from "../auth/caller.js";
 import type { Db } from "../database/database.js";
-import { auditLog } from "../database/schema.js";
+import { auditLog, type AuditLogRow } from "../database/platform/schema.js";
+
+export type { AuditLogRow };
 
 export interface AuditEntry {
   action: string;
@@ -20,4 +23,9 @@ export async function recordAudit(db: Db, context: RequestContext, entry: AuditE
     requestId: context.requestId,
     details: entry.details ?? null,
   });
+}
+
+/** A tenant's audit trail, newest first: the one way a service reads the kernel's audit table. */
+export function readAuditLog(db: Db, tenantId: string, limit: number): Promise<AuditLogRow[]> {
+  return db.select().from(auditLog).where(eq(auditLog.tenantId, tenantId)).orderBy(desc(auditLog.at), desc(auditLog.id)).limit(limit);
 }

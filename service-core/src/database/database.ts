@@ -1,13 +1,12 @@
-import { fileURLToPath } from "node:url";
 import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
-import { migrate } from "drizzle-orm/postgres-js/migrator";
 import { sql as sqlTag } from "drizzle-orm";
 import postgres from "postgres";
 import { AppError, ErrorCode } from "../errors/app-error.js";
 import { postgresCodeOf } from "./postgres-errors.js";
-import * as schema from "./schema.js";
+import { installation } from "./platform/schema.js";
 
-export type Db = PostgresJsDatabase<typeof schema>;
+/** Queries name their tables (each owner's drizzle schema module); no relational query schema is bound. */
+export type Db = PostgresJsDatabase;
 
 export interface Database {
   db: Db;
@@ -17,25 +16,7 @@ export interface Database {
 
 export function connectDatabase(url: string, options: { max?: number } = {}): Database {
   const sql = postgres(url, { max: options.max ?? 10, onnotice: () => {}, connect_timeout: 10 });
-  return { db: drizzle(sql, { schema }), sql, close: () => sql.end({ timeout: 5 }) };
-}
-
-const migrationsFolder = fileURLToPath(new URL("./migrations", import.meta.url));
-/** An arbitrary constant: every process that migrates takes the same lock, so concurrent starts don't race. */
-const MIGRATION_LOCK_KEY = 7_320_451;
-
-/**
- * Applies the checked-in migrations; safe to call from every service at start. A one-connection client
- * makes the session-level advisory lock and the migration share a connection.
- */
-export async function applyMigrations(url: string): Promise<void> {
-  const sql = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 10 });
-  try {
-    await sql`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
-    await migrate(drizzle(sql, { schema }), { migrationsFolder });
-  } finally {
-    await sql.end({ timeout: 5 });
-  }
+  return { db: drizzle(sql), sql, close: () => sql.end({ timeout: 5 }) };
 }
 
 export type Transaction = Parameters<Parameters<Db["transaction"]>[0]>[0];
@@ -96,7 +77,7 @@ export async function databaseAnswers(database: Database): Promise<boolean> {
 
 /** This installation's identity (the installation table's one row, written by its migration). */
 export async function readInstallationId(db: Db): Promise<string> {
-  const [row] = await db.select({ id: schema.installation.id }).from(schema.installation);
+  const [row] = await db.select({ id: installation.id }).from(installation);
   if (!row) throw new Error("The installation table is empty: the database's migrations did not complete.");
   return row.id;
 }

@@ -1,8 +1,4 @@
-import { eq } from "drizzle-orm";
 import type PocketBase from "pocketbase";
-import type { TenantRef } from "../auth/caller.js";
-import type { Db } from "../database/database.js";
-import { stackInstances, tenants } from "../database/schema.js";
 import { errors } from "../errors/app-error.js";
 import { assertValidSlug } from "../tenancy/slug.js";
 import { PocketBaseConnections } from "./pocketbase-connections.js";
@@ -19,9 +15,18 @@ export const FEATURE_FLAGS_COLLECTION = "_feature_flags";
 /** The platform-wide record of which Zitadel subject was given which namespace user (superusers only). */
 export const SSO_MAPPINGS_COLLECTION = "_sso_mappings";
 
+/** Which tenant a namespace belongs to (its plan is the tenant directory's business, not the namespace's). */
+export interface NamespaceOwner {
+  id: string;
+  slug: string;
+}
+
+/** The PocketBase instance URL a tenant is placed on, or null for no such tenant: the tenant directory's answer. */
+export type InstanceLookup = (tenantId: string) => Promise<string | null>;
+
 /** A tenant's slice of a PocketBase instance: the only handle through which tenant homelab data is reached. */
 export interface TenantNamespace {
-  tenant: TenantRef;
+  tenant: NamespaceOwner;
   instanceUrl: string;
   pb: PocketBase;
   collections: NamespaceCollections;
@@ -50,31 +55,30 @@ export class NamespaceResolver {
   private readonly instanceUrlByTenant = new Map<string, string>();
 
   constructor(
-    private readonly db: Db,
+    private readonly instanceOf: InstanceLookup,
     private readonly connections: PocketBaseConnections,
   ) {}
 
-  /** `db` may be a transaction that has just created the tenant (not yet visible to other connections). */
-  async resolve(tenant: TenantRef, db: Pick<Db, "select"> = this.db): Promise<TenantNamespace> {
-    const instanceUrl = await this.instanceUrlOf(tenant.id, db);
+  async resolve(tenant: NamespaceOwner): Promise<TenantNamespace> {
+    return this.at(await this.instanceUrlOf(tenant.id), tenant);
+  }
+
+  /** The namespace on an instance the caller already knows (the tenant subgraph, placing a tenant it has just created). */
+  async at(instanceUrl: string, tenant: NamespaceOwner): Promise<TenantNamespace> {
     return {
-      tenant,
+      tenant: { id: tenant.id, slug: tenant.slug },
       instanceUrl,
       pb: await this.connections.forInstance(instanceUrl),
       collections: namespaceCollections(tenant.slug),
     };
   }
 
-  private async instanceUrlOf(tenantId: string, db: Pick<Db, "select">): Promise<string> {
+  private async instanceUrlOf(tenantId: string): Promise<string> {
     const cached = this.instanceUrlByTenant.get(tenantId);
     if (cached) return cached;
-    const [row] = await db
-      .select({ url: stackInstances.pocketbaseUrl })
-      .from(tenants)
-      .innerJoin(stackInstances, eq(tenants.instanceId, stackInstances.id))
-      .where(eq(tenants.id, tenantId));
-    if (!row) throw errors.notFound("Tenant", tenantId);
-    this.instanceUrlByTenant.set(tenantId, row.url);
-    return row.url;
+    const url = await this.instanceOf(tenantId);
+    if (!url) throw errors.notFound("Tenant", tenantId);
+    this.instanceUrlByTenant.set(tenantId, url);
+    return url;
   }
 }

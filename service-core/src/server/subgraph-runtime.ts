@@ -2,11 +2,12 @@ import { z } from "zod";
 import { recordAudit } from "../audit/audit-log.js";
 import { ANONYMOUS } from "../auth/caller.js";
 import { envTypes, parseEnv, ConfigError } from "../config/env.js";
-import { applyMigrations, connectDatabase, databaseAnswers, readInstallationId, type Database, type Db } from "../database/database.js";
+import { connectDatabase, databaseAnswers, readInstallationId, type Database, type Db } from "../database/database.js";
+import { applyMigrations, type MigrationSet } from "../database/migration-sets.js";
+import { platformMigrations } from "../database/platform/schema.js";
 import { inertDependency, type BuiltSubgraph } from "../federation/build-subgraph-schema.js";
 import { createLogger, type Logger } from "../logging/logger.js";
 import { PlanCatalog } from "../plans/plan-catalog.js";
-import { NamespaceResolver } from "../pocketbase/namespace-resolver.js";
 import { PocketBaseConnections, pocketBaseAnswers } from "../pocketbase/pocketbase-connections.js";
 import { StackKitCatalog } from "../stackkits/stackkit-catalog.js";
 import { Tracing, tracingEnvShape, tracingOptions } from "../observability/tracing.js";
@@ -59,7 +60,8 @@ export interface SubgraphRuntime {
   /** This installation's identity, from the database: what labels its Docker containers. */
   installationId: string;
   pocketbase: PocketBaseConnections;
-  namespaces: NamespaceResolver;
+  /** Applies this service's own migrations (its schema only); a factory calls it first. */
+  migrate(set: MigrationSet): Promise<void>;
   plans: PlanCatalog;
   stackkits: StackKitCatalog;
   checks: { database: () => Promise<boolean>; pocketbase: () => Promise<boolean> };
@@ -92,7 +94,7 @@ export async function launchSubgraph(
   options: { env?: NodeJS.ProcessEnv; log?: Logger } = {},
 ): Promise<LaunchedSubgraph> {
   const log = options.log ?? createLogger(`subgraph-${name}`, settings.LOG_LEVEL);
-  await applyMigrations(settings.DATABASE_URL);
+  await applyMigrations(settings.DATABASE_URL, [platformMigrations]);
   const database = connectDatabase(settings.DATABASE_URL);
   const pocketbase = new PocketBaseConnections(
     { email: settings.POCKETBASE_SUPERUSER_EMAIL, password: settings.POCKETBASE_SUPERUSER_PASSWORD },
@@ -108,7 +110,7 @@ export async function launchSubgraph(
     db: database.db,
     installationId: await readInstallationId(database.db),
     pocketbase,
-    namespaces: new NamespaceResolver(database.db, pocketbase),
+    migrate: (set) => applyMigrations(settings.DATABASE_URL, [set]),
     plans: PlanCatalog.load(settings.PLANS_FILE),
     stackkits: StackKitCatalog.load(settings.STACKKITS_DIR),
     checks: {
@@ -175,7 +177,7 @@ export function schemaOnlyRuntime(name: string): SubgraphRuntime {
     db: inertDependency("db"),
     installationId: "schema-only",
     pocketbase: inertDependency("pocketbase"),
-    namespaces: inertDependency("namespaces"),
+    migrate: async () => {},
     plans: inertDependency("plans"),
     stackkits: inertDependency("stackkits"),
     checks: inertDependency("checks"),

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { buildFederatedSubgraph, parseEnv, resolverContainer, type SubgraphFactory } from "@kombify/service-core";
+import { billingMigrations } from "./db/schema.js";
 import { CheckoutResolver } from "./checkout/checkout.resolver.js";
 import { PlanResolver } from "./plan/plan.resolver.js";
 import { Tenant } from "./subscription/billing-subscription.type.js";
@@ -12,6 +13,7 @@ const billingSettings = {
 /** Plans (from configuration) and each tenant's subscription, mirrored from Stripe into PostgreSQL. */
 export const createBillingSubgraph: SubgraphFactory = async (runtime) => {
   const settings = parseEnv(billingSettings, runtime.env);
+  await runtime.migrate(billingMigrations);
   const subgraph = await buildFederatedSubgraph({
     resolvers: [PlanResolver, TenantBillingResolver, CheckoutResolver],
     container: resolverContainer([

@@ -1,1 +1,2 @@
 export { createBillingSubgraph } from "./billing-subgraph.js";
+export { billingMigrations, billingSubscriptions } from "./db/schema.js";

@@ -1,11 +1,7 @@
 import { z } from "zod";
-import {
-  buildFederatedSubgraph,
-  parseEnv,
-  resolverContainer,
-  TenantDirectory,
-  type SubgraphFactory,
-} from "@kombify/service-core";
+import { buildFederatedSubgraph, NamespaceResolver, parseEnv, resolverContainer, type SubgraphFactory } from "@kombify/service-core";
+import { instanceUrlLookup } from "@kombify/subgraph-tenant/tenant-directory";
+import { identityMigrations } from "./db/schema.js";
 import { HomelabLauncher } from "./launch/homelab-launcher.js";
 import { UserCache } from "./user/user-cache.js";
 import { UserResolver } from "./user/user.resolver.js";
@@ -22,8 +18,10 @@ const identitySettings = {
 /** Who is calling: `me` from the verified context, the user cache, and the SSO exchange into PocketBase. */
 export const createIdentitySubgraph: SubgraphFactory = async (runtime) => {
   const settings = parseEnv(identitySettings, runtime.env);
+  await runtime.migrate(identityMigrations);
   const users = new UserCache(runtime.db);
-  const launcher = new HomelabLauncher(runtime.db, new TenantDirectory(runtime.db, runtime.namespaces), runtime.namespaces, users, {
+  const namespaces = new NamespaceResolver(instanceUrlLookup(runtime.db), runtime.pocketbase);
+  const launcher = new HomelabLauncher(runtime.db, namespaces, users, {
     tokenTtlSeconds: settings.LAUNCH_TOKEN_TTL_SECONDS,
     redirectUrlTemplate: settings.HOMELAB_URL_TEMPLATE,
   });

@@ -1,1 +1,2 @@
 export { createIdentitySubgraph } from "./identity-subgraph.js";
+export { identityMigrations, users } from "./db/schema.js";

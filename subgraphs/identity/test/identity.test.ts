@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
-import { namespaceCollections, Role, SSO_MAPPINGS_COLLECTION, tables } from "@kombify/service-core";
+import { namespaceCollections, Role, SSO_MAPPINGS_COLLECTION } from "@kombify/service-core";
+import { tables } from "@kombify/testkit";
 import { createIdentitySubgraph } from "@kombify/subgraph-identity";
 import { createTestTenant, startTestSubgraph, type TestSubgraph, type TestTenant } from "@kombify/testkit";
 

@@ -9,6 +9,7 @@ import {
   type RequestContext,
   type SubgraphFactory,
 } from "@kombify/service-core";
+import { simulationMigrations } from "./db/schema.js";
 import { ContainerEvents } from "./engine/container-events.js";
 import { NodeContainers } from "./engine/node-containers.js";
 import { SimulationEvents } from "./simulation/simulation-events.js";
@@ -49,6 +50,7 @@ const simulationSettings = {
 /** KombiSim: simulated homelab nodes as containers on a real Docker engine, with rows per tenant in PostgreSQL. */
 export const createSimulationSubgraph: SubgraphFactory = async (runtime) => {
   const settings = parseEnv(simulationSettings, runtime.env);
+  await runtime.migrate(simulationMigrations);
   const installation = runtime.installationId;
   const engine = connectDockerEngine(settings.DOCKER_HOST);
   const store = new SimulationStore(runtime.db, settings.SIMULATION_SSH_HOST);

@@ -1,7 +1,8 @@
 import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
-import { connectDatabase, execInContainer, labelFilters, SIMULATION_LABELS, tables, type DockerEngine } from "@kombify/service-core";
+import { connectDatabase, execInContainer, labelFilters, SIMULATION_LABELS, type DockerEngine } from "@kombify/service-core";
+import { tables } from "@kombify/testkit";
 import { createSimulationSubgraph } from "@kombify/subgraph-simulation";
 import { createTestTenant, startTestSubgraph, testDatabaseUrl, testDocker, type TestSubgraph, type TestTenant } from "@kombify/testkit";
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { tables } from "@kombify/service-core";
+import { tables } from "@kombify/testkit";
 import { createSimulationSubgraph } from "@kombify/subgraph-simulation";
 import { createTestTenant, startTestSubgraph, type TestSubgraph, type TestTenant } from "@kombify/testkit";
 

@@ -3,12 +3,15 @@ import {
   buildFederatedSubgraph,
   connectDockerEngine,
   envTypes,
+  NamespaceResolver,
   parseEnv,
   RealtimeFanout,
   resolverContainer,
   type RequestContext,
   type SubgraphFactory,
 } from "@kombify/service-core";
+import { instanceUrlLookup } from "@kombify/subgraph-tenant/tenant-directory";
+import { stackMigrations } from "./db/schema.js";
 import { JobEvents } from "./job/job-events.js";
 import { JobQueue } from "./job/job-queue.js";
 import { JobService } from "./job/job-service.js";
@@ -33,17 +36,19 @@ const stackSettings = {
 /** Stacks, their nodes and jobs, stored in each tenant's PocketBase namespace, and the runner that deploys them. */
 export const createStackSubgraph: SubgraphFactory = async (runtime) => {
   const settings = parseEnv(stackSettings, runtime.env);
-  const stores = new HomelabStores(runtime.namespaces);
+  await runtime.migrate(stackMigrations);
+  const namespaces = new NamespaceResolver(instanceUrlLookup(runtime.db), runtime.pocketbase);
+  const stores = new HomelabStores(namespaces);
   const queue = new JobQueue(runtime.db);
   const jobs = new JobService(runtime.db, stores, queue);
   const simulations = new SimulationLinks(runtime.db);
-  const jobEvents = new JobEvents(runtime.namespaces, new RealtimeFanout());
+  const jobEvents = new JobEvents(namespaces, new RealtimeFanout());
   const executor = new RoutingStepExecutor(
     new DockerExecStepExecutor(connectDockerEngine(settings.DOCKER_HOST), runtime.installationId),
     new DryRunStepExecutor(settings.DRY_RUN_STEP_DELAY_MS),
   );
   const runner = settings.JOB_RUNNER_ENABLED
-    ? new JobRunner(runtime.db, queue, runtime.namespaces, runtime.stackkits, executor, simulations, jobEvents, runtime.log, {
+    ? new JobRunner(runtime.db, queue, namespaces, runtime.stackkits, executor, simulations, jobEvents, runtime.log, {
         databaseUrl: runtime.settings.DATABASE_URL,
         concurrency: settings.JOB_RUNNER_CONCURRENCY,
       })

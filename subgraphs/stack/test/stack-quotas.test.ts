@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { namespaceCollections, tables } from "@kombify/service-core";
+import { namespaceCollections } from "@kombify/service-core";
+import { tables } from "@kombify/testkit";
 import { createStackSubgraph } from "@kombify/subgraph-stack";
 import { createTestTenant, startTestSubgraph, type TestSubgraph } from "@kombify/testkit";
 

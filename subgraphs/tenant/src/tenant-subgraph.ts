@@ -1,14 +1,10 @@
 import { z } from "zod";
-import {
-  buildFederatedSubgraph,
-  hasLegacyCollections,
-  InstanceDirectory,
-  migrateLegacyCollections,
-  parseEnv,
-  resolverContainer,
-  TenantDirectory,
-  type SubgraphFactory,
-} from "@kombify/service-core";
+import { buildFederatedSubgraph, NamespaceResolver, parseEnv, resolverContainer, type SubgraphFactory } from "@kombify/service-core";
+import { tenantMigrations } from "./db/schema.js";
+import { InstanceDirectory } from "./directory/instance-directory.js";
+import { hasLegacyCollections, migrateLegacyCollections } from "./directory/legacy-namespace-migration.js";
+import { TenantDirectory } from "./directory/tenant-directory.js";
+import { instanceUrlLookup } from "./published/tenant-directory.js";
 import { AuditLogResolver } from "./audit/audit-log.resolver.js";
 import { FeatureFlags } from "./feature-flag/feature-flags.js";
 import { StackInstanceResolver } from "./instance/stack-instance.resolver.js";
@@ -25,9 +21,11 @@ const instanceSettings = {
 /** Tenants, the KombiStack instances they live on, feature flags and the audit log (PostgreSQL). */
 export const createTenantSubgraph: SubgraphFactory = async (runtime) => {
   const settings = parseEnv(instanceSettings, runtime.env);
+  await runtime.migrate(tenantMigrations);
+  const namespaces = new NamespaceResolver(instanceUrlLookup(runtime.db), runtime.pocketbase);
   const instances = new InstanceDirectory(runtime.db);
-  const tenants = new TenantDirectory(runtime.db, runtime.namespaces);
-  const flags = new FeatureFlags(runtime.db, runtime.plans, runtime.namespaces);
+  const tenants = new TenantDirectory(runtime.db, namespaces);
+  const flags = new FeatureFlags(runtime.db, runtime.plans, namespaces);
   const subgraph = await buildFederatedSubgraph({
     resolvers: [TenantResolver, StackInstanceResolver, AuditLogResolver],
     container: resolverContainer([

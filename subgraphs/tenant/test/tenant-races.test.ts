@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TenantDirectory, type SignedInCaller } from "@kombify/service-core";
-import { createTenantSubgraph } from "@kombify/subgraph-tenant";
-import { startTestSubgraph, uniqueSuffix, type TestSubgraph } from "@kombify/testkit";
+import type { SignedInCaller } from "@kombify/service-core";
+import { createTenantSubgraph, TenantDirectory } from "@kombify/subgraph-tenant";
+import { startTestSubgraph, testNamespaces, uniqueSuffix, type TestSubgraph } from "@kombify/testkit";
 
 const newcomer = (): SignedInCaller => {
   const suffix = uniqueSuffix();
@@ -27,7 +27,7 @@ describe("tenant creation races between organisations", () => {
   });
 
   it("gives four organisations of one name launching at once four tenants with distinct slugs", async () => {
-    const directory = new TenantDirectory(subgraph.runtime.db, subgraph.runtime.namespaces);
+    const directory = new TenantDirectory(subgraph.runtime.db, testNamespaces(subgraph.runtime));
     const name = `Same Name ${uniqueSuffix()}`;
     const results = await Promise.all(Array.from({ length: 4 }, () => directory.ensureForOrganisation(`org-${uniqueSuffix()}`, name)));
     expect(results.every((result) => result.created)).toBe(true);

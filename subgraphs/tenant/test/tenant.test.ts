@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { and, eq, like } from "drizzle-orm";
-import { ANONYMOUS, FEATURE_FLAGS_COLLECTION, Role, tables, TENANT_CONTEXT_HEADER, type ContextMetrics, type SignedInCaller } from "@kombify/service-core";
+import { ANONYMOUS, FEATURE_FLAGS_COLLECTION, Role, TENANT_CONTEXT_HEADER, type ContextMetrics, type SignedInCaller } from "@kombify/service-core";
+import { tables } from "@kombify/testkit";
 import { createTenantSubgraph } from "@kombify/subgraph-tenant";
 import { createTestTenant, startTestSubgraph, uniqueSuffix, type TestSubgraph, type TestTenant } from "@kombify/testkit";
 

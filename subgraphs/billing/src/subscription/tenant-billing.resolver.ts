@@ -1,13 +1,8 @@
 import { eq } from "drizzle-orm";
 import { Ctx, FieldResolver, Resolver, Root } from "type-graphql";
-import {
-  assertMayReadTenant,
-  effectivePlanTier,
-  tables,
-  type Db,
-  type PlanCatalog,
-  type RequestContext,
-} from "@kombify/service-core";
+import { isPlanTier, type Db, type PlanCatalog, type RequestContext } from "@kombify/service-core";
+import { assertMayReadTenant } from "@kombify/subgraph-tenant/tenant-access";
+import { billingSubscriptions, effectivePlanOf } from "../db/schema.js";
 import { toPlan } from "../plan/plan.mapper.js";
 import { Plan } from "../plan/plan.type.js";
 import { BillingSubscription, Tenant } from "./billing-subscription.type.js";
@@ -22,8 +17,7 @@ export class TenantBillingResolver {
   @FieldResolver(() => Plan, { description: "The tenant's plan, FREE until a Stripe subscription says otherwise." })
   async plan(@Root() tenant: Tenant, @Ctx() context: RequestContext): Promise<Plan> {
     await assertMayReadTenant(this.db, context, tenant.id);
-    const row = await this.subscriptionOf(tenant.id);
-    return toPlan(this.plans.get(effectivePlanTier(row)));
+    return toPlan(this.plans.get(await this.effectivePlanOf(tenant.id)));
   }
 
   @FieldResolver(() => BillingSubscription, { nullable: true })
@@ -40,10 +34,14 @@ export class TenantBillingResolver {
   }
 
   private async subscriptionOf(tenantId: string) {
-    const [row] = await this.db
-      .select()
-      .from(tables.billingSubscriptions)
-      .where(eq(tables.billingSubscriptions.tenantId, tenantId));
+    const [row] = await this.db.select().from(billingSubscriptions).where(eq(billingSubscriptions.tenantId, tenantId));
     return row ?? null;
+  }
+
+  /** Billing's one decision, the function its migrations publish (and the tenant directory's plan column reads). */
+  private async effectivePlanOf(tenantId: string) {
+    const [row] = await this.db.execute<{ plan: string }>(effectivePlanOf(tenantId));
+    if (!isPlanTier(row?.plan)) throw new Error(`billing.effective_plan gave tenant ${tenantId} an unknown plan '${row?.plan}'.`);
+    return row.plan;
   }
 }

@@ -2,21 +2,16 @@ import { randomBytes } from "node:crypto";
 import { ClientResponseError, type RecordModel } from "pocketbase";
 import {
   callPocketBase,
-  effectivePlanTier,
   errors,
   recordAudit,
   requireUser,
   SSO_MAPPINGS_COLLECTION,
-  tables,
   type Db,
   type NamespaceResolver,
   type RequestContext,
   type SignedInCaller,
-  type TenantDirectory,
   type TenantNamespace,
-  type TenantRow,
 } from "@kombify/service-core";
-import { eq } from "drizzle-orm";
 import type { UserCache } from "../user/user-cache.js";
 import type { HomelabLaunch } from "../user/user.type.js";
 
@@ -29,13 +24,14 @@ export interface LaunchSettings {
 
 /**
  * The SSO exchange: from a verified Zitadel caller to a PocketBase session in its tenant's namespace.
- * Finds or creates the tenant by organisation and the user in users_<slug> by Zitadel subject, records the
- * mapping, and returns a short-lived token made by superuser impersonation (no password ever leaves us).
+ * Finds or creates the user in users_<slug> by Zitadel subject, records the mapping, and returns a short-lived
+ * token made by superuser impersonation (no password ever leaves us). The tenant itself is the tenant
+ * subgraph's: on an organisation's first launch the gateway has it created (the tenant subgraph's gateway-only
+ * `enrolOrganisation`) before this runs, so the verified context already names it, with its plan.
  */
 export class HomelabLauncher {
   constructor(
     private readonly db: Db,
-    private readonly tenants: TenantDirectory,
     private readonly namespaces: NamespaceResolver,
     private readonly users: UserCache,
     private readonly settings: LaunchSettings,
@@ -44,15 +40,15 @@ export class HomelabLauncher {
   async launch(context: RequestContext): Promise<HomelabLaunch> {
     const caller = requireUser(context);
     if (!caller.orgId) throw errors.forbidden("Your token names no organisation, so there is no homelab to launch.");
-    const { tenant, created } = await this.tenants.ensureForOrganisation(caller.orgId, caller.orgName ?? `${caller.name ?? "My"} homelab`);
-    if (created) await recordAudit(this.db, context, { action: "tenant.create", target: `tenant:${tenant.id}`, tenantId: tenant.id, details: { slug: tenant.slug, via: "launchHomelab" } });
-    const namespace = await this.namespaces.resolve({ id: tenant.id, slug: tenant.slug, plan: await this.planOf(tenant) });
+    const tenant = caller.tenant;
+    if (!tenant) throw errors.unavailable("Your organisation's tenant could not be created for this launch; retry in a moment.");
+    const namespace = await this.namespaces.resolve(tenant);
     const record = await this.findOrCreateNamespaceUser(namespace, caller);
     await this.recordMapping(namespace, caller, record);
     const { token } = await callPocketBase(namespace.instanceUrl, () =>
       namespace.pb.collection(namespace.collections.users).impersonate(record.id, this.settings.tokenTtlSeconds).then((client) => ({ token: client.authStore.token })),
     );
-    const user = await this.users.remember({ ...caller, tenant: { id: tenant.id, slug: tenant.slug, plan: namespace.tenant.plan } });
+    const user = await this.users.remember(caller);
     await recordAudit(this.db, context, { action: "homelab.launch", target: `user:${caller.userId}`, tenantId: tenant.id, details: { namespaceUser: record.id } });
     return {
       token,
@@ -60,11 +56,6 @@ export class HomelabLauncher {
       expiresAt: new Date(Date.now() + this.settings.tokenTtlSeconds * 1000),
       user,
     };
-  }
-
-  private async planOf(tenant: TenantRow) {
-    const [subscription] = await this.db.select().from(tables.billingSubscriptions).where(eq(tables.billingSubscriptions.tenantId, tenant.id));
-    return effectivePlanTier(subscription);
   }
 
   /** The namespace user for this Zitadel subject; concurrent first launches race on a unique index, and lose gracefully. */

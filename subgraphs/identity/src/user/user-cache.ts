@@ -1,5 +1,6 @@
 import { eq } from "drizzle-orm";
-import { tables, type Db, type SignedInCaller, type UserRow } from "@kombify/service-core";
+import type { Db, SignedInCaller } from "@kombify/service-core";
+import { users, type UserRow } from "../db/schema.js";
 import type { User } from "./user.type.js";
 
 /** PostgreSQL's cache of Zitadel users, refreshed from each verified request; Zitadel stays the source of truth. */
@@ -16,15 +17,15 @@ export class UserCache {
       lastSeenAt: new Date(),
     };
     const [row] = await this.db
-      .insert(tables.users)
+      .insert(users)
       .values(values)
-      .onConflictDoUpdate({ target: tables.users.id, set: values })
+      .onConflictDoUpdate({ target: users.id, set: values })
       .returning();
     return toUser(row!);
   }
 
   async byId(id: string): Promise<User | null> {
-    const [row] = await this.db.select().from(tables.users).where(eq(tables.users.id, id));
+    const [row] = await this.db.select().from(users).where(eq(users.id, id));
     return row ? toUser(row) : null;
   }
 }

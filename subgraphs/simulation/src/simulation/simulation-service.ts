@@ -11,11 +11,10 @@ import {
   type Logger,
   type PlanCatalog,
   type RequestContext,
-  type SimulationNodeRow,
-  type SimulationRow,
   type StackKitCatalog,
   type TenantRef,
 } from "@kombify/service-core";
+import type { SimulationNodeRow, SimulationRow } from "../db/schema.js";
 import type { ContainerEvent } from "../engine/container-events.js";
 import type { NodeContainers } from "../engine/node-containers.js";
 import type { SshForwarder } from "../ssh/ssh-forwarder.js";

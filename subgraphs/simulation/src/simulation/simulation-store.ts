@@ -1,5 +1,6 @@
 import { and, asc, count, desc, eq, inArray, sql } from "drizzle-orm";
-import { errors, isUniqueViolation, isUuid, tables, type Db, type SimulationNodeRow, type SimulationRow } from "@kombify/service-core";
+import { errors, isUniqueViolation, isUuid, type Db } from "@kombify/service-core";
+import { simulationNodes, simulations, type SimulationNodeRow, type SimulationRow } from "../db/schema.js";
 import { reserveSshPorts, type PortRange } from "../ssh/ssh-port-pool.js";
 import type { SimulatedNode, Simulation, SimulationStatus } from "./simulation.type.js";
 
@@ -26,9 +27,9 @@ export class SimulationStore {
   async list(tenantId: string): Promise<Simulation[]> {
     const rows = await this.db
       .select()
-      .from(tables.simulations)
-      .where(eq(tables.simulations.tenantId, tenantId))
-      .orderBy(desc(tables.simulations.createdAt));
+      .from(simulations)
+      .where(eq(simulations.tenantId, tenantId))
+      .orderBy(desc(simulations.createdAt));
     return rows.map(toSimulation);
   }
 
@@ -41,8 +42,8 @@ export class SimulationStore {
     if (!isUuid(id)) return null;
     const [row] = await this.db
       .select()
-      .from(tables.simulations)
-      .where(and(eq(tables.simulations.tenantId, tenantId), eq(tables.simulations.id, id)));
+      .from(simulations)
+      .where(and(eq(simulations.tenantId, tenantId), eq(simulations.id, id)));
     return row ?? null;
   }
 
@@ -57,9 +58,9 @@ export class SimulationStore {
     if (ids.length === 0) return bySimulation;
     const rows = await this.db
       .select()
-      .from(tables.simulationNodes)
-      .where(and(eq(tables.simulationNodes.tenantId, tenantId), inArray(tables.simulationNodes.simulationId, ids)))
-      .orderBy(asc(sql`length(${tables.simulationNodes.name})`), asc(tables.simulationNodes.name));
+      .from(simulationNodes)
+      .where(and(eq(simulationNodes.tenantId, tenantId), inArray(simulationNodes.simulationId, ids)))
+      .orderBy(asc(sql`length(${simulationNodes.name})`), asc(simulationNodes.name));
     for (const row of rows) bySimulation.get(row.simulationId)?.push(this.toSimulatedNode(row));
     return bySimulation;
   }
@@ -77,9 +78,9 @@ export class SimulationStore {
   async nodeRows(tenantId: string, simulationId: string): Promise<SimulationNodeRow[]> {
     return this.db
       .select()
-      .from(tables.simulationNodes)
-      .where(and(eq(tables.simulationNodes.tenantId, tenantId), eq(tables.simulationNodes.simulationId, simulationId)))
-      .orderBy(asc(sql`length(${tables.simulationNodes.name})`), asc(tables.simulationNodes.name));
+      .from(simulationNodes)
+      .where(and(eq(simulationNodes.tenantId, tenantId), eq(simulationNodes.simulationId, simulationId)))
+      .orderBy(asc(sql`length(${simulationNodes.name})`), asc(simulationNodes.name));
   }
 
   /**
@@ -92,23 +93,23 @@ export class SimulationStore {
       return await this.db.transaction(async (tx) => {
         await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`simulations:${input.tenantId}`}))`);
         const [existing] = await tx
-          .select({ id: tables.simulations.id })
-          .from(tables.simulations)
-          .where(and(eq(tables.simulations.tenantId, input.tenantId), eq(tables.simulations.name, input.name)));
+          .select({ id: simulations.id })
+          .from(simulations)
+          .where(and(eq(simulations.tenantId, input.tenantId), eq(simulations.name, input.name)));
         if (existing) throw errors.conflict(`A simulation named "${input.name}" already exists.`);
         const [{ total } = { total: 0 }] = await tx
           .select({ total: count() })
-          .from(tables.simulations)
-          .where(eq(tables.simulations.tenantId, input.tenantId));
+          .from(simulations)
+          .where(eq(simulations.tenantId, input.tenantId));
         if (total >= input.maxSimulations) {
           throw errors.quotaExceeded(`Your plan allows ${input.maxSimulations} simulations (limit ${input.maxSimulations}); delete one or upgrade.`, input.maxSimulations);
         }
         const [row] = await tx
-          .insert(tables.simulations)
+          .insert(simulations)
           .values({ tenantId: input.tenantId, name: input.name, image: input.image, stackKitId: input.stackKitId, status: "PENDING" })
           .returning();
         const ports = await reserveSshPorts(tx, input.nodeNames.length, input.sshPorts);
-        await tx.insert(tables.simulationNodes).values(
+        await tx.insert(simulationNodes).values(
           input.nodeNames.map((name, index) => ({
             simulationId: row!.id,
             tenantId: input.tenantId,
@@ -127,16 +128,16 @@ export class SimulationStore {
   }
 
   async setStatus(id: string, status: NodeStatus, statusMessage: string | null = null): Promise<void> {
-    await this.db.update(tables.simulations).set({ status, statusMessage }).where(eq(tables.simulations.id, id));
+    await this.db.update(simulations).set({ status, statusMessage }).where(eq(simulations.id, id));
   }
 
   /** Moves the simulation to `status` only from one of `from`; returns whether it moved. */
   async transition(id: string, from: readonly NodeStatus[], status: NodeStatus, statusMessage: string | null = null): Promise<boolean> {
     const moved = await this.db
-      .update(tables.simulations)
+      .update(simulations)
       .set({ status, statusMessage })
-      .where(and(eq(tables.simulations.id, id), inArray(tables.simulations.status, [...from])))
-      .returning({ id: tables.simulations.id });
+      .where(and(eq(simulations.id, id), inArray(simulations.status, [...from])))
+      .returning({ id: simulations.id });
     return moved.length > 0;
   }
 
@@ -146,32 +147,32 @@ export class SimulationStore {
     patch: Partial<Pick<SimulationNodeRow, "status" | "statusMessage" | "containerId">>,
     onlyFrom?: readonly NodeStatus[],
   ): Promise<boolean> {
-    const where = [eq(tables.simulationNodes.simulationId, simulationId), eq(tables.simulationNodes.name, name)];
-    if (onlyFrom) where.push(inArray(tables.simulationNodes.status, [...onlyFrom]));
-    const updated = await this.db.update(tables.simulationNodes).set(patch).where(and(...where)).returning({ name: tables.simulationNodes.name });
+    const where = [eq(simulationNodes.simulationId, simulationId), eq(simulationNodes.name, name)];
+    if (onlyFrom) where.push(inArray(simulationNodes.status, [...onlyFrom]));
+    const updated = await this.db.update(simulationNodes).set(patch).where(and(...where)).returning({ name: simulationNodes.name });
     return updated.length > 0;
   }
 
   /** Deletes the simulation; its node rows (and so their SSH ports) go with it. */
   async delete(id: string): Promise<void> {
-    await this.db.delete(tables.simulations).where(eq(tables.simulations.id, id));
+    await this.db.delete(simulations).where(eq(simulations.id, id));
   }
 
   async countOfTenant(tenantId: string): Promise<number> {
-    const [{ total } = { total: 0 }] = await this.db.select({ total: count() }).from(tables.simulations).where(eq(tables.simulations.tenantId, tenantId));
+    const [{ total } = { total: 0 }] = await this.db.select({ total: count() }).from(simulations).where(eq(simulations.tenantId, tenantId));
     return total;
   }
 
   /** Every simulation and node of every tenant, for reconciliation with the engine (never for a caller). */
   async everything(): Promise<{ simulations: SimulationRow[]; nodes: SimulationNodeRow[] }> {
-    const [simulations, nodes] = await Promise.all([this.db.select().from(tables.simulations), this.db.select().from(tables.simulationNodes)]);
-    return { simulations, nodes };
+    const [allSimulations, nodes] = await Promise.all([this.db.select().from(simulations), this.db.select().from(simulationNodes)]);
+    return { simulations: allSimulations, nodes };
   }
 
   /** The simulation by id alone: for engine events, whose labels we wrote ourselves. */
   async byId(id: string): Promise<SimulationRow | null> {
     if (!isUuid(id)) return null;
-    const [row] = await this.db.select().from(tables.simulations).where(eq(tables.simulations.id, id));
+    const [row] = await this.db.select().from(simulations).where(eq(simulations.id, id));
     return row ?? null;
   }
 }

@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { errors, type Db } from "@kombify/service-core";
+import { simulationNodes } from "../db/schema.js";
 
 export interface PortRange {
   first: number;
@@ -25,7 +26,7 @@ export async function reserveSshPorts(tx: Transaction, count: number, range: Por
   await tx.execute(sql`select pg_advisory_xact_lock(hashtext('simulation-ssh-ports'))`);
   const rows = await tx.execute<{ port: number }>(sql`
     select candidate as port from generate_series(${range.first}::int, ${range.last}::int) as candidate
-    where not exists (select 1 from simulation_nodes where ssh_port = candidate)
+    where not exists (select 1 from ${simulationNodes} where ssh_port = candidate)
     order by candidate limit ${count}`);
   const ports = [...rows].map((row) => Number(row.port));
   if (ports.length < count) {

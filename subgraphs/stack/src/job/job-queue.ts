@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { and, eq, isNotNull, sql } from "drizzle-orm";
-import { errors, isUniqueViolation, tables, type Db, type JobQueueRow } from "@kombify/service-core";
+import { errors, isUniqueViolation, type Db } from "@kombify/service-core";
+import { jobQueue, type JobQueueRow } from "../db/schema.js";
 
 export const JOB_QUEUED_CHANNEL = "kombify_job_queued";
 const ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789";
@@ -21,7 +22,7 @@ export class JobQueue {
   async enqueue(entry: Omit<JobQueueRow, "enqueuedAt" | "claimedBy" | "claimedAt">, write: () => Promise<void>): Promise<void> {
     await this.db.transaction(async (tx) => {
       try {
-        await tx.insert(tables.jobQueue).values(entry);
+        await tx.insert(jobQueue).values(entry);
       } catch (error) {
         if (isUniqueViolation(error, "job_queue_one_per_stack")) throw errors.conflict("A job is already queued or running for this stack; wait for it or cancel it.");
         throw error;
@@ -34,32 +35,32 @@ export class JobQueue {
   /** Claims the oldest unclaimed job for `runnerId`, or none. */
   async claimNext(runnerId: string): Promise<JobQueueRow | null> {
     const rows = await this.db.execute<{ job_id: string }>(sql`
-      update job_queue set claimed_by = ${runnerId}, claimed_at = now()
-      where job_id = (select job_id from job_queue where claimed_by is null order by enqueued_at for update skip locked limit 1)
+      update ${jobQueue} set claimed_by = ${runnerId}, claimed_at = now()
+      where job_id = (select job_id from ${jobQueue} where claimed_by is null order by enqueued_at for update skip locked limit 1)
       returning job_id`);
     const jobId = rows[0]?.job_id;
     return jobId ? this.get(jobId) : null;
   }
 
   async get(jobId: string): Promise<JobQueueRow | null> {
-    const [row] = await this.db.select().from(tables.jobQueue).where(eq(tables.jobQueue.jobId, jobId));
+    const [row] = await this.db.select().from(jobQueue).where(eq(jobQueue.jobId, jobId));
     return row ?? null;
   }
 
   async remove(jobId: string): Promise<void> {
-    await this.db.delete(tables.jobQueue).where(eq(tables.jobQueue.jobId, jobId));
+    await this.db.delete(jobQueue).where(eq(jobQueue.jobId, jobId));
   }
 
   /** Unclaimed removal, for cancelling a job no runner has started: false if a runner got it first. */
   async removeUnclaimed(jobId: string): Promise<boolean> {
     const removed = await this.db
-      .delete(tables.jobQueue)
-      .where(and(eq(tables.jobQueue.jobId, jobId), sql`${tables.jobQueue.claimedBy} is null`))
+      .delete(jobQueue)
+      .where(and(eq(jobQueue.jobId, jobId), sql`${jobQueue.claimedBy} is null`))
       .returning();
     return removed.length > 0;
   }
 
   async claimed(): Promise<JobQueueRow[]> {
-    return this.db.select().from(tables.jobQueue).where(isNotNull(tables.jobQueue.claimedBy));
+    return this.db.select().from(jobQueue).where(isNotNull(jobQueue.claimedBy));
   }
 }

@@ -1,19 +1,17 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
-import { eq } from "drizzle-orm";
 import postgres from "postgres";
 import {
   DRAIN_GRACE_MS,
-  effectivePlanTier,
   errorMessage,
-  tables,
   type Db,
-  type JobQueueRow,
   type Logger,
   type NamespaceResolver,
   type StackKitCatalog,
   type TenantNamespace,
 } from "@kombify/service-core";
+import { tenantById } from "@kombify/subgraph-tenant/tenant-directory";
+import type { JobQueueRow } from "../db/schema.js";
 import type { JobEvents } from "../job/job-events.js";
 import { JOB_QUEUED_CHANNEL, type JobQueue } from "../job/job-queue.js";
 import { HomelabStore } from "../stack/homelab-store.js";
@@ -123,14 +121,8 @@ export class JobRunner {
   }
 
   private async namespaceOf(row: JobQueueRow): Promise<TenantNamespace | null> {
-    const [tenant] = await this.db
-      .select({ id: tables.tenants.id, slug: tables.tenants.slug, status: tables.billingSubscriptions.status, planTier: tables.billingSubscriptions.planTier })
-      .from(tables.tenants)
-      .leftJoin(tables.billingSubscriptions, eq(tables.billingSubscriptions.tenantId, tables.tenants.id))
-      .where(eq(tables.tenants.id, row.tenantId));
-    if (!tenant) return null;
-    const plan = effectivePlanTier(tenant.status && tenant.planTier ? { status: tenant.status, planTier: tenant.planTier } : null);
-    return this.namespaces.resolve({ id: tenant.id, slug: tenant.slug, plan });
+    const entry = await tenantById(this.db, row.tenantId);
+    return entry ? this.namespaces.resolve(entry.tenant) : null;
   }
 
   private async execute(row: JobQueueRow, signal: AbortSignal): Promise<void> {

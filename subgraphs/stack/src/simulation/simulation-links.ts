@@ -1,10 +1,13 @@
 import { and, asc, eq, inArray, sql } from "drizzle-orm";
-import { batchLoader, errors, type BatchLoader, isUuid, PerRequest, requireTenant, tables, type Db, type RequestContext, type TenantRef } from "@kombify/service-core";
+import { batchLoader, errors, type BatchLoader, isUuid, PerRequest, requireTenant, type Db, type RequestContext, type TenantRef } from "@kombify/service-core";
+import { nodeDirectory, simulationDirectory } from "@kombify/subgraph-simulation/simulation-directory";
+import { stackSimulations } from "../db/schema.js";
 import type { NodeInput } from "../stack/stack.type.js";
 
 /**
- * Stacks that deploy onto a simulation's nodes (KombiSim). The simulation and its nodes are read from
- * PostgreSQL, always within the caller's tenant; the link lets the runner execute steps inside the containers.
+ * Stacks that deploy onto a simulation's nodes (KombiSim). The simulation and its nodes are read from the
+ * simulation subgraph's published directory (a read model: the runner needs them with no request to ride on),
+ * always within the caller's tenant; the link lets the runner execute steps inside the containers.
  */
 export class SimulationLinks {
   constructor(private readonly db: Db) {}
@@ -14,9 +17,10 @@ export class SimulationLinks {
     const tenantId = requireTenant(context).id;
     return batchLoader(async (stackIds: string[]) => {
       const rows = await this.db
-        .select({ stackId: tables.stackSimulations.stackId, simulationId: tables.stackSimulations.simulationId })
-        .from(tables.stackSimulations)
-        .where(and(eq(tables.stackSimulations.tenantId, tenantId), inArray(tables.stackSimulations.stackId, stackIds)));
+        .select({ stackId: stackSimulations.stackId, simulationId: simulationDirectory.simulationId })
+        .from(stackSimulations)
+        .leftJoin(simulationDirectory, and(eq(simulationDirectory.simulationId, stackSimulations.simulationId), eq(simulationDirectory.tenantId, tenantId)))
+        .where(and(eq(stackSimulations.tenantId, tenantId), inArray(stackSimulations.stackId, stackIds)));
       const byStack = new Map(rows.map((row) => [row.stackId, row.simulationId ?? "deleted"]));
       return stackIds.map((stackId) => byStack.get(stackId) ?? null);
     });
@@ -31,15 +35,15 @@ export class SimulationLinks {
     const [simulation] = isUuid(simulationId)
       ? await this.db
           .select()
-          .from(tables.simulations)
-          .where(and(eq(tables.simulations.tenantId, tenant.id), eq(tables.simulations.id, simulationId)))
+          .from(simulationDirectory)
+          .where(and(eq(simulationDirectory.tenantId, tenant.id), eq(simulationDirectory.simulationId, simulationId)))
       : [];
     if (!simulation) throw errors.badInput("simulationId", `no simulation ${simulationId} exists in your tenant.`);
     const nodes = await this.db
-      .select({ name: tables.simulationNodes.name })
-      .from(tables.simulationNodes)
-      .where(and(eq(tables.simulationNodes.tenantId, tenant.id), eq(tables.simulationNodes.simulationId, simulation.id)))
-      .orderBy(asc(sql`length(${tables.simulationNodes.name})`), asc(tables.simulationNodes.name));
+      .select({ name: nodeDirectory.nodeName })
+      .from(nodeDirectory)
+      .where(and(eq(nodeDirectory.tenantId, tenant.id), eq(nodeDirectory.simulationId, simulation.simulationId)))
+      .orderBy(asc(sql`length(${nodeDirectory.nodeName})`), asc(nodeDirectory.nodeName));
     return nodes.map((node) => ({
       hostname: node.name,
       address: node.name,
@@ -49,19 +53,20 @@ export class SimulationLinks {
 
   /** `db`: the caller's transaction when it holds one (a stack created under its tenant's write lock). */
   async link(tenantId: string, stackId: string, simulationId: string, db: Pick<Db, "insert"> = this.db): Promise<void> {
-    await db.insert(tables.stackSimulations).values({ tenantId, stackId, simulationId });
+    await db.insert(stackSimulations).values({ tenantId, stackId, simulationId });
   }
 
   async unlink(tenantId: string, stackId: string): Promise<void> {
-    await this.db.delete(tables.stackSimulations).where(and(eq(tables.stackSimulations.tenantId, tenantId), eq(tables.stackSimulations.stackId, stackId)));
+    await this.db.delete(stackSimulations).where(and(eq(stackSimulations.tenantId, tenantId), eq(stackSimulations.stackId, stackId)));
   }
 
   /** The simulation the stack deploys onto: null for a stack of real nodes; "deleted" once its simulation is gone. */
   async simulationOf(tenantId: string, stackId: string): Promise<string | "deleted" | null> {
     const [row] = await this.db
-      .select({ simulationId: tables.stackSimulations.simulationId })
-      .from(tables.stackSimulations)
-      .where(and(eq(tables.stackSimulations.tenantId, tenantId), eq(tables.stackSimulations.stackId, stackId)));
+      .select({ simulationId: simulationDirectory.simulationId })
+      .from(stackSimulations)
+      .leftJoin(simulationDirectory, and(eq(simulationDirectory.simulationId, stackSimulations.simulationId), eq(simulationDirectory.tenantId, tenantId)))
+      .where(and(eq(stackSimulations.tenantId, tenantId), eq(stackSimulations.stackId, stackId)));
     if (!row) return null;
     return row.simulationId ?? "deleted";
   }

@@ -1,6 +1,5 @@
-import { desc, eq } from "drizzle-orm";
 import { Arg, Authorized, Ctx, Int, Query, Resolver } from "type-graphql";
-import { errors, requireTenant, Role, tables, type Db, type RequestContext } from "@kombify/service-core";
+import { errors, readAuditLog, requireTenant, Role, type Db, type RequestContext } from "@kombify/service-core";
 import { AuditLogEntry } from "./audit-log-entry.type.js";
 
 const MAX_ENTRIES = 500;
@@ -17,12 +16,7 @@ export class AuditLogResolver {
   ): Promise<AuditLogEntry[]> {
     if (first < 1 || first > MAX_ENTRIES) throw errors.badInput("first", `must be between 1 and ${MAX_ENTRIES}.`);
     const tenant = requireTenant(context);
-    const rows = await this.db
-      .select()
-      .from(tables.auditLog)
-      .where(eq(tables.auditLog.tenantId, tenant.id))
-      .orderBy(desc(tables.auditLog.at), desc(tables.auditLog.id))
-      .limit(first);
+    const rows = await readAuditLog(this.db, tenant.id, first);
     return rows.map((row) => ({ ...row, id: String(row.id) }));
   }
 }

@@ -1,15 +1,7 @@
 import { eq } from "drizzle-orm";
-import {
-  callPocketBase,
-  effectivePlanTier,
-  FEATURE_FLAGS_COLLECTION,
-  namespaceCollections,
-  tables,
-  type Db,
-  type NamespaceResolver,
-  type PlanCatalog,
-  type TenantRow,
-} from "@kombify/service-core";
+import { callPocketBase, errors, FEATURE_FLAGS_COLLECTION, namespaceCollections, type Db, type NamespaceResolver, type PlanCatalog } from "@kombify/service-core";
+import { featureFlagOverrides, type TenantRow } from "../db/schema.js";
+import { tenantById } from "../published/tenant-directory.js";
 import type { FeatureFlag } from "./feature-flag.type.js";
 
 /** A tenant's flags: its plan's features, with per-tenant overrides on top; synced into PocketBase. */
@@ -21,15 +13,13 @@ export class FeatureFlags {
   ) {}
 
   async of(tenantId: string): Promise<FeatureFlag[]> {
-    const [subscription] = await this.db
-      .select()
-      .from(tables.billingSubscriptions)
-      .where(eq(tables.billingSubscriptions.tenantId, tenantId));
-    const planFeatures = this.plans.get(effectivePlanTier(subscription)).features;
+    const entry = await tenantById(this.db, tenantId);
+    if (!entry) throw errors.notFound("Tenant", tenantId);
+    const planFeatures = this.plans.get(entry.tenant.plan).features;
     const overrides = await this.db
       .select()
-      .from(tables.featureFlagOverrides)
-      .where(eq(tables.featureFlagOverrides.tenantId, tenantId));
+      .from(featureFlagOverrides)
+      .where(eq(featureFlagOverrides.tenantId, tenantId));
     const flags = new Map<string, FeatureFlag>(
       Object.entries(planFeatures).map(([key, enabled]) => [key, { key, enabled, source: "PLAN" }]),
     );
@@ -39,10 +29,10 @@ export class FeatureFlags {
 
   async override(tenant: TenantRow, key: string, enabled: boolean): Promise<FeatureFlag> {
     await this.db
-      .insert(tables.featureFlagOverrides)
+      .insert(featureFlagOverrides)
       .values({ tenantId: tenant.id, key, enabled })
       .onConflictDoUpdate({
-        target: [tables.featureFlagOverrides.tenantId, tables.featureFlagOverrides.key],
+        target: [featureFlagOverrides.tenantId, featureFlagOverrides.key],
         set: { enabled, updatedAt: new Date() },
       });
     await this.syncToNamespace(tenant);
@@ -52,7 +42,7 @@ export class FeatureFlags {
   /** Writes every flag of the tenant into the `_feature_flags` collection of its PocketBase instance. */
   async syncToNamespace(tenant: TenantRow): Promise<void> {
     const flags = await this.of(tenant.id);
-    const namespace = await this.namespaces.resolve({ id: tenant.id, slug: tenant.slug, plan: "FREE" });
+    const namespace = await this.namespaces.resolve(tenant);
     const owner = namespaceCollections(tenant.slug).users;
     const collection = namespace.pb.collection(FEATURE_FLAGS_COLLECTION);
     await callPocketBase(namespace.instanceUrl, async () => {

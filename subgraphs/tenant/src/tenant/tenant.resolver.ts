@@ -1,17 +1,17 @@
-import { Arg, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
+import { Arg, Authorized, Ctx, Directive, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
 import {
   assertValidSlug,
   errors,
-  mayReadTenant,
   recordAudit,
   requireUser,
   Role,
   slugFromName,
   type Db,
-  type InstanceDirectory,
   type RequestContext,
-  type TenantDirectory,
 } from "@kombify/service-core";
+import type { InstanceDirectory } from "../directory/instance-directory.js";
+import type { TenantDirectory } from "../directory/tenant-directory.js";
+import { mayReadTenant } from "../published/tenant-access.js";
 import { FeatureFlag } from "../feature-flag/feature-flag.type.js";
 import type { FeatureFlags } from "../feature-flag/feature-flags.js";
 import { StackInstance } from "../instance/stack-instance.type.js";
@@ -53,6 +53,25 @@ export class TenantResolver {
     const tenant = await this.tenants.create({ name: trimmed, slug: chosenSlug, zitadelOrgId: caller.orgId });
     await recordAudit(this.db, context, { action: "tenant.create", target: `tenant:${tenant.id}`, tenantId: tenant.id, details: { slug: tenant.slug } });
     await this.flags.syncToNamespace(tenant);
+    return tenant;
+  }
+
+  /**
+   * The organisation's tenant, created on its first homelab launch: the gateway calls this before it runs
+   * `launchHomelab` for a caller whose organisation has none, so tenants are made only here, by their owner.
+   * Not part of the public API (@inaccessible): named from the verified context alone, it takes no input.
+   */
+  @Authorized()
+  @Directive("@inaccessible")
+  @Mutation(() => Tenant, { description: "Gateway-only: the caller's organisation's tenant, created if it has none (first homelab launch)." })
+  async enrolOrganisation(@Ctx() context: RequestContext): Promise<Tenant> {
+    const caller = requireUser(context);
+    if (!caller.orgId) throw errors.forbidden("Your token names no organisation, so there is no tenant to enrol.");
+    const { tenant, created } = await this.tenants.ensureForOrganisation(caller.orgId, caller.orgName ?? `${caller.name ?? "My"} homelab`);
+    if (created) {
+      await recordAudit(this.db, context, { action: "tenant.create", target: `tenant:${tenant.id}`, tenantId: tenant.id, details: { slug: tenant.slug, via: "launchHomelab" } });
+      await this.flags.syncToNamespace(tenant);
+    }
     return tenant;
   }
 

@@ -1,14 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { asc, eq, sql } from "drizzle-orm";
-import type { Db } from "../database/database.js";
-import { stackInstances, tenants, type TenantRow } from "../database/schema.js";
-import { errors } from "../errors/app-error.js";
-import { isUniqueViolation } from "../database/postgres-errors.js";
-import type { NamespaceResolver } from "../pocketbase/namespace-resolver.js";
-import { provisionNamespace } from "../pocketbase/namespace-provisioner.js";
-import { isUuid } from "./ids.js";
+import { assertValidSlug, errors, isUniqueViolation, isUuid, provisionNamespace, slugFromName, type Db, type NamespaceResolver } from "@kombify/service-core";
+import { stackInstances, tenants, type TenantRow } from "../db/schema.js";
 import { tenantCount } from "./instance-directory.js";
-import { assertValidSlug, slugFromName } from "./slug.js";
 
 export interface NewTenant {
   name: string;
@@ -95,11 +89,11 @@ export class TenantDirectory {
     // Counted only now that the rows are ours: a count taken in the locking statement itself is of the snapshot
     // before the wait, blind to the tenants the transactions ahead of us placed (concurrent creates overfilled).
     const candidates = await tx
-      .select({ id: stackInstances.id, maxTenants: stackInstances.maxTenants, tenantCount })
+      .select({ id: stackInstances.id, pocketbaseUrl: stackInstances.pocketbaseUrl, maxTenants: stackInstances.maxTenants, tenantCount })
       .from(stackInstances)
       .where(eligible)
       .orderBy(asc(stackInstances.name));
-    const instance = input.instanceId
+    const instance: { id: string; pocketbaseUrl: string } | undefined = input.instanceId
       ? candidates[0]
       : candidates
           .filter((candidate) => candidate.tenantCount < candidate.maxTenants)
@@ -107,7 +101,7 @@ export class TenantDirectory {
     if (!instance) throw errors.unavailable("No healthy KombiStack instance has room for another tenant.");
     const [row] = await tx.insert(tenants).values({ ...input, instanceId: instance.id }).returning();
     const tenant = row!;
-    await provisionNamespace(await this.namespaces.resolve({ id: tenant.id, slug: tenant.slug, plan: "FREE" }, tx));
+    await provisionNamespace(await this.namespaces.at(instance.pocketbaseUrl, tenant));
     return tenant;
   }
 }

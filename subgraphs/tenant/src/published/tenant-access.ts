@@ -1,23 +1,17 @@
-import { eq } from "drizzle-orm";
-import { effectiveRoles, requireUser } from "../auth/authorization.js";
-import { Role, type RequestContext } from "../auth/caller.js";
-import type { Db } from "../database/database.js";
-import { tenants } from "../database/schema.js";
-import { errors } from "../errors/app-error.js";
-import { isUuid } from "./ids.js";
+import { effectiveRoles, errors, isUuid, requireUser, Role, type Db, type RequestContext } from "@kombify/service-core";
+import { tenantBelongsTo } from "./tenant-directory.js";
 
 /**
  * Whether the caller may read the tenant reached by reference (`Tenant { id }` from another subgraph): its
  * own tenant, one that belongs to its organisation (created by this very request, say, before the context
- * knew it), or any tenant for a platform admin.
+ * knew it), or any tenant for a platform admin. Asked of the published tenant directory, so billing may use it.
  */
 export async function mayReadTenant(db: Db, context: RequestContext, tenantId: string): Promise<boolean> {
   const caller = context.caller;
   if (caller.kind !== "user") return false;
   if (caller.tenant?.id === tenantId || effectiveRoles(caller).has(Role.PLATFORM_ADMIN)) return true;
   if (!caller.orgId || !isUuid(tenantId)) return false;
-  const [row] = await db.select({ orgId: tenants.zitadelOrgId }).from(tenants).where(eq(tenants.id, tenantId));
-  return row?.orgId === caller.orgId;
+  return tenantBelongsTo(db, tenantId, caller.orgId);
 }
 
 /** mayReadTenant, as UNAUTHENTICATED for anonymous callers and NOT_FOUND (not FORBIDDEN: no hint it exists) otherwise. */

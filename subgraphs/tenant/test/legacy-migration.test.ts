@@ -3,18 +3,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import PocketBase from "pocketbase";
-import {
-  connectDatabase,
-  createLogger,
-  InstanceDirectory,
-  migrateLegacyCollections,
-  NamespaceResolver,
-  PocketBaseConnections,
-  TenantDirectory,
-  type Database,
-} from "@kombify/service-core";
+import { connectDatabase, createLogger, PocketBaseConnections, type Database } from "@kombify/service-core";
+import { InstanceDirectory, TenantDirectory } from "../src/index.js";
+import { migrateLegacyCollections } from "../src/directory/legacy-namespace-migration.js";
 import { pocketBaseBinary, startPocketBase, type RunningPocketBase } from "@kombify/launcher";
-import { freePort, TEST_SUPERUSER, testDatabaseUrl, uniqueSuffix } from "@kombify/testkit";
+import { freePort, TEST_SUPERUSER, testDatabaseUrl, testNamespaces, uniqueSuffix } from "@kombify/testkit";
 
 /** A KombiStack PocketBase from before multi-tenancy becomes the `default` tenant, data and relations intact. */
 describe("migration of an un-namespaced PocketBase into the default tenant", () => {
@@ -54,7 +47,7 @@ describe("migration of an un-namespaced PocketBase into the default tenant", () 
       pocketbaseUrl: pocketbase.url,
     });
     const connections = new PocketBaseConnections(TEST_SUPERUSER);
-    const tenants = new TenantDirectory(database.db, new NamespaceResolver(database.db, connections));
+    const tenants = new TenantDirectory(database.db, testNamespaces({ db: database.db, pocketbase: connections }));
     const pb = await connections.forInstance(pocketbase.url);
     const orgId = `legacy-org-${uniqueSuffix()}`;
     const migration = { pb, instanceUrl: pocketbase.url, instanceId: instance.id, orgId, tenants, log };

@@ -1,6 +1,6 @@
 import { eq, sql } from "drizzle-orm";
-import type { Db } from "../database/database.js";
-import { stackInstances, type StackInstanceRow } from "../database/schema.js";
+import type { Db } from "@kombify/service-core";
+import { stackInstances, type StackInstanceRow } from "../db/schema.js";
 
 export interface ConfiguredInstance {
   name: string;
@@ -21,7 +21,7 @@ export interface InstanceSummary {
 }
 
 /** Tenants on the instance row of the enclosing query (spelled out: drizzle would leave the columns unqualified). */
-export const tenantCount = sql<number>`(select count(*)::int from tenants as placed where placed.instance_id = stack_instances.id)`;
+export const tenantCount = sql<number>`(select count(*)::int from tenant.tenants as placed where placed.instance_id = tenant.stack_instances.id)`;
 
 /** The KombiStack instances tenants are placed on, with their live tenant counts. */
 export class InstanceDirectory {

@@ -1,9 +1,7 @@
 import type PocketBase from "pocketbase";
-import type { Logger } from "../logging/logger.js";
-import type { TenantDirectory } from "../tenancy/tenant-directory.js";
-import type { TenantRow } from "../database/schema.js";
-import { callPocketBase, isNotFound } from "./pocketbase-connections.js";
-import { namespaceCollections, type NamespaceCollections } from "./namespace-resolver.js";
+import { callPocketBase, isNotFound, namespaceCollections, type Logger, type NamespaceCollections } from "@kombify/service-core";
+import type { TenantRow } from "../db/schema.js";
+import type { TenantDirectory } from "./tenant-directory.js";
 
 /** KombiStack's collections before multi-tenancy; their presence marks an instance as un-namespaced. */
 const KOMBISTACK_ONLY: (keyof NamespaceCollections)[] = ["stacks", "nodes", "jobs"];

@@ -1,0 +1,51 @@
+import { boolean, integer, pgSchema, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { migrationSet } from "@kombify/service-core";
+
+/** The tenant subgraph's tables. Others learn of tenants only through the published `tenant_directory` view. */
+export const tenantSchema = pgSchema("tenant");
+
+export const tenantMigrations = migrationSet("tenant", "./migrations", import.meta.url);
+
+export const deploymentMode = tenantSchema.enum("deployment_mode", ["SHARED", "DEDICATED"]);
+
+const createdAt = () => timestamp("created_at", { withTimezone: true }).notNull().defaultNow();
+
+/** A KombiStack instance: one PocketBase that holds up to maxTenants tenant namespaces. */
+export const stackInstances = tenantSchema.table("stack_instances", {
+  id: uuid("id").primaryKey().defaultRandom(),
+  name: text("name").notNull().unique(),
+  region: text("region").notNull(),
+  deploymentMode: deploymentMode("deployment_mode").notNull().default("SHARED"),
+  maxTenants: integer("max_tenants").notNull(),
+  pocketbaseUrl: text("pocketbase_url").notNull(),
+  healthy: boolean("healthy").notNull().default(true),
+  createdAt: createdAt(),
+});
+
+export const tenants = tenantSchema.table("tenants", {
+  id: uuid("id").primaryKey().defaultRandom(),
+  slug: text("slug").notNull().unique(),
+  name: text("name").notNull(),
+  zitadelOrgId: text("zitadel_org_id").notNull().unique(),
+  instanceId: uuid("instance_id")
+    .notNull()
+    .references(() => stackInstances.id),
+  createdAt: createdAt(),
+});
+
+/** Per-tenant overrides on top of the flags the plan gives. */
+export const featureFlagOverrides = tenantSchema.table(
+  "feature_flag_overrides",
+  {
+    tenantId: uuid("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    key: text("key").notNull(),
+    enabled: boolean("enabled").notNull(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.key] })],
+);
+
+export type StackInstanceRow = typeof stackInstances.$inferSelect;
+export type TenantRow = typeof tenants.$inferSelect;
