@@ -1,6 +1,6 @@
 /** Prints a fresh docker/.env body: database and PocketBase passwords, the tenant-context key pair, a download secret. */
 import { randomBytes } from "node:crypto";
-import { generateContextKeyPair } from "@kombify/service-core";
+import { generateContextKeyPair } from "@kombify/launcher";
 
 const secret = () => randomBytes(24).toString("base64url");
 const keys = await generateContextKeyPair();

@@ -2,15 +2,10 @@ import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import PocketBase from "pocketbase";
-import {
-  createLogger,
-  generateContextKeyPair,
-  importContextSigningKey,
-  LocalOidcIssuer,
-  SUBGRAPHS,
-  subgraphUrlVariable,
-  TenantContextSigner,
-} from "@kombify/service-core";
+import { createLogger } from "@kombify/service-core/logging";
+import { generateContextKeyPair, LocalOidcIssuer } from "@kombify/launcher";
+import { importContextSigningKey, TenantContextSigner } from "@kombify/service-core/tenant-context";
+import { SUBGRAPHS, subgraphUrlVariable } from "@kombify/service-core/federation";
 import {
   dropDatabaseAndDescendants,
   ensureDatabaseExists,

@@ -3,7 +3,8 @@ import { createClient, type Client } from "graphql-ws";
 import WebSocket from "ws";
 import { CreateStackDocument, CreateTenantDocument, documentText, JobUpdatedDocument, KombifyClient } from "@kombify/client";
 import type { GatewayMetrics } from "@kombify/gateway";
-import { operationHash, type SignedInCaller } from "@kombify/service-core";
+import { operationHash } from "@kombify/service-core/tenant-context";
+import type { SignedInCaller } from "@kombify/service-core/auth";
 import { startBenchEnvironment, type BenchEnvironment } from "./bench-environment.js";
 import { kb, mb, quantile, table } from "./stats.js";
 

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLogger } from "@kombify/service-core";
+import { createLogger } from "@kombify/service-core/logging";
 import { proxyDownload } from "../src/http/download-proxy.js";
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;

@@ -1,6 +1,6 @@
 import type { GraphQLDataSource } from "@apollo/gateway";
 import { describe, expect, it } from "vitest";
-import type { Caller } from "@kombify/service-core";
+import type { Caller } from "@kombify/service-core/auth";
 import { EventFetchCache, reusePolicy } from "../src/subscriptions/core/event-fetch-cache.js";
 
 const member = (tenantId: string, plan = "FREE", userId = `user-of-${tenantId}`): Caller => ({

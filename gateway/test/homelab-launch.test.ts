@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
 import PocketBase from "pocketbase";
-import { namespaceCollections } from "@kombify/service-core";
+import { namespaceCollections } from "@kombify/homelab-store";
 import { tables } from "@kombify/testkit";
 import { startTestSupergraph, uniqueSuffix, type TestSupergraph } from "@kombify/testkit";
 
@@ -13,7 +13,7 @@ describe("launchHomelab: the SSO exchange into a PocketBase namespace", () => {
 
   beforeAll(async () => {
     graph = await startTestSupergraph();
-    pocketbaseUrl = graph.subgraphs.identity.runtime.settings.POCKETBASE_URL;
+    pocketbaseUrl = graph.subgraphs.identity.pocketbaseUrl;
   });
   afterAll(() => graph?.stop());
 
@@ -90,7 +90,7 @@ describe("launchHomelab: the SSO exchange into a PocketBase namespace", () => {
     const db = graph.subgraphs.identity.runtime.db;
     expect(await db.select().from(tables.tenants).where(eq(tables.tenants.zitadelOrgId, orgId))).toHaveLength(1);
     const slug = launches[0]!.data.launchHomelab.user.tenant.slug;
-    const superuser = await graph.subgraphs.identity.runtime.pocketbase.forInstance(pocketbaseUrl);
+    const superuser = await graph.subgraphs.identity.pocketbase.forInstance(pocketbaseUrl);
     expect(await superuser.collection(namespaceCollections(slug).users).getFullList()).toHaveLength(1);
     for (const launch of launches) {
       const records = await asUser(launch.data.launchHomelab.token).collection(namespaceCollections(slug).users).getFullList();

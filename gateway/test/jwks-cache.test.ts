@@ -3,7 +3,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { errors as joseErrors, exportJWK, generateKeyPair, jwtVerify, SignJWT, type CryptoKey, type JWK } from "jose";
-import { createLogger } from "@kombify/service-core";
+import { createLogger } from "@kombify/service-core/logging";
 import { JwksCache, JwksUnavailableError, type JwksCacheOptions } from "../src/auth/jwks-cache.js";
 
 type Mode = "ok" | "hang" | "error" | "empty";

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ContextMetrics } from "@kombify/service-core";
+import type { ContextMetrics } from "@kombify/service-core/server";
 import { collect, scrapePrometheus, startTestSupergraph, uniqueSuffix, wsClient, type PrometheusScrape, type TestSupergraph } from "@kombify/testkit";
 
 /** Prometheus scrapes /metrics: the gateway's on its metrics listener, each subgraph's on its own port. */

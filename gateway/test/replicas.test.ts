@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import type { RunningGateway } from "@kombify/gateway";
-import { collect, postGraphQL, startTestGateway, startTestSubgraph, startTestSupergraph, SUBGRAPH_FACTORIES, uniqueSuffix, wsClient, type TestSubgraph, type TestSupergraph } from "@kombify/testkit";
+import { collect, postGraphQL, startTestGateway, startTestSubgraph, startTestSupergraph, SUBGRAPH_DEFINITIONS, uniqueSuffix, wsClient, type TestSubgraph, type TestSupergraph } from "@kombify/testkit";
 
 /** Two gateways and two stack subgraphs (both running jobs) over one PostgreSQL and one PocketBase. */
 describe("replicas", () => {
@@ -12,7 +12,7 @@ describe("replicas", () => {
 
   beforeAll(async () => {
     graph = await startTestSupergraph({ subgraphEnv: { DRY_RUN_STEP_DELAY_MS: "30" } });
-    secondStack = await startTestSubgraph("stack", SUBGRAPH_FACTORIES.stack, { env: { DRY_RUN_STEP_DELAY_MS: "30" } });
+    secondStack = await startTestSubgraph(SUBGRAPH_DEFINITIONS.stack, { env: { DRY_RUN_STEP_DELAY_MS: "30" } });
     secondGateway = await startTestGateway(graph.issuer, { ...graph.subgraphs, stack: secondStack }, { WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: "2", WS_MAX_CONNECTIONS_PER_TENANT: "3" });
   });
   afterAll(async () => {
@@ -31,7 +31,7 @@ describe("replicas", () => {
     const onFirst = collect(wsClient(`${graph.url}/graphql`, { authorization: `Bearer ${token}` }), query, { stackId });
     const onSecond = collect(wsClient(`${secondGateway.url}/graphql`, { authorization: `Bearer ${token}` }), query, { stackId });
     // Both streams are live once both have seen a sentinel job written straight to PocketBase.
-    const superuser = await graph.subgraphs.stack.runtime.pocketbase.forInstance(graph.subgraphs.stack.runtime.settings.POCKETBASE_URL);
+    const superuser = await graph.subgraphs.stack.pocketbase.forInstance(graph.subgraphs.stack.pocketbaseUrl);
     const slug = (await graph.graphql("{ myTenant { slug } }", { token })).data.myTenant.slug;
     const sentinel = await superuser.collection(`jobs_${slug.replace(/-/g, "_")}`).create({ stack: stackId, kind: "UPDATE", status: "SUCCEEDED", progress: 1, logs: [] });
     const sawSentinel = (events: typeof onFirst.events) => events.some((event) => event.data?.jobUpdated.id === sentinel.id);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inject } from "vitest";
-import { namespaceCollections } from "@kombify/service-core";
+import { namespaceCollections } from "@kombify/homelab-store";
 import { InstanceDirectory, TenantDirectory } from "@kombify/subgraph-tenant";
 import { collect, startCountingProxy, startTestSupergraph, testNamespaces, uniqueSuffix, wsClient, type CountingProxy, type TestSupergraph } from "@kombify/testkit";
 
@@ -34,7 +34,7 @@ describe("what one request may cost", () => {
     const orgId = `org-cost-${uniqueSuffix()}`;
     const tenant = await new TenantDirectory(runtime.db, testNamespaces(runtime)).create({ name: "Cost", slug: `cost-${uniqueSuffix()}`, zitadelOrgId: orgId, instanceId: instance.id });
     attacker = await graph.issuer.mint({ sub: `attacker-${uniqueSuffix()}`, orgId, roles: ["tenant:owner"] });
-    const pb = await graph.subgraphs.stack.runtime.pocketbase.forInstance(inject("pocketbaseUrl"));
+    const pb = await graph.subgraphs.stack.pocketbase.forInstance(inject("pocketbaseUrl"));
     for (const name of ["one", "two", "three"]) {
       const created = await graph.graphql(`mutation { createStack(name: "${name}", stackKitId: "base-homelab", nodes: [{ hostname: "n1", address: "10.0.0.1" }, { hostname: "n2", address: "10.0.0.2" }]) { id } }`, { token: attacker });
       expect(created.errors).toBeUndefined();

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { copyFileSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DEFAULT_STACKKITS_DIR, execInContainer, labelFilters, SIMULATION_LABELS, type DockerEngine } from "@kombify/service-core";
+import { DEFAULT_STACKKITS_DIR } from "@kombify/stackkit-catalog";
+import { execInContainer, labelFilters, SIMULATION_LABELS, type DockerEngine } from "@kombify/simulation-containers";
 import { collect, startTestSupergraph, testDocker, uniqueSuffix, wsClient, type TestSupergraph } from "@kombify/testkit";
 
 const docker = await testDocker();

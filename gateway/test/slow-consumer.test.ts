@@ -52,7 +52,7 @@ describe("a subscriber that stops reading", () => {
     await graph.graphql(`mutation { createTenant(name: "Slow", slug: "slow-${uniqueSuffix()}") { id } }`, { token });
     const stack = await graph.graphql('mutation { createStack(name: "slow", stackKitId: "base-homelab", nodes: [{ hostname: "a", address: "10.0.0.1" }]) { id } }', { token });
     const slug = (await graph.graphql("{ myTenant { slug } }", { token })).data.myTenant.slug as string;
-    const pocketbase = await graph.subgraphs.stack.runtime.pocketbase.forInstance(graph.subgraphs.stack.runtime.settings.POCKETBASE_URL);
+    const pocketbase = await graph.subgraphs.stack.pocketbase.forInstance(graph.subgraphs.stack.pocketbaseUrl);
     const jobs = pocketbase.collection(`jobs_${slug.replace(/-/g, "_")}`);
     const job = await jobs.create({ stack: stack.data.createStack.id, kind: "UPDATE", status: "RUNNING", progress: 0, logs: [] });
 

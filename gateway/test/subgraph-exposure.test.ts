@@ -1,7 +1,10 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ANONYMOUS, operationHash, SUBGRAPHS, TENANT_CONTEXT_HEADER, type ContextMetrics, type SubgraphName } from "@kombify/service-core";
+import { ANONYMOUS } from "@kombify/service-core/auth";
+import { operationHash, TENANT_CONTEXT_HEADER } from "@kombify/service-core/tenant-context";
+import { SUBGRAPHS, type SubgraphName } from "@kombify/service-core/federation";
+import type { ContextMetrics } from "@kombify/service-core/server";
 import { collect, postGraphQL, startTestSupergraph, uniqueSuffix, wsClient, type TestSupergraph } from "@kombify/testkit";
 
 interface Captured {

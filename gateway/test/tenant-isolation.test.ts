@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
-import { generateContextKeyPair, importContextSigningKey, namespaceCollections, operationHash, TENANT_CONTEXT_HEADER, TenantContextSigner } from "@kombify/service-core";
+import { generateContextKeyPair } from "@kombify/launcher";
+import { importContextSigningKey, operationHash, TENANT_CONTEXT_HEADER, TenantContextSigner } from "@kombify/service-core/tenant-context";
+import { namespaceCollections } from "@kombify/homelab-store";
 import { tables } from "@kombify/testkit";
 import { postGraphQL, startTestSupergraph, uniqueSuffix, type TestSupergraph } from "@kombify/testkit";
 
@@ -12,7 +14,7 @@ describe("tenant isolation across the whole API", () => {
 
   async function snapshotOfB() {
     const db = graph.subgraphs.tenant.runtime.db;
-    const pb = await graph.subgraphs.stack.runtime.pocketbase.forInstance(graph.subgraphs.stack.runtime.settings.POCKETBASE_URL);
+    const pb = await graph.subgraphs.stack.pocketbase.forInstance(graph.subgraphs.stack.pocketbaseUrl);
     const names = namespaceCollections(b.slug);
     return {
       tenant: await db.select().from(tables.tenants).where(eq(tables.tenants.id, b.tenantId)),
@@ -33,7 +35,7 @@ describe("tenant isolation across the whole API", () => {
     b.tenantId = created.data.createTenant.id;
     const stack = await graph.graphql(`mutation { createStack(name: "${b.stackName}", stackKitId: "base-homelab", nodes: [{ hostname: "b-node", address: "10.9.9.9" }]) { id } }`, { token: tokenB });
     b.stackId = stack.data.createStack.id;
-    const pb = await graph.subgraphs.stack.runtime.pocketbase.forInstance(graph.subgraphs.stack.runtime.settings.POCKETBASE_URL);
+    const pb = await graph.subgraphs.stack.pocketbase.forInstance(graph.subgraphs.stack.pocketbaseUrl);
     b.jobId = (await pb.collection(namespaceCollections(b.slug).jobs).create({ stack: b.stackId, kind: "DEPLOY", status: "SUCCEEDED", progress: 1, logs: ["b secret log"] })).id;
     const [simulation] = await graph.subgraphs.simulation.runtime.db
       .insert(tables.simulations)

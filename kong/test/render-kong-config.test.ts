@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { importSPKI, jwtVerify } from "jose";
 import { parse } from "yaml";
-import { LocalOidcIssuer } from "@kombify/service-core";
+import { LocalOidcIssuer } from "@kombify/launcher";
 import { renderKongConfig } from "../src/render-kong-config.js";
 
 describe("Kong config rendered from the issuer's JWKS", () => {

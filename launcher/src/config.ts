@@ -1,6 +1,8 @@
 import { resolve } from "node:path";
 import { z } from "zod";
-import { assertProductionSecrets, DEV_POCKETBASE_PASSWORD, ConfigError, envTypes, parseEnv, SUBGRAPHS } from "@kombify/service-core";
+import { assertHomelabStoreSecrets, DEV_POCKETBASE_PASSWORD } from "@kombify/homelab-store";
+import { ConfigError, envTypes, parseEnv } from "@kombify/service-core/config";
+import { SUBGRAPHS } from "@kombify/service-core/federation";
 
 const launcherShape = {
   NODE_ENV: envTypes.nodeEnv(),
@@ -36,6 +38,6 @@ export function parseLauncherConfig(env: NodeJS.ProcessEnv = process.env): Launc
     throw new ConfigError(["OIDC_ISSUER is required in production: the development sign-in is not for real users."]);
   }
   if (config.OIDC_ISSUER && !config.OIDC_AUDIENCE) throw new ConfigError(["OIDC_AUDIENCE is required with OIDC_ISSUER."]);
-  assertProductionSecrets(config);
+  assertHomelabStoreSecrets(config);
   return { ...config, dataDir: resolve(config.KOMBIFY_DATA_DIR) };
 }

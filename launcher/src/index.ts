@@ -6,3 +6,5 @@ export { type ServiceProcess } from "./services/service-process.js";
 export { startSupergraphProcesses } from "./services/supergraph-processes.js";
 export { DEMO_USER } from "./seed/demo-seed.js";
 export { prepareSimulationEngine, DEFAULT_SIM_NODE_IMAGE, type EngineStatus } from "./docker/sim-node-image.js";
+export { LocalOidcIssuer, type TokenClaims } from "./oidc/local-oidc-issuer.js";
+export { generateContextKeyPair, type ContextKeyPair } from "./keys/context-key-pair.js";

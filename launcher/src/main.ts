@@ -4,14 +4,11 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  configOrExit,
-  createLogger,
-  errorMessage,
-  LocalOidcIssuer,
-  loadDotEnv,
-  SUBGRAPHS,
-} from "@kombify/service-core";
+import { configOrExit, loadDotEnv } from "@kombify/service-core/config";
+import { createLogger } from "@kombify/service-core/logging";
+import { errorMessage } from "@kombify/service-core/errors";
+import { LocalOidcIssuer } from "./oidc/local-oidc-issuer.js";
+import { SUBGRAPHS } from "@kombify/service-core/federation";
 import { DASHBOARD_DIST, ensureDashboardBuilt, startDashboardServer } from "../../clients/dashboard/src/index.js";
 import { prepareSimulationEngine } from "./docker/sim-node-image.js";
 import { parseLauncherConfig } from "./config.js";

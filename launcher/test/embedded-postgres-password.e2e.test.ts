@@ -3,7 +3,7 @@ import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLogger } from "@kombify/service-core";
+import { createLogger } from "@kombify/service-core/logging";
 import { LEGACY_POSTGRES_PASSWORD, POSTGRES_PASSWORD_FILE, startEmbeddedPostgres } from "../src/postgres/embedded-postgres.js";
 import { ensureDatabaseExists } from "../src/postgres/postgres-database.js";
 import { freePort } from "../src/services/ports.js";

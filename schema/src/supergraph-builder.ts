@@ -1,23 +1,24 @@
 import { composeServices } from "@apollo/composition";
 import { Supergraph } from "@apollo/federation-internals";
 import { parse, printSchema } from "graphql";
-import { schemaOnlyRuntime, SUBGRAPHS, type SubgraphFactory, type SubgraphName } from "@kombify/service-core";
-import { createBillingSubgraph } from "@kombify/subgraph-billing";
-import { createIdentitySubgraph } from "@kombify/subgraph-identity";
-import { createSimulationSubgraph } from "@kombify/subgraph-simulation";
-import { createStackSubgraph } from "@kombify/subgraph-stack";
-import { createStackKitSubgraph } from "@kombify/subgraph-stackkit";
-import { createTenantSubgraph } from "@kombify/subgraph-tenant";
+import { SUBGRAPHS, type SubgraphName } from "@kombify/service-core/federation";
+import { buildSchemaOnly, type SubgraphDefinition } from "@kombify/service-core/server/subgraph-runtime";
+import { billingSubgraph } from "@kombify/subgraph-billing";
+import { identitySubgraph } from "@kombify/subgraph-identity";
+import { simulationSubgraph } from "@kombify/subgraph-simulation";
+import { stackSubgraph } from "@kombify/subgraph-stack";
+import { stackKitSubgraph } from "@kombify/subgraph-stackkit";
+import { tenantSubgraph } from "@kombify/subgraph-tenant";
 
-/** Each subgraph's factory, by name: composition builds their SDL, tests start them in-process. */
-export const SUBGRAPH_FACTORIES: Record<SubgraphName, SubgraphFactory> = {
-  tenant: createTenantSubgraph,
-  identity: createIdentitySubgraph,
-  stack: createStackSubgraph,
-  simulation: createSimulationSubgraph,
-  stackkit: createStackKitSubgraph,
-  billing: createBillingSubgraph,
-};
+/** Each subgraph's definition, by name: composition builds their SDL, tests start them in-process. */
+export const SUBGRAPH_DEFINITIONS = {
+  tenant: tenantSubgraph,
+  identity: identitySubgraph,
+  stack: stackSubgraph,
+  simulation: simulationSubgraph,
+  stackkit: stackKitSubgraph,
+  billing: billingSubgraph,
+} satisfies Record<SubgraphName, SubgraphDefinition<any>>;
 
 export interface ComposedSupergraph {
   supergraphSdl: string;
@@ -37,8 +38,8 @@ export class CompositionFailed extends Error {
 export async function composeSupergraph(): Promise<ComposedSupergraph> {
   const subgraphs = [];
   for (const { name, defaultPort } of SUBGRAPHS) {
-    const service = await SUBGRAPH_FACTORIES[name](schemaOnlyRuntime(name));
-    subgraphs.push({ name, sdl: service.subgraph.sdl, url: `http://127.0.0.1:${defaultPort}/graphql` });
+    const built = await buildSchemaOnly<any>(SUBGRAPH_DEFINITIONS[name]);
+    subgraphs.push({ name, sdl: built.sdl, url: `http://127.0.0.1:${defaultPort}/graphql` });
   }
   const result = composeServices(subgraphs.map(({ name, sdl, url }) => ({ name, url, typeDefs: parse(sdl) })));
   if (result.errors) throw new CompositionFailed(result.errors.map((error) => error.message));

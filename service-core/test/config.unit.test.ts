@@ -1,18 +1,28 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, parseSubgraphSettings } from "@kombify/service-core";
+import { assertHomelabStoreSecrets, homelabStoreSettingsShape } from "@kombify/homelab-store";
+import { ConfigError } from "@kombify/service-core/config";
+import { defineSubgraph, parseSubgraphSettings } from "@kombify/service-core/server/subgraph-runtime";
 
 const valid = { DATABASE_URL: "postgres://u@127.0.0.1:5432/db", CONTEXT_VERIFY_KEY: "-----BEGIN PUBLIC KEY-----\\nabc\\n-----END PUBLIC KEY-----" };
 
+/** A subgraph with the kernel's settings and a store's, as the tenant, identity and stack subgraphs have. */
+const probe = defineSubgraph({
+  name: "stack",
+  settings: homelabStoreSettingsShape,
+  check: assertHomelabStoreSecrets,
+  create: () => Promise.reject(new Error("not started in this test")),
+});
+
 describe("environment configuration", () => {
-  it("applies documented defaults and un-escapes PEM newlines", () => {
-    const settings = parseSubgraphSettings(4003, valid);
+  it("applies documented defaults, the registry's port, and un-escapes PEM newlines", () => {
+    const settings = parseSubgraphSettings(probe, valid);
     expect(settings).toMatchObject({ PORT: 4003, HOST: "127.0.0.1", NODE_ENV: "development", POCKETBASE_URL: "http://127.0.0.1:8090" });
     expect(settings.CONTEXT_VERIFY_KEY).toContain("\n");
   });
 
-  it("names every missing or malformed variable and what it expects", () => {
+  it("names every missing or malformed variable and what it expects, the kernel's and the subgraph's alike", () => {
     try {
-      parseSubgraphSettings(4003, { PORT: "eighty", POCKETBASE_URL: "ftp://x", NODE_ENV: "staging" });
+      parseSubgraphSettings(probe, { PORT: "eighty", POCKETBASE_URL: "ftp://x", NODE_ENV: "staging" });
       expect.unreachable();
     } catch (error) {
       expect(error).toBeInstanceOf(ConfigError);
@@ -26,6 +36,6 @@ describe("environment configuration", () => {
   });
 
   it("refuses the development PocketBase password in production", () => {
-    expect(() => parseSubgraphSettings(4003, { ...valid, NODE_ENV: "production" })).toThrow(/POCKETBASE_SUPERUSER_PASSWORD/);
+    expect(() => parseSubgraphSettings(probe, { ...valid, NODE_ENV: "production" })).toThrow(/POCKETBASE_SUPERUSER_PASSWORD/);
   });
 });

@@ -3,7 +3,7 @@ import { connect, type Socket } from "node:net";
 import type { AddressInfo } from "node:net";
 import { ApolloServer } from "@apollo/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { handleGraphQLHttp, sendJson } from "@kombify/service-core";
+import { handleGraphQLHttp, sendJson } from "@kombify/service-core/http";
 import { startTestSupergraph, type TestSupergraph } from "@kombify/testkit";
 
 const LIMIT = 1024 * 1024;

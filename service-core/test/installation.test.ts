@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { applyMigrations, connectDatabase, readInstallationId } from "@kombify/service-core";
+import { applyMigrations, connectDatabase, readInstallationId } from "@kombify/service-core/database";
 import { ALL_MIGRATIONS, testDatabaseUrl } from "@kombify/testkit";
 
 /** Services reach one database at different addresses (compose: `postgres:5432` here, `127.0.0.1:5432` there). */

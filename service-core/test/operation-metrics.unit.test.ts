@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createMetricsRegistry, OperationMetrics, prometheusText, tracingOptions } from "@kombify/service-core";
+import { createMetricsRegistry, OperationMetrics, prometheusText, tracingOptions } from "@kombify/service-core/observability";
 import { PrometheusScrape } from "@kombify/testkit";
 
 describe("OperationMetrics", () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { AppError, PushQueue } from "@kombify/service-core";
+import { AppError } from "@kombify/service-core/errors";
+import { PushQueue } from "@kombify/service-core/streams";
 
 describe("PushQueue, the per-subscriber stream", () => {
   it("ends at once when the consumer leaves, even while a next() is pending, so upstream is released", async () => {

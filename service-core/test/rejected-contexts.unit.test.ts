@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { RejectedContexts } from "@kombify/service-core";
+import { RejectedContexts } from "@kombify/service-core/server";
 
 describe("rejected contexts: counted always, audited at most once a window per source", () => {
   it("audits a source's first rejection, then its next one only after the window, saying how many went unaudited", () => {

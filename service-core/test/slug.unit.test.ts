@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { assertValidSlug, namespaceCollections, slugFromName } from "@kombify/service-core";
+import { assertValidSlug, slugFromName } from "@kombify/service-core/identifiers";
+import { namespaceCollections } from "@kombify/homelab-store";
 
 describe("tenant slugs and namespaces", () => {
   it("accepts lower-case slugs and maps them to PocketBase collection names", () => {

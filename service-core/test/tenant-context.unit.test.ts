@@ -1,14 +1,8 @@
 import { describe, expect, it, vi } from "vitest";
 import { SignJWT } from "jose";
-import {
-  generateContextKeyPair,
-  importContextSigningKey,
-  importContextVerifyKey,
-  operationHash,
-  TenantContextSigner,
-  TenantContextVerifier,
-  type SignedInCaller,
-} from "@kombify/service-core";
+import { generateContextKeyPair } from "@kombify/launcher";
+import { importContextSigningKey, importContextVerifyKey, operationHash, TenantContextSigner, TenantContextVerifier } from "@kombify/service-core/tenant-context";
+import type { SignedInCaller } from "@kombify/service-core/auth";
 
 const caller: SignedInCaller = {
   kind: "user",

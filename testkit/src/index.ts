@@ -5,7 +5,7 @@ export * from "./test-supergraph.js";
 export { freePort } from "@kombify/launcher";
 export { TEST_SUPERUSER } from "./global-setup.js";
 export * from "./test-subscriptions.js";
-export { SUBGRAPH_FACTORIES } from "@kombify/schema";
+export { SUBGRAPH_DEFINITIONS } from "@kombify/schema";
 export * from "./test-docker.js";
 export * from "./counting-proxy.js";
 export * from "./test-browser.js";

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { inject } from "vitest";
-import { applyMigrations, platformMigrations } from "@kombify/service-core";
+import { applyMigrations, platformMigrations } from "@kombify/service-core/database";
 import { billingMigrations } from "@kombify/subgraph-billing";
 import { identityMigrations } from "@kombify/subgraph-identity";
 import { simulationMigrations } from "@kombify/subgraph-simulation";

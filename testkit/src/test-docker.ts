@@ -1,14 +1,6 @@
 import { assertPortFree, databaseAndDescendants, DEFAULT_SIM_NODE_IMAGE, prepareSimulationEngine } from "@kombify/launcher";
-import {
-  assertEngineReachable,
-  connectDatabase,
-  connectDockerEngine,
-  readInstallationId,
-  labelFilters,
-  MANAGED_BY_KOMBISIM,
-  SIMULATION_LABELS,
-  type DockerEngine,
-} from "@kombify/service-core";
+import { assertEngineReachable, connectDockerEngine, labelFilters, MANAGED_BY_KOMBISIM, SIMULATION_LABELS, type DockerEngine } from "@kombify/simulation-containers";
+import { connectDatabase, readInstallationId } from "@kombify/service-core/database";
 
 export const TEST_NODE_IMAGE = DEFAULT_SIM_NODE_IMAGE;
 

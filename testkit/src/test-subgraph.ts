@@ -1,19 +1,11 @@
 import { inject } from "vitest";
-import {
-  generateContextKeyPair,
-  launchSubgraph,
-  parseSubgraphSettings,
-  REQUEST_ID_HEADER,
-  operationHash,
-  TENANT_CONTEXT_HEADER,
-  TenantContextSigner,
-  importContextSigningKey,
-  type Caller,
-  type ContextKeyPair,
-  type SubgraphFactory,
-  type SubgraphName,
-  type SubgraphRuntime,
-} from "@kombify/service-core";
+import type { Caller } from "@kombify/service-core/auth";
+import type { SubgraphName } from "@kombify/service-core/federation";
+import { REQUEST_ID_HEADER } from "@kombify/service-core/http";
+import { launchSubgraph, parseSubgraphSettings, type SubgraphDefinition, type SubgraphRuntime } from "@kombify/service-core/server/subgraph-runtime";
+import { importContextSigningKey, operationHash, TENANT_CONTEXT_HEADER, TenantContextSigner } from "@kombify/service-core/tenant-context";
+import { PocketBaseConnections } from "@kombify/homelab-store";
+import { generateContextKeyPair, type ContextKeyPair } from "@kombify/launcher";
 import { TEST_SUPERUSER } from "./global-setup.js";
 import { testDatabaseUrl } from "./test-database.js";
 import { testSshPortRange } from "./test-docker.js";
@@ -29,6 +21,9 @@ export interface TestSubgraph {
   name: SubgraphName;
   url: string;
   runtime: SubgraphRuntime;
+  /** The run's PocketBase, as a superuser: for looking at what the subgraph left in a namespace. */
+  pocketbase: PocketBaseConnections;
+  pocketbaseUrl: string;
   /**
    * Calls the subgraph as the gateway would for `caller` (a context signed with `keys`, bound to `query`); pass
    * ANONYMOUS for an anonymous caller through the gateway. Without a caller: a direct call, with no context.
@@ -37,6 +32,13 @@ export interface TestSubgraph {
   /** The signed context the gateway would send this subgraph for `caller` with `query`, the exact operation text. */
   contextFor(caller: Caller, query: string): Promise<string>;
   stop(): Promise<void>;
+}
+
+let pocketbase: PocketBaseConnections | undefined;
+/** Superuser connections to the run's PocketBase, one set per test file. */
+export function testPocketBase(): PocketBaseConnections {
+  pocketbase ??= new PocketBaseConnections(TEST_SUPERUSER, 60_000);
+  return pocketbase;
 }
 
 /** The KombiStack instance every test tenant is placed on: the run's PocketBase. */
@@ -85,18 +87,20 @@ export async function postGraphQL<T>(url: string, body: unknown, headers: Record
 
 /** A real subgraph server on a free port over the run's PostgreSQL and PocketBase. */
 export async function startTestSubgraph(
-  name: SubgraphName,
-  factory: SubgraphFactory,
+  definition: SubgraphDefinition<any>,
   options: { keys?: ContextKeyPair; env?: NodeJS.ProcessEnv } = {},
 ): Promise<TestSubgraph> {
+  const name = definition.name;
   const keys = options.keys ?? (await testContextKeys());
   const env = { ...(await subgraphTestEnv(keys)), ...options.env };
-  const launched = await launchSubgraph(name, factory, parseSubgraphSettings(0, env), { env });
+  const launched = await launchSubgraph(definition, parseSubgraphSettings(definition, env, 0));
   const signer = new TenantContextSigner(await importContextSigningKey(keys.signingKey));
   return {
     name,
     url: launched.url,
     runtime: launched.runtime,
+    pocketbase: testPocketBase(),
+    pocketbaseUrl: inject("pocketbaseUrl"),
     async query(query, { variables, caller, headers } = {}) {
       const requestId = `test-${Math.random().toString(36).slice(2)}`;
       const context = caller ? await signer.sign(caller, requestId, name, operationHash(query)) : null;

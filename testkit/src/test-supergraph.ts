@@ -1,13 +1,9 @@
 import { parseGatewayConfig, startGateway, type GatewayMetrics, type RunningGateway } from "@kombify/gateway";
-import {
-  createLogger,
-  LocalOidcIssuer,
-  SUBGRAPHS,
-  subgraphUrlVariable,
-  type SubgraphName,
-} from "@kombify/service-core";
+import { createLogger } from "@kombify/service-core/logging";
+import { LocalOidcIssuer } from "@kombify/launcher";
+import { SUBGRAPHS, subgraphUrlVariable, type SubgraphName } from "@kombify/service-core/federation";
 import { freePort } from "@kombify/launcher";
-import { SUBGRAPH_FACTORIES } from "@kombify/schema";
+import { SUBGRAPH_DEFINITIONS } from "@kombify/schema";
 import { scrapePrometheus, type PrometheusScrape } from "./prometheus-text.js";
 import { testDatabaseUrl } from "./test-database.js";
 import { postGraphQL, startTestSubgraph, testContextKeys, type GraphQLResponse, type TestSubgraph } from "./test-subgraph.js";
@@ -59,7 +55,7 @@ export async function startTestSupergraph(options: { gatewayEnv?: NodeJS.Process
   const gatewayPort = Number(options.gatewayEnv?.PORT) || (await freePort());
   const subgraphEnv = { GATEWAY_PUBLIC_URL: `http://127.0.0.1:${gatewayPort}`, ...options.subgraphEnv };
   const subgraphs = {} as Record<SubgraphName, TestSubgraph>;
-  for (const { name } of SUBGRAPHS) subgraphs[name] = await startTestSubgraph(name, SUBGRAPH_FACTORIES[name], { keys, env: subgraphEnv });
+  for (const { name } of SUBGRAPHS) subgraphs[name] = await startTestSubgraph(SUBGRAPH_DEFINITIONS[name], { keys, env: subgraphEnv });
   const gateway = await startTestGateway(issuer, subgraphs, { PORT: String(gatewayPort), TENANT_CACHE_TTL_MS: "0", ...options.gatewayEnv });
   return {
     url: gateway.url,

@@ -1,4 +1,4 @@
-import { auditLog, installation } from "@kombify/service-core";
+import { auditLog, installation } from "@kombify/service-core/database";
 import { billingSubscriptions } from "@kombify/subgraph-billing";
 import { users } from "@kombify/subgraph-identity";
 import { simulationNodes, simulations } from "@kombify/subgraph-simulation";

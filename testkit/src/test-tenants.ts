@@ -1,18 +1,12 @@
 import { randomBytes } from "node:crypto";
 import { inject } from "vitest";
-import { TEST_INSTANCE } from "./test-subgraph.js";
+import { TEST_INSTANCE, testPocketBase } from "./test-subgraph.js";
 import { billingSubscriptions } from "@kombify/subgraph-billing";
 import { InstanceDirectory, TenantDirectory } from "@kombify/subgraph-tenant";
 import { instanceUrlLookup } from "@kombify/subgraph-tenant/tenant-directory";
-import {
-  NamespaceResolver,
-  type Db,
-  type PlanTier,
-  type Role,
-  type SignedInCaller,
-  type PocketBaseConnections,
-  type TenantRef,
-} from "@kombify/service-core";
+import { NamespaceResolver, type PocketBaseConnections } from "@kombify/homelab-store";
+import type { Db } from "@kombify/service-core/database";
+import type { PlanTier, Role, SignedInCaller, TenantRef } from "@kombify/service-core/auth";
 
 export function uniqueSuffix(): string {
   return randomBytes(4).toString("hex");
@@ -27,8 +21,8 @@ export interface TestTenant {
 }
 
 /** The namespace resolver the subgraphs build: PocketBase namespaces found through the tenant directory. */
-export function testNamespaces(runtime: { db: Db; pocketbase: PocketBaseConnections }): NamespaceResolver {
-  return new NamespaceResolver(instanceUrlLookup(runtime.db), runtime.pocketbase);
+export function testNamespaces(runtime: { db: Db }): NamespaceResolver {
+  return new NamespaceResolver(instanceUrlLookup(runtime.db), testPocketBase());
 }
 
 /**
@@ -36,7 +30,7 @@ export function testNamespaces(runtime: { db: Db; pocketbase: PocketBaseConnecti
  * subscription row in billing's mirror, as Stripe's webhook would leave it).
  */
 export async function createTestTenant(
-  deps: { db: Db; pocketbase: PocketBaseConnections },
+  deps: { db: Db },
   options: { plan?: PlanTier; slug?: string } = {},
 ): Promise<TestTenant> {
   await new InstanceDirectory(deps.db).register({

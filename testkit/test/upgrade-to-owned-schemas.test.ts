@@ -4,7 +4,7 @@ import { drizzle } from "drizzle-orm/postgres-js";
 import { migrate } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { applyMigrations, platformMigrations, type MigrationSet } from "@kombify/service-core";
+import { applyMigrations, platformMigrations, type MigrationSet } from "@kombify/service-core/database";
 import { dropDatabaseAndDescendants, ensureDatabaseExists } from "@kombify/launcher";
 import { billingMigrations } from "@kombify/subgraph-billing";
 import { identityMigrations } from "@kombify/subgraph-identity";

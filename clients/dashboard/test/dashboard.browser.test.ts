@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type DockerEngine } from "@kombify/service-core";
+import type { DockerEngine } from "@kombify/simulation-containers";
 import { blockNonLoopback, browserAvailable, launchBrowser, startTestSupergraph, testDocker, uniqueSuffix, type TestSupergraph } from "@kombify/testkit";
 import { buildDashboard, dashboardBuildIsCurrent, startDashboardServer, type DashboardServer } from "../src/index.js";
 

@@ -18,7 +18,7 @@ import {
   StopSimulationDocument,
   type KombifyErrorCode,
 } from "@kombify/client";
-import { ErrorCode as ServiceErrorCode } from "@kombify/service-core";
+import { ErrorCode as ServiceErrorCode } from "@kombify/service-core/errors";
 import { startTestSupergraph, uniqueSuffix, type TestSupergraph } from "@kombify/testkit";
 
 describe("the typed client against the real supergraph", () => {

@@ -1,7 +1,8 @@
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { assertEngineReachable, connectDockerEngine, errorMessage, imageExists, type DockerEngine } from "@kombify/service-core";
+import { assertEngineReachable, connectDockerEngine, imageExists, type DockerEngine } from "@kombify/simulation-containers";
+import { errorMessage } from "@kombify/service-core/errors";
 
 export const DEFAULT_SIM_NODE_IMAGE = "kombify/sim-node:1";
 const BUILD_SCRIPT = fileURLToPath(new URL("../../../docker/sim-node/build.sh", import.meta.url));

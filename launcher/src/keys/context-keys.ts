@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { generateContextKeyPair, type ContextKeyPair } from "@kombify/service-core";
+import { generateContextKeyPair, type ContextKeyPair } from "./context-key-pair.js";
 
 /**
  * The key pair for tenant contexts: from CONTEXT_SIGNING_KEY / CONTEXT_VERIFY_KEY when both are set,

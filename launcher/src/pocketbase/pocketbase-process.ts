@@ -3,7 +3,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import type { Logger } from "@kombify/service-core";
+import type { Logger } from "@kombify/service-core/logging";
 import { waitForOk } from "../services/ports.js";
 
 const run = promisify(execFile);

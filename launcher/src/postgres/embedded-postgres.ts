@@ -3,7 +3,7 @@ import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readF
 import { dirname, join } from "node:path";
 import { userInfo } from "node:os";
 import postgres from "postgres";
-import type { Logger } from "@kombify/service-core";
+import type { Logger } from "@kombify/service-core/logging";
 
 export interface RunningPostgres {
   url: string;

@@ -1,6 +1,6 @@
 import { existsSync, writeFileSync } from "node:fs";
 import { CreateStackDocument, CreateTenantDocument, KombifyClient, MyHomelabDocument } from "@kombify/client";
-import type { Logger } from "@kombify/service-core";
+import type { Logger } from "@kombify/service-core/logging";
 
 export const DEMO_ORGANISATION = "demo-org";
 export const DEMO_USER = { sub: "demo-user", email: "demo@kombify.local", name: "Demo User", orgId: DEMO_ORGANISATION, roles: ["tenant:owner"] };

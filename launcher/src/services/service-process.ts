@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { SHUTDOWN_BUDGET_MS } from "@kombify/service-core";
+import { SHUTDOWN_BUDGET_MS } from "@kombify/service-core/server";
 import { stopChild } from "../pocketbase/pocketbase-process.js";
 import type { StoresMessage } from "../stores/stores-process.js";
 import { waitForOk } from "./ports.js";

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { subgraphUrlVariable, type ContextKeyPair, type SubgraphName } from "@kombify/service-core";
+import { subgraphUrlVariable, type SubgraphName } from "@kombify/service-core/federation";
+import type { ContextKeyPair } from "../keys/context-key-pair.js";
 import { startServiceProcess, type ServiceProcess } from "./service-process.js";
 
 const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));

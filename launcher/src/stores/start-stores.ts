@@ -1,4 +1,4 @@
-import type { Logger } from "@kombify/service-core";
+import type { Logger } from "@kombify/service-core/logging";
 import type { LauncherConfig } from "../config.js";
 import { pocketBaseBinary, startPocketBase } from "../pocketbase/pocketbase-process.js";
 import { startEmbeddedPostgres } from "../postgres/embedded-postgres.js";

@@ -3,7 +3,9 @@
  * told to, or when the launcher is gone by any means (its IPC channel closes even on SIGKILL), so the stores
  * never outlive the supervisor's parent.
  */
-import { configOrExit, createLogger, errorMessage, loadDotEnv } from "@kombify/service-core";
+import { configOrExit, loadDotEnv } from "@kombify/service-core/config";
+import { createLogger } from "@kombify/service-core/logging";
+import { errorMessage } from "@kombify/service-core/errors";
 import { parseLauncherConfig } from "../config.js";
 import { startStores } from "./start-stores.js";
 

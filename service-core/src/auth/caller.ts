@@ -1,4 +1,4 @@
-import type { PlanTier } from "../plans/plan-tier.js";
+import type { PlanTier } from "./plan-tier.js";
 
 export const Role = {
   PLATFORM_ADMIN: "platform:admin",

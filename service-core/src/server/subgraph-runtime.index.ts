@@ -1,17 +1,16 @@
-// `@kombify/service-core/server/subgraph-runtime`: what a subgraph process starts with (settings, PostgreSQL,
-// PocketBase, catalogs, tracing, its server) and its `main`. Subgraphs only: it loads the PocketBase SDK and
-// type-graphql.
+// `@kombify/service-core/server/subgraph-runtime`: what a subgraph process starts with (settings, its database,
+// tracing, its server) and its `main`. Subgraphs only: it loads type-graphql.
 export {
-  assertProductionSecrets,
-  DEV_POCKETBASE_PASSWORD,
+  buildSchemaOnly,
+  defineSubgraph,
+  kernelSettingsShape,
   launchSubgraph,
   parseSubgraphSettings,
-  schemaOnlyRuntime,
-  subgraphSettingsShape,
+  type KernelSettings,
   type LaunchedSubgraph,
-  type SubgraphFactory,
+  type SubgraphDefinition,
   type SubgraphRuntime,
   type SubgraphService,
-  type SubgraphSettings,
+  type SubgraphSettingsOf,
 } from "./subgraph-runtime.js";
-export { runSubgraphMain } from "./run-subgraph-main.js";
+export { runSubgraph } from "./run-subgraph-main.js";

@@ -1,22 +1,19 @@
 import { z } from "zod";
 import { recordAudit } from "../audit/audit-log.js";
 import { ANONYMOUS } from "../auth/caller.js";
-import { envTypes, parseEnv, ConfigError } from "../config/env.js";
+import { envTypes, parseEnv } from "../config/env.js";
 import { connectDatabase, databaseAnswers, readInstallationId, type Database, type Db } from "../database/database.js";
 import { applyMigrations, type MigrationSet } from "../database/migration-sets.js";
 import { platformMigrations } from "../database/platform/schema.js";
 import { inertDependency, type BuiltSubgraph } from "../federation/build-subgraph-schema.js";
+import { SUBGRAPHS, type SubgraphName } from "../federation/subgraph-registry.js";
 import { createLogger, type Logger } from "../logging/logger.js";
-import { PlanCatalog } from "../plans/plan-catalog.js";
-import { PocketBaseConnections, pocketBaseAnswers } from "../pocketbase/pocketbase-connections.js";
-import { StackKitCatalog } from "../stackkits/stackkit-catalog.js";
 import { Tracing, tracingEnvShape, tracingOptions } from "../observability/tracing.js";
 import { importContextVerifyKey, TenantContextVerifier } from "../tenant-context/tenant-context-token.js";
 import { startSubgraphServer, type ReadinessChecks, type RouteHandler } from "./subgraph-server.js";
 
-export const DEV_POCKETBASE_PASSWORD = "kombify-dev-superuser";
-
-export function subgraphSettingsShape(defaultPort: number) {
+/** The settings every subgraph process has: where it listens, its database, the gateway's context key, tracing. */
+export function kernelSettingsShape(defaultPort: number) {
   return {
     NODE_ENV: envTypes.nodeEnv(),
     LOG_LEVEL: envTypes.logLevel(),
@@ -24,47 +21,55 @@ export function subgraphSettingsShape(defaultPort: number) {
     PORT: envTypes.port(defaultPort),
     DATABASE_URL: envTypes.postgresUrl(),
     CONTEXT_VERIFY_KEY: envTypes.pem("SPKI Ed25519 public key of the gateway's context signer"),
-    POCKETBASE_URL: envTypes.url().default("http://127.0.0.1:8090"),
-    POCKETBASE_SUPERUSER_EMAIL: z.email().default("admin@kombify.local").describe("an email address"),
-    POCKETBASE_SUPERUSER_PASSWORD: z.string().min(10).default(DEV_POCKETBASE_PASSWORD).describe("at least 10 characters"),
-    POCKETBASE_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000).describe("milliseconds before a PocketBase request fails"),
-    PLANS_FILE: z.string().optional().describe("a path to a plans JSON file"),
-    STACKKITS_DIR: z.string().optional().describe("a directory of StackKit definition files"),
     ...tracingEnvShape,
   };
 }
 
-export type SubgraphSettings = z.infer<z.ZodObject<ReturnType<typeof subgraphSettingsShape>>>;
+export type KernelSettings = z.infer<z.ZodObject<ReturnType<typeof kernelSettingsShape>>>;
 
-export function parseSubgraphSettings(defaultPort: number, env: NodeJS.ProcessEnv = process.env): SubgraphSettings {
-  const settings = parseEnv(subgraphSettingsShape(defaultPort), env);
-  assertProductionSecrets(settings);
+/**
+ * A subgraph: its name, its own settings (a zod shape of environment variables beside the kernel's), and how to
+ * build its service from the runtime and those settings, typed. Its `main.ts` parses both once
+ * (`parseSubgraphSettings`) and hands them over; nothing below reads the environment.
+ */
+export interface SubgraphDefinition<Shape extends z.ZodRawShape = z.ZodRawShape> {
+  name: SubgraphName;
+  settings: Shape;
+  /** Checks that need several settings at once (say, development secrets refused in production). */
+  check?(settings: SubgraphSettingsOf<Shape>): void;
+  create(runtime: SubgraphRuntime, settings: SubgraphSettingsOf<Shape>): Promise<SubgraphService>;
+}
+
+export type SubgraphSettingsOf<Shape extends z.ZodRawShape> = KernelSettings & z.infer<z.ZodObject<Shape>>;
+
+/** Names the settings' shape once, so `create` and `check` are typed by it. */
+export function defineSubgraph<Shape extends z.ZodRawShape>(definition: SubgraphDefinition<Shape>): SubgraphDefinition<Shape> {
+  return definition;
+}
+
+/** The kernel's and the subgraph's settings from `env`, checked; `defaultPort` defaults to the registry's. */
+export function parseSubgraphSettings<Shape extends z.ZodRawShape>(
+  definition: SubgraphDefinition<Shape>,
+  env: NodeJS.ProcessEnv,
+  defaultPort: number = SUBGRAPHS.find((subgraph) => subgraph.name === definition.name)!.defaultPort,
+): SubgraphSettingsOf<Shape> {
+  const settings = parseEnv({ ...kernelSettingsShape(defaultPort), ...definition.settings }, env) as SubgraphSettingsOf<Shape>;
+  definition.check?.(settings);
   return settings;
 }
 
-/** Development defaults for secrets are refused in production, by every entry point alike. */
-export function assertProductionSecrets(settings: { NODE_ENV: string; POCKETBASE_SUPERUSER_PASSWORD: string }): void {
-  if (settings.NODE_ENV === "production" && settings.POCKETBASE_SUPERUSER_PASSWORD === DEV_POCKETBASE_PASSWORD) {
-    throw new ConfigError(["POCKETBASE_SUPERUSER_PASSWORD must be set to a secret of your own in production."]);
-  }
-}
-
-/** Everything a subgraph's resolvers may depend on, built once per process. */
+/** What the kernel gives every subgraph's service: its database, logger and identity. Stores and catalogs a subgraph builds itself. */
 export interface SubgraphRuntime {
   name: string;
-  settings: SubgraphSettings;
-  env: NodeJS.ProcessEnv;
+  settings: KernelSettings;
   log: Logger;
   database: Database;
   db: Db;
   /** This installation's identity, from the database: what labels its Docker containers. */
   installationId: string;
-  pocketbase: PocketBaseConnections;
-  /** Applies this service's own migrations (its schema only); a factory calls it first. */
+  /** Applies this service's own migrations (its schema only); a service applies them first. */
   migrate(set: MigrationSet): Promise<void>;
-  plans: PlanCatalog;
-  stackkits: StackKitCatalog;
-  checks: { database: () => Promise<boolean>; pocketbase: () => Promise<boolean> };
+  checks: { database: () => Promise<boolean> };
   /** The base URL this subgraph listens on (known once it listens; PORT=0 picks a free port). */
   listeningUrl(): string;
 }
@@ -78,7 +83,6 @@ export interface SubgraphService {
   stop?(): Promise<void>;
 }
 
-export type SubgraphFactory = (runtime: SubgraphRuntime) => Promise<SubgraphService>;
 
 export interface LaunchedSubgraph {
   url: string;
@@ -87,42 +91,31 @@ export interface LaunchedSubgraph {
 }
 
 /** Builds the runtime, applies migrations, starts the service and its HTTP server. */
-export async function launchSubgraph(
-  name: string,
-  factory: SubgraphFactory,
-  settings: SubgraphSettings,
-  options: { env?: NodeJS.ProcessEnv; log?: Logger } = {},
+export async function launchSubgraph<Shape extends z.ZodRawShape>(
+  definition: SubgraphDefinition<Shape>,
+  settings: SubgraphSettingsOf<Shape>,
+  options: { log?: Logger } = {},
 ): Promise<LaunchedSubgraph> {
+  const name = definition.name;
   const log = options.log ?? createLogger(`subgraph-${name}`, settings.LOG_LEVEL);
   await applyMigrations(settings.DATABASE_URL, [platformMigrations]);
   const database = connectDatabase(settings.DATABASE_URL);
-  const pocketbase = new PocketBaseConnections(
-    { email: settings.POCKETBASE_SUPERUSER_EMAIL, password: settings.POCKETBASE_SUPERUSER_PASSWORD },
-    settings.POCKETBASE_TIMEOUT_MS,
-  );
   let listeningUrl: string | undefined;
   const runtime: SubgraphRuntime = {
     name,
     settings,
-    env: options.env ?? process.env,
     log,
     database,
     db: database.db,
     installationId: await readInstallationId(database.db),
-    pocketbase,
     migrate: (set) => applyMigrations(settings.DATABASE_URL, [set]),
-    plans: PlanCatalog.load(settings.PLANS_FILE),
-    stackkits: StackKitCatalog.load(settings.STACKKITS_DIR),
-    checks: {
-      database: () => databaseAnswers(database),
-      pocketbase: () => pocketBaseAnswers(settings.POCKETBASE_URL),
-    },
+    checks: { database: () => databaseAnswers(database) },
     listeningUrl() {
       if (!listeningUrl) throw new Error(`subgraph ${name} is not listening yet`);
       return listeningUrl;
     },
   };
-  const service = await factory(runtime);
+  const service = await definition.create(runtime, settings);
   await service.start?.();
   const verifier = new TenantContextVerifier(await importContextVerifyKey(settings.CONTEXT_VERIFY_KEY), name);
   const tracingSettings = tracingOptions(settings, `subgraph-${name}`);
@@ -161,26 +154,20 @@ export async function launchSubgraph(
   };
 }
 
-/** The runtime for building a subgraph's schema without any store (composition, SDL checks). */
-export function schemaOnlyRuntime(name: string): SubgraphRuntime {
-  const settings = parseSubgraphSettings(0, {
-    DATABASE_URL: "postgres://schema-only/none",
-    CONTEXT_VERIFY_KEY: "-----BEGIN PUBLIC KEY-----",
-  });
-  return {
-    ...inertDependency<SubgraphRuntime>(`runtime(${name})`),
-    name,
+/** A subgraph's schema without any store (composition, SDL checks): a runtime whose every dependency is inert. */
+export async function buildSchemaOnly<Shape extends z.ZodRawShape>(definition: SubgraphDefinition<Shape>): Promise<BuiltSubgraph> {
+  const settings = parseSubgraphSettings(definition, { DATABASE_URL: "postgres://schema-only/none", CONTEXT_VERIFY_KEY: "-----BEGIN PUBLIC KEY-----" }, 0);
+  const runtime: SubgraphRuntime = {
+    ...inertDependency<SubgraphRuntime>(`runtime(${definition.name})`),
+    name: definition.name,
     settings,
-    env: {},
     log: inertDependency("log"),
     database: inertDependency("database"),
     db: inertDependency("db"),
     installationId: "schema-only",
-    pocketbase: inertDependency("pocketbase"),
     migrate: async () => {},
-    plans: inertDependency("plans"),
-    stackkits: inertDependency("stackkits"),
     checks: inertDependency("checks"),
     listeningUrl: inertDependency("listeningUrl"),
   };
+  return (await definition.create(runtime, settings)).subgraph;
 }

@@ -11,4 +11,3 @@ export {
   type ContextVerification,
   type OperationHash,
 } from "./tenant-context-token.js";
-export { generateContextKeyPair, type ContextKeyPair } from "./context-key-pair.js";

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { importPKCS8, importSPKI, jwtVerify, SignJWT, errors as joseErrors, type CryptoKey, type KeyObject } from "jose";
 import { z } from "zod";
 import { ALL_ROLES, ANONYMOUS, type Caller, type Role } from "../auth/caller.js";
-import { PLAN_TIERS } from "../plans/plan-tier.js";
+import { PLAN_TIERS } from "../auth/plan-tier.js";
 
 /**
  * The gateway's signed statement of who is calling, for which tenant, meant for one subgraph.

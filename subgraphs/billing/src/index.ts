@@ -1,2 +1,2 @@
-export { createBillingSubgraph } from "./billing-subgraph.js";
+export { billingSubgraph } from "./billing-subgraph.js";
 export { billingMigrations, billingSubscriptions } from "./db/schema.js";

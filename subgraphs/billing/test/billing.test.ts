@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tables } from "@kombify/testkit";
-import { createBillingSubgraph } from "@kombify/subgraph-billing";
+import { billingSubgraph } from "@kombify/subgraph-billing";
 import { createTestTenant, startTestSubgraph, type TestSubgraph, type TestTenant } from "@kombify/testkit";
 
 const TENANT_BILLING = 'query($r: [_Any!]!) { _entities(representations: $r) { ... on Tenant { plan { tier name limits { maxStacks } } subscription { status cancelAtPeriodEnd currentPeriodEnd plan { tier } } } } }';
@@ -11,7 +11,7 @@ describe("billing subgraph", () => {
   let pro: TestTenant;
 
   beforeAll(async () => {
-    subgraph = await startTestSubgraph("billing", createBillingSubgraph);
+    subgraph = await startTestSubgraph(billingSubgraph);
     free = await createTestTenant(subgraph.runtime);
     pro = await createTestTenant(subgraph.runtime, { plan: "PRO" });
   });

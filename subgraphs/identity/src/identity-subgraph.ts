@@ -1,5 +1,8 @@
 import { z } from "zod";
-import { buildFederatedSubgraph, NamespaceResolver, parseEnv, resolverContainer, type SubgraphFactory } from "@kombify/service-core";
+import { buildFederatedSubgraph, resolverContainer } from "@kombify/service-core/federation/subgraph-schema";
+import { NamespaceResolver } from "@kombify/homelab-store";
+import { assertHomelabStoreSecrets, connectHomelabStore, homelabStoreSettingsShape } from "@kombify/homelab-store";
+import { defineSubgraph } from "@kombify/service-core/server/subgraph-runtime";
 import { instanceUrlLookup } from "@kombify/subgraph-tenant/tenant-directory";
 import { identityMigrations } from "./db/schema.js";
 import { HomelabLauncher } from "./launch/homelab-launcher.js";
@@ -16,19 +19,24 @@ const identitySettings = {
 };
 
 /** Who is calling: `me` from the verified context, the user cache, and the SSO exchange into PocketBase. */
-export const createIdentitySubgraph: SubgraphFactory = async (runtime) => {
-  const settings = parseEnv(identitySettings, runtime.env);
-  await runtime.migrate(identityMigrations);
-  const users = new UserCache(runtime.db);
-  const namespaces = new NamespaceResolver(instanceUrlLookup(runtime.db), runtime.pocketbase);
-  const launcher = new HomelabLauncher(runtime.db, namespaces, users, {
-    tokenTtlSeconds: settings.LAUNCH_TOKEN_TTL_SECONDS,
-    redirectUrlTemplate: settings.HOMELAB_URL_TEMPLATE,
-  });
-  const subgraph = await buildFederatedSubgraph({
-    resolvers: [UserResolver],
-    container: resolverContainer([new UserResolver(users, launcher)]),
-    referenceResolvers: { User: UserResolver.reference(users) },
-  });
-  return { subgraph, readiness: { database: runtime.checks.database, pocketbase: runtime.checks.pocketbase } };
-};
+export const identitySubgraph = defineSubgraph({
+  name: "identity",
+  settings: { ...identitySettings, ...homelabStoreSettingsShape },
+  check: assertHomelabStoreSecrets,
+  async create(runtime, settings) {
+    const homelab = connectHomelabStore(settings);
+    await runtime.migrate(identityMigrations);
+    const users = new UserCache(runtime.db);
+    const namespaces = new NamespaceResolver(instanceUrlLookup(runtime.db), homelab.connections);
+    const launcher = new HomelabLauncher(runtime.db, namespaces, users, {
+      tokenTtlSeconds: settings.LAUNCH_TOKEN_TTL_SECONDS,
+      redirectUrlTemplate: settings.HOMELAB_URL_TEMPLATE,
+    });
+    const subgraph = await buildFederatedSubgraph({
+      resolvers: [UserResolver],
+      container: resolverContainer([new UserResolver(users, launcher)]),
+      referenceResolvers: { User: UserResolver.reference(users) },
+    });
+    return { subgraph, readiness: { database: runtime.checks.database, pocketbase: homelab.answers } };
+  },
+});

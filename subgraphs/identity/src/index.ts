@@ -1,2 +1,2 @@
-export { createIdentitySubgraph } from "./identity-subgraph.js";
+export { identitySubgraph } from "./identity-subgraph.js";
 export { identityMigrations, users } from "./db/schema.js";

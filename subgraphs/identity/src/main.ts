@@ -1,4 +1,8 @@
-import { runSubgraphMain } from "@kombify/service-core";
-import { createIdentitySubgraph } from "./identity-subgraph.js";
+import { configOrExit, loadDotEnv } from "@kombify/service-core/config";
+import { parseSubgraphSettings, runSubgraph } from "@kombify/service-core/server/subgraph-runtime";
+import { identitySubgraph } from "./identity-subgraph.js";
 
-await runSubgraphMain("identity", createIdentitySubgraph);
+// The process's edge: its settings are read here, once, and handed down typed.
+loadDotEnv();
+const settings = configOrExit(() => parseSubgraphSettings(identitySubgraph, process.env));
+await runSubgraph(identitySubgraph, settings);

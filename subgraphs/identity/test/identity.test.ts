@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
-import { namespaceCollections, Role, SSO_MAPPINGS_COLLECTION } from "@kombify/service-core";
+import { namespaceCollections, SSO_MAPPINGS_COLLECTION } from "@kombify/homelab-store";
+import { Role } from "@kombify/service-core/auth";
 import { tables } from "@kombify/testkit";
-import { createIdentitySubgraph } from "@kombify/subgraph-identity";
+import { identitySubgraph } from "@kombify/subgraph-identity";
 import { createTestTenant, startTestSubgraph, type TestSubgraph, type TestTenant } from "@kombify/testkit";
 
 describe("identity subgraph", () => {
@@ -10,7 +11,7 @@ describe("identity subgraph", () => {
   let tenant: TestTenant;
 
   beforeAll(async () => {
-    subgraph = await startTestSubgraph("identity", createIdentitySubgraph);
+    subgraph = await startTestSubgraph(identitySubgraph);
     tenant = await createTestTenant(subgraph.runtime);
   });
   afterAll(() => subgraph?.stop());
@@ -45,7 +46,7 @@ describe("identity subgraph", () => {
     expect(errors).toBeUndefined();
     expect(data.launchHomelab.user).toEqual({ id: caller.userId, tenant: { id: tenant.tenant.id } });
     expect(data.launchHomelab.redirectUrl).toContain(`tenant=${tenant.tenant.slug}`);
-    const pb = await subgraph.runtime.pocketbase.forInstance(subgraph.runtime.settings.POCKETBASE_URL);
+    const pb = await subgraph.pocketbase.forInstance(subgraph.pocketbaseUrl);
     const users = await pb.collection(namespaceCollections(tenant.tenant.slug).users).getFullList({ filter: pb.filter("zitadel_sub = {:s}", { s: caller.userId }) });
     expect(users).toHaveLength(1);
     const mapping = await pb.collection(SSO_MAPPINGS_COLLECTION).getFirstListItem(pb.filter("zitadel_sub = {:s}", { s: caller.userId }));

@@ -1,3 +1,3 @@
-export { createSimulationSubgraph } from "./simulation-subgraph.js";
+export { simulationSubgraph } from "./simulation-subgraph.js";
 export { simulationMigrations } from "./db/schema.js";
 export { simulationNodes, simulations } from "./db/schema.js";

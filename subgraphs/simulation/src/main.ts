@@ -1,4 +1,8 @@
-import { runSubgraphMain } from "@kombify/service-core";
-import { createSimulationSubgraph } from "./simulation-subgraph.js";
+import { configOrExit, loadDotEnv } from "@kombify/service-core/config";
+import { parseSubgraphSettings, runSubgraph } from "@kombify/service-core/server/subgraph-runtime";
+import { simulationSubgraph } from "./simulation-subgraph.js";
 
-await runSubgraphMain("simulation", createSimulationSubgraph);
+// The process's edge: its settings are read here, once, and handed down typed.
+loadDotEnv();
+const settings = configOrExit(() => parseSubgraphSettings(simulationSubgraph, process.env));
+await runSubgraph(simulationSubgraph, settings);

@@ -1,14 +1,12 @@
 import { z } from "zod";
-import {
-  buildFederatedSubgraph,
-  DRAIN_GRACE_MS,
-  connectDockerEngine,
-  envTypes,
-  parseEnv,
-  resolverContainer,
-  type RequestContext,
-  type SubgraphFactory,
-} from "@kombify/service-core";
+import { buildFederatedSubgraph, resolverContainer } from "@kombify/service-core/federation/subgraph-schema";
+import { DRAIN_GRACE_MS } from "@kombify/service-core/server";
+import { connectDockerEngine } from "@kombify/simulation-containers";
+import { envTypes } from "@kombify/service-core/config";
+import type { RequestContext } from "@kombify/service-core/auth";
+import { PlanCatalog, planCatalogSettingsShape } from "@kombify/plan-catalog";
+import { StackKitCatalog, stackKitCatalogSettingsShape } from "@kombify/stackkit-catalog";
+import { defineSubgraph } from "@kombify/service-core/server/subgraph-runtime";
 import { simulationMigrations } from "./db/schema.js";
 import { ContainerEvents } from "./engine/container-events.js";
 import { NodeContainers } from "./engine/node-containers.js";
@@ -48,51 +46,56 @@ const simulationSettings = {
 };
 
 /** KombiSim: simulated homelab nodes as containers on a real Docker engine, with rows per tenant in PostgreSQL. */
-export const createSimulationSubgraph: SubgraphFactory = async (runtime) => {
-  const settings = parseEnv(simulationSettings, runtime.env);
-  await runtime.migrate(simulationMigrations);
-  const installation = runtime.installationId;
-  const engine = connectDockerEngine(settings.DOCKER_HOST);
-  const store = new SimulationStore(runtime.db, settings.SIMULATION_SSH_HOST);
-  const containers = new NodeContainers(engine, {
-    installation,
-    internalNetworks: settings.SIMULATION_NETWORK_INTERNAL,
-    limits: { memoryBytes: settings.SIMULATION_NODE_MEMORY_MB * 1024 * 1024, nanoCpus: Math.round(settings.SIMULATION_NODE_CPUS * 1e9), pids: 256 },
-  });
-  const forwarder = new SshForwarder(settings.SIMULATION_SSH_BIND, runtime.log, (address) => containers.isSimulationAddress(address));
-  const service = new SimulationService(runtime.db, store, containers, forwarder, runtime.plans, runtime.stackkits, {
-    images: settings.SIMULATION_IMAGES,
-    sshPorts: settings.SIMULATION_SSH_PORTS,
-    mutationWaitMs: settings.SIMULATION_MUTATION_WAIT_MS,
-    parallelism: 4,
-  }, runtime.log);
-  const events = new SimulationEvents(runtime.database.sql, store, runtime.log);
-  const engineEvents = new ContainerEvents(engine, installation, runtime.log, (event) => service.applyContainerEvent(event), () => service.reconcile());
-  const subgraph = await buildFederatedSubgraph({
-    resolvers: [SimulationResolver],
-    container: resolverContainer([new SimulationResolver(store, service)]),
-    referenceResolvers: {
-      Simulation: {
-        __resolveReference: (reference: { id: string }, context: RequestContext) =>
-          context.caller.kind === "user" && context.caller.tenant ? store.get(context.caller.tenant.id, reference.id) : null,
+export const simulationSubgraph = defineSubgraph({
+  name: "simulation",
+  settings: { ...simulationSettings, ...planCatalogSettingsShape, ...stackKitCatalogSettingsShape },
+  async create(runtime, settings) {
+    const plans = PlanCatalog.load(settings.PLANS_FILE);
+    const stackkits = StackKitCatalog.load(settings.STACKKITS_DIR);
+    await runtime.migrate(simulationMigrations);
+    const installation = runtime.installationId;
+    const engine = connectDockerEngine(settings.DOCKER_HOST);
+    const store = new SimulationStore(runtime.db, settings.SIMULATION_SSH_HOST);
+    const containers = new NodeContainers(engine, {
+      installation,
+      internalNetworks: settings.SIMULATION_NETWORK_INTERNAL,
+      limits: { memoryBytes: settings.SIMULATION_NODE_MEMORY_MB * 1024 * 1024, nanoCpus: Math.round(settings.SIMULATION_NODE_CPUS * 1e9), pids: 256 },
+    });
+    const forwarder = new SshForwarder(settings.SIMULATION_SSH_BIND, runtime.log, (address) => containers.isSimulationAddress(address));
+    const service = new SimulationService(runtime.db, store, containers, forwarder, plans, stackkits, {
+      images: settings.SIMULATION_IMAGES,
+      sshPorts: settings.SIMULATION_SSH_PORTS,
+      mutationWaitMs: settings.SIMULATION_MUTATION_WAIT_MS,
+      parallelism: 4,
+    }, runtime.log);
+    const events = new SimulationEvents(runtime.database.sql, store, runtime.log);
+    const engineEvents = new ContainerEvents(engine, installation, runtime.log, (event) => service.applyContainerEvent(event), () => service.reconcile());
+    const subgraph = await buildFederatedSubgraph({
+      resolvers: [SimulationResolver],
+      container: resolverContainer([new SimulationResolver(store, service)]),
+      referenceResolvers: {
+        Simulation: {
+          __resolveReference: (reference: { id: string }, context: RequestContext) =>
+            context.caller.kind === "user" && context.caller.tenant ? store.get(context.caller.tenant.id, reference.id) : null,
+        },
       },
-    },
-  });
-  SimulationResolver.events.bind(subgraph.schema, events);
-  return {
-    subgraph,
-    // Docker is not a readiness condition: without it simulations answer UNAVAILABLE and everything else works.
-    readiness: { database: runtime.checks.database },
-    start: async () => {
-      await events.start();
-      // The first reconciliation is waited for briefly; a slow or hung engine must not hold up the service.
-      await waitAtMost(engineEvents.start(), 5000);
-    },
-    stop: async () => {
-      engineEvents.stop();
-      await waitAtMost(service.idle(), DRAIN_GRACE_MS);
-      await forwarder.closeAll();
-      await events.stop();
-    },
-  };
-};
+    });
+    SimulationResolver.events.bind(subgraph.schema, events);
+    return {
+      subgraph,
+      // Docker is not a readiness condition: without it simulations answer UNAVAILABLE and everything else works.
+      readiness: { database: runtime.checks.database },
+      start: async () => {
+        await events.start();
+        // The first reconciliation is waited for briefly; a slow or hung engine must not hold up the service.
+        await waitAtMost(engineEvents.start(), 5000);
+      },
+      stop: async () => {
+        engineEvents.stop();
+        await waitAtMost(service.idle(), DRAIN_GRACE_MS);
+        await forwarder.closeAll();
+        await events.stop();
+      },
+    };
+  },
+});

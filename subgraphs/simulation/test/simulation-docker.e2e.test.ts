@@ -1,9 +1,10 @@
 import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
-import { connectDatabase, execInContainer, labelFilters, SIMULATION_LABELS, type DockerEngine } from "@kombify/service-core";
+import { connectDatabase } from "@kombify/service-core/database";
+import { execInContainer, labelFilters, SIMULATION_LABELS, type DockerEngine } from "@kombify/simulation-containers";
 import { tables } from "@kombify/testkit";
-import { createSimulationSubgraph } from "@kombify/subgraph-simulation";
+import { simulationSubgraph } from "@kombify/subgraph-simulation";
 import { createTestTenant, startTestSubgraph, testDatabaseUrl, testDocker, type TestSubgraph, type TestTenant } from "@kombify/testkit";
 
 const docker = await testDocker();
@@ -65,7 +66,7 @@ describe.skipIf(!docker.available)("simulations on a real Docker engine", () => 
 
   beforeAll(async () => {
     // Published on every interface, as a deployment exposing SSH beyond this host would.
-    subgraph = await startTestSubgraph("simulation", createSimulationSubgraph, { env: SUBGRAPH_ENV });
+    subgraph = await startTestSubgraph(simulationSubgraph, { env: SUBGRAPH_ENV });
     alice = await createTestTenant(subgraph.runtime, { plan: "ENTERPRISE" });
     bob = await createTestTenant(subgraph.runtime, { plan: "ENTERPRISE" });
   });
@@ -223,7 +224,7 @@ describe.skipIf(!docker.available)("simulations on a real Docker engine", () => 
     const database = connectDatabase(await testDatabaseUrl());
     await database.db.delete(tables.simulations).where(eq(tables.simulations.id, orphaned.id));
     await database.close();
-    subgraph = await startTestSubgraph("simulation", createSimulationSubgraph, { env: SUBGRAPH_ENV });
+    subgraph = await startTestSubgraph(simulationSubgraph, { env: SUBGRAPH_ENV });
 
     expect(await eventually(() => containersOf(engine, orphaned.id), (containers) => containers.length === 0)).toEqual([]);
     const brokenAfter = await eventually(

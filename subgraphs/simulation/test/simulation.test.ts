@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tables } from "@kombify/testkit";
-import { createSimulationSubgraph } from "@kombify/subgraph-simulation";
+import { simulationSubgraph } from "@kombify/subgraph-simulation";
 import { createTestTenant, startTestSubgraph, type TestSubgraph, type TestTenant } from "@kombify/testkit";
 
 const NO_ENGINE = "/tmp/kombify-no-docker-engine-here.sock";
@@ -13,7 +13,7 @@ describe("simulation subgraph", () => {
 
   beforeAll(async () => {
     // No engine at this address: reads work from PostgreSQL, mutations say where Docker was looked for.
-    subgraph = await startTestSubgraph("simulation", createSimulationSubgraph, { env: { DOCKER_HOST: `unix://${NO_ENGINE}` } });
+    subgraph = await startTestSubgraph(simulationSubgraph, { env: { DOCKER_HOST: `unix://${NO_ENGINE}` } });
     alice = await createTestTenant(subgraph.runtime);
     bob = await createTestTenant(subgraph.runtime);
     const [row] = await subgraph.runtime.db

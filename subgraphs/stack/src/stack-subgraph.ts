@@ -1,15 +1,13 @@
 import { z } from "zod";
-import {
-  buildFederatedSubgraph,
-  connectDockerEngine,
-  envTypes,
-  NamespaceResolver,
-  parseEnv,
-  RealtimeFanout,
-  resolverContainer,
-  type RequestContext,
-  type SubgraphFactory,
-} from "@kombify/service-core";
+import { buildFederatedSubgraph, resolverContainer } from "@kombify/service-core/federation/subgraph-schema";
+import { connectDockerEngine } from "@kombify/simulation-containers";
+import { envTypes } from "@kombify/service-core/config";
+import { NamespaceResolver, RealtimeFanout } from "@kombify/homelab-store";
+import type { RequestContext } from "@kombify/service-core/auth";
+import { assertHomelabStoreSecrets, connectHomelabStore, homelabStoreSettingsShape } from "@kombify/homelab-store";
+import { PlanCatalog, planCatalogSettingsShape } from "@kombify/plan-catalog";
+import { StackKitCatalog, stackKitCatalogSettingsShape } from "@kombify/stackkit-catalog";
+import { defineSubgraph } from "@kombify/service-core/server/subgraph-runtime";
 import { instanceUrlLookup } from "@kombify/subgraph-tenant/tenant-directory";
 import { stackMigrations } from "./db/schema.js";
 import { JobEvents } from "./job/job-events.js";
@@ -34,53 +32,60 @@ const stackSettings = {
 };
 
 /** Stacks, their nodes and jobs, stored in each tenant's PocketBase namespace, and the runner that deploys them. */
-export const createStackSubgraph: SubgraphFactory = async (runtime) => {
-  const settings = parseEnv(stackSettings, runtime.env);
-  await runtime.migrate(stackMigrations);
-  const namespaces = new NamespaceResolver(instanceUrlLookup(runtime.db), runtime.pocketbase);
-  const stores = new HomelabStores(namespaces);
-  const queue = new JobQueue(runtime.db);
-  const jobs = new JobService(runtime.db, stores, queue);
-  const simulations = new SimulationLinks(runtime.db);
-  const jobEvents = new JobEvents(namespaces, new RealtimeFanout());
-  const executor = new RoutingStepExecutor(
-    new DockerExecStepExecutor(connectDockerEngine(settings.DOCKER_HOST), runtime.installationId),
-    new DryRunStepExecutor(settings.DRY_RUN_STEP_DELAY_MS),
-  );
-  const runner = settings.JOB_RUNNER_ENABLED
-    ? new JobRunner(runtime.db, queue, namespaces, runtime.stackkits, executor, simulations, jobEvents, runtime.log, {
-        databaseUrl: runtime.settings.DATABASE_URL,
-        concurrency: settings.JOB_RUNNER_CONCURRENCY,
-      })
-    : null;
-  // Representations arrive by the hundred in one _entities call: each kind is read in one batch.
-  const byIdInCallersNamespace =
-    <T>(find: (batched: HomelabLoaders, id: string) => Promise<T | null>) =>
-    async (reference: { id: string }, context: RequestContext): Promise<T | null> => {
-      if (context.caller.kind !== "user" || !context.caller.tenant) return null;
-      return find(await stores.batchedFor(context), reference.id);
+export const stackSubgraph = defineSubgraph({
+  name: "stack",
+  settings: { ...stackSettings, ...homelabStoreSettingsShape, ...planCatalogSettingsShape, ...stackKitCatalogSettingsShape },
+  check: assertHomelabStoreSecrets,
+  async create(runtime, settings) {
+    const homelab = connectHomelabStore(settings);
+    const plans = PlanCatalog.load(settings.PLANS_FILE);
+    const stackkits = StackKitCatalog.load(settings.STACKKITS_DIR);
+    await runtime.migrate(stackMigrations);
+    const namespaces = new NamespaceResolver(instanceUrlLookup(runtime.db), homelab.connections);
+    const stores = new HomelabStores(namespaces);
+    const queue = new JobQueue(runtime.db);
+    const jobs = new JobService(runtime.db, stores, queue);
+    const simulations = new SimulationLinks(runtime.db);
+    const jobEvents = new JobEvents(namespaces, new RealtimeFanout());
+    const executor = new RoutingStepExecutor(
+      new DockerExecStepExecutor(connectDockerEngine(settings.DOCKER_HOST), runtime.installationId),
+      new DryRunStepExecutor(settings.DRY_RUN_STEP_DELAY_MS),
+    );
+    const runner = settings.JOB_RUNNER_ENABLED
+      ? new JobRunner(runtime.db, queue, namespaces, stackkits, executor, simulations, jobEvents, runtime.log, {
+          databaseUrl: settings.DATABASE_URL,
+          concurrency: settings.JOB_RUNNER_CONCURRENCY,
+        })
+      : null;
+    // Representations arrive by the hundred in one _entities call: each kind is read in one batch.
+    const byIdInCallersNamespace =
+      <T>(find: (batched: HomelabLoaders, id: string) => Promise<T | null>) =>
+      async (reference: { id: string }, context: RequestContext): Promise<T | null> => {
+        if (context.caller.kind !== "user" || !context.caller.tenant) return null;
+        return find(await stores.batchedFor(context), reference.id);
+      };
+    const subgraph = await buildFederatedSubgraph({
+      resolvers: [StackResolver, JobResolver, NodeResolver, TenantStacksResolver],
+      container: resolverContainer([
+        new StackResolver(stores, stackkits, plans, runtime.db, jobs, simulations),
+        new JobResolver(stores, jobs),
+        new NodeResolver(stores, runtime.db),
+        new TenantStacksResolver(stores),
+      ]),
+      orphanedTypes: [Tenant],
+      referenceResolvers: {
+        Tenant: { __resolveReference: (reference: { id: string }) => reference },
+        Stack: { __resolveReference: byIdInCallersNamespace((batched, id) => batched.stack(id)) },
+        Job: { __resolveReference: byIdInCallersNamespace((batched, id) => batched.job(id)) },
+        Node: { __resolveReference: byIdInCallersNamespace((batched, id) => batched.node(id)) },
+      },
+    });
+    JobResolver.events.bind(subgraph.schema, jobEvents);
+    return {
+      subgraph,
+      readiness: { database: runtime.checks.database, pocketbase: homelab.answers },
+      start: async () => runner?.start(),
+      stop: async () => runner?.stop(),
     };
-  const subgraph = await buildFederatedSubgraph({
-    resolvers: [StackResolver, JobResolver, NodeResolver, TenantStacksResolver],
-    container: resolverContainer([
-      new StackResolver(stores, runtime.stackkits, runtime.plans, runtime.db, jobs, simulations),
-      new JobResolver(stores, jobs),
-      new NodeResolver(stores, runtime.db),
-      new TenantStacksResolver(stores),
-    ]),
-    orphanedTypes: [Tenant],
-    referenceResolvers: {
-      Tenant: { __resolveReference: (reference: { id: string }) => reference },
-      Stack: { __resolveReference: byIdInCallersNamespace((batched, id) => batched.stack(id)) },
-      Job: { __resolveReference: byIdInCallersNamespace((batched, id) => batched.job(id)) },
-      Node: { __resolveReference: byIdInCallersNamespace((batched, id) => batched.node(id)) },
-    },
-  });
-  JobResolver.events.bind(subgraph.schema, jobEvents);
-  return {
-    subgraph,
-    readiness: { database: runtime.checks.database, pocketbase: runtime.checks.pocketbase },
-    start: async () => runner?.start(),
-    stop: async () => runner?.stop(),
-  };
-};
+  },
+});

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createStackSubgraph } from "@kombify/subgraph-stack";
+import { stackSubgraph } from "@kombify/subgraph-stack";
 import { collect, createTestTenant, startTestSubgraph, wsClient, type TestSubgraph, type TestTenant } from "@kombify/testkit";
 
 const JOB_FIELDS = "id kind status progress message logs startedAt finishedAt stack { id status }";
@@ -22,7 +22,7 @@ describe("stack jobs: deploy, run, cancel", () => {
   }
 
   beforeAll(async () => {
-    subgraph = await startTestSubgraph("stack", createStackSubgraph, { env: { DRY_RUN_STEP_DELAY_MS: "60" } });
+    subgraph = await startTestSubgraph(stackSubgraph, { env: { DRY_RUN_STEP_DELAY_MS: "60" } });
     tenant = await createTestTenant(subgraph.runtime, { plan: "PRO" });
   });
   afterAll(() => subgraph?.stop());
@@ -75,7 +75,7 @@ describe("jobUpdated on the stack subgraph itself", () => {
   let bob: TestTenant;
 
   beforeAll(async () => {
-    subgraph = await startTestSubgraph("stack", createStackSubgraph, { env: { DRY_RUN_STEP_DELAY_MS: "40" } });
+    subgraph = await startTestSubgraph(stackSubgraph, { env: { DRY_RUN_STEP_DELAY_MS: "40" } });
     alice = await createTestTenant(subgraph.runtime);
     bob = await createTestTenant(subgraph.runtime);
   });

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createStackSubgraph } from "@kombify/subgraph-stack";
+import { stackSubgraph } from "@kombify/subgraph-stack";
 import { createTestTenant, freePort, startTestSubgraph, subgraphTestEnv, testContextKeys, type TestSubgraph, type TestTenant } from "@kombify/testkit";
 
 const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
@@ -30,7 +30,7 @@ describe("a job runner killed mid-job", () => {
 
   beforeAll(async () => {
     // This in-process subgraph only serves the API; the runners are separate processes.
-    api = await startTestSubgraph("stack", createStackSubgraph, { env: { JOB_RUNNER_ENABLED: "false" } });
+    api = await startTestSubgraph(stackSubgraph, { env: { JOB_RUNNER_ENABLED: "false" } });
     tenant = await createTestTenant(api.runtime);
   });
   afterAll(async () => {

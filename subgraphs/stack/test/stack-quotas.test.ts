@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { namespaceCollections } from "@kombify/service-core";
+import { namespaceCollections } from "@kombify/homelab-store";
 import { tables } from "@kombify/testkit";
-import { createStackSubgraph } from "@kombify/subgraph-stack";
+import { stackSubgraph } from "@kombify/subgraph-stack";
 import { createTestTenant, startTestSubgraph, type TestSubgraph } from "@kombify/testkit";
 
 const CREATE = `mutation($name: String!) { createStack(name: $name, stackKitId: "base-homelab", nodes: [{ hostname: "n1", address: "10.0.0.1" }]) { id } }`;
@@ -16,8 +16,8 @@ describe("stack quotas under concurrent creates", () => {
   let replica: TestSubgraph;
 
   beforeAll(async () => {
-    subgraph = await startTestSubgraph("stack", createStackSubgraph, { env: { JOB_RUNNER_ENABLED: "false" } });
-    replica = await startTestSubgraph("stack", createStackSubgraph, { env: { JOB_RUNNER_ENABLED: "false" } });
+    subgraph = await startTestSubgraph(stackSubgraph, { env: { JOB_RUNNER_ENABLED: "false" } });
+    replica = await startTestSubgraph(stackSubgraph, { env: { JOB_RUNNER_ENABLED: "false" } });
   });
   afterAll(async () => {
     await subgraph?.stop();
@@ -30,7 +30,7 @@ describe("stack quotas under concurrent creates", () => {
       Array.from({ length: 20 }, (_, i) => (i % 2 ? replica : subgraph).query(CREATE, { caller: tenant.member, variables: { name: `s${i}` } })),
     );
     expect(codes(answers)).toEqual([...Array(3).fill("OK"), ...Array(17).fill("QUOTA_EXCEEDED")].sort());
-    const pb = await subgraph.runtime.pocketbase.forInstance(subgraph.runtime.settings.POCKETBASE_URL);
+    const pb = await subgraph.pocketbase.forInstance(subgraph.pocketbaseUrl);
     expect(await pb.collection(namespaceCollections(tenant.tenant.slug).stacks).getFullList()).toHaveLength(3);
     expect(answers.find((answer) => answer.errors)?.errors?.[0]?.extensions?.limit).toBe(3);
   });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { namespaceCollections } from "@kombify/service-core";
-import { createStackSubgraph } from "@kombify/subgraph-stack";
+import { namespaceCollections } from "@kombify/homelab-store";
+import { stackSubgraph } from "@kombify/subgraph-stack";
 import { createTestTenant, startTestSubgraph, type TestSubgraph, type TestTenant } from "@kombify/testkit";
 
 const CREATE = `mutation($name: String!, $kit: ID!, $nodes: [NodeInput!]!) {
@@ -17,7 +17,7 @@ describe("stack subgraph", () => {
   let bob: TestTenant;
 
   beforeAll(async () => {
-    subgraph = await startTestSubgraph("stack", createStackSubgraph);
+    subgraph = await startTestSubgraph(stackSubgraph);
     alice = await createTestTenant(subgraph.runtime);
     bob = await createTestTenant(subgraph.runtime, { plan: "PRO" });
   });
@@ -31,7 +31,7 @@ describe("stack subgraph", () => {
       { hostname: "mini-01", address: "mini-01.lan", role: "worker", status: "REGISTERED" },
       { hostname: "nas-01", address: "192.168.1.10", role: "storage", status: "REGISTERED" },
     ]);
-    const pb = await subgraph.runtime.pocketbase.forInstance(subgraph.runtime.settings.POCKETBASE_URL);
+    const pb = await subgraph.pocketbase.forInstance(subgraph.pocketbaseUrl);
     const stored = await pb.collection(namespaceCollections(alice.tenant.slug).stacks).getOne(data.createStack.id);
     expect(stored.name).toBe("media");
 
@@ -98,7 +98,7 @@ describe("stack subgraph", () => {
   it("reads jobs with their log tail and stack, and deletes stacks", async () => {
     const created = await subgraph.query(CREATE, { caller: bob.member, variables: { name: "with-job", kit: "base-homelab", nodes: twoNodes } });
     const stackId = created.data.createStack.id;
-    const pb = await subgraph.runtime.pocketbase.forInstance(subgraph.runtime.settings.POCKETBASE_URL);
+    const pb = await subgraph.pocketbase.forInstance(subgraph.pocketbaseUrl);
     const job = await pb.collection(namespaceCollections(bob.tenant.slug).jobs).create({
       stack: stackId,
       kind: "DEPLOY",

@@ -1,1 +1,1 @@
-export { createStackKitSubgraph } from "./stackkit-subgraph.js";
+export { stackKitSubgraph } from "./stackkit-subgraph.js";

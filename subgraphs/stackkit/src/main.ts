@@ -1,4 +1,8 @@
-import { runSubgraphMain } from "@kombify/service-core";
-import { createStackKitSubgraph } from "./stackkit-subgraph.js";
+import { configOrExit, loadDotEnv } from "@kombify/service-core/config";
+import { parseSubgraphSettings, runSubgraph } from "@kombify/service-core/server/subgraph-runtime";
+import { stackKitSubgraph } from "./stackkit-subgraph.js";
 
-await runSubgraphMain("stackkit", createStackKitSubgraph);
+// The process's edge: its settings are read here, once, and handed down typed.
+loadDotEnv();
+const settings = configOrExit(() => parseSubgraphSettings(stackKitSubgraph, process.env));
+await runSubgraph(stackKitSubgraph, settings);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createStackKitSubgraph } from "@kombify/subgraph-stackkit";
+import { parseSubgraphSettings } from "@kombify/service-core/server/subgraph-runtime";
+import { stackKitSubgraph } from "@kombify/subgraph-stackkit";
 import { createTestTenant, startTestSubgraph, type TestSubgraph, type TestTenant } from "@kombify/testkit";
 
 describe("stackkit subgraph", () => {
@@ -8,7 +9,7 @@ describe("stackkit subgraph", () => {
   let pro: TestTenant;
 
   beforeAll(async () => {
-    subgraph = await startTestSubgraph("stackkit", createStackKitSubgraph);
+    subgraph = await startTestSubgraph(stackKitSubgraph);
     free = await createTestTenant(subgraph.runtime);
     pro = await createTestTenant(subgraph.runtime, { plan: "PRO" });
   });
@@ -57,7 +58,7 @@ describe("stackkit subgraph", () => {
   });
 
   it("names STACKKIT_PUBLIC_URL in download links when it is set, keeping its path", async () => {
-    const published = await startTestSubgraph("stackkit", createStackKitSubgraph, { env: { STACKKIT_PUBLIC_URL: "https://kits.example.test/edge" } });
+    const published = await startTestSubgraph(stackKitSubgraph, { env: { STACKKIT_PUBLIC_URL: "https://kits.example.test/edge" } });
     try {
       const { data, errors } = await published.query('mutation { requestStackKitDownload(id: "media-center") { url } }', { caller: free.member });
       expect(errors).toBeUndefined();
@@ -68,10 +69,10 @@ describe("stackkit subgraph", () => {
   });
 
   it("refuses to start in production without STACKKIT_PUBLIC_URL, naming it (the internal address must not leak into links)", async () => {
-    const production = { ...subgraph.runtime, settings: { ...subgraph.runtime.settings, NODE_ENV: "production" as const }, env: {} };
-    await expect(createStackKitSubgraph(production)).rejects.toThrow(/^Invalid configuration: STACKKIT_PUBLIC_URL is required in production/);
-    const configured = { ...production, env: { STACKKIT_PUBLIC_URL: "https://kits.example.test" } };
-    await expect(createStackKitSubgraph(configured)).resolves.toMatchObject({ routes: { "GET /downloads": expect.any(Function) } });
+    const production = { DATABASE_URL: "postgres://u@127.0.0.1:5432/db", CONTEXT_VERIFY_KEY: "-----BEGIN PUBLIC KEY-----", NODE_ENV: "production" };
+    expect(() => parseSubgraphSettings(stackKitSubgraph, production)).toThrow(/^Invalid configuration: STACKKIT_PUBLIC_URL is required in production/);
+    const settings = parseSubgraphSettings(stackKitSubgraph, { ...production, STACKKIT_PUBLIC_URL: "https://kits.example.test" });
+    await expect(stackKitSubgraph.create(subgraph.runtime, settings)).resolves.toMatchObject({ routes: { "GET /downloads": expect.any(Function) } });
   });
 
   it("refuses downloads above the plan with PLAN_REQUIRED, and anonymous ones with UNAUTHENTICATED", async () => {

@@ -1,4 +1,4 @@
-export { createTenantSubgraph } from "./tenant-subgraph.js";
+export { tenantSubgraph } from "./tenant-subgraph.js";
 export { tenantMigrations } from "./db/schema.js";
 export { TenantDirectory } from "./directory/tenant-directory.js";
 export { InstanceDirectory } from "./directory/instance-directory.js";

@@ -1,4 +1,8 @@
-import { runSubgraphMain } from "@kombify/service-core";
-import { createTenantSubgraph } from "./tenant-subgraph.js";
+import { configOrExit, loadDotEnv } from "@kombify/service-core/config";
+import { parseSubgraphSettings, runSubgraph } from "@kombify/service-core/server/subgraph-runtime";
+import { tenantSubgraph } from "./tenant-subgraph.js";
 
-await runSubgraphMain("tenant", createTenantSubgraph);
+// The process's edge: its settings are read here, once, and handed down typed.
+loadDotEnv();
+const settings = configOrExit(() => parseSubgraphSettings(tenantSubgraph, process.env));
+await runSubgraph(tenantSubgraph, settings);

@@ -1,5 +1,9 @@
 import { z } from "zod";
-import { buildFederatedSubgraph, NamespaceResolver, parseEnv, resolverContainer, type SubgraphFactory } from "@kombify/service-core";
+import { buildFederatedSubgraph, resolverContainer } from "@kombify/service-core/federation/subgraph-schema";
+import { NamespaceResolver } from "@kombify/homelab-store";
+import { assertHomelabStoreSecrets, connectHomelabStore, homelabStoreSettingsShape } from "@kombify/homelab-store";
+import { PlanCatalog, planCatalogSettingsShape } from "@kombify/plan-catalog";
+import { defineSubgraph } from "@kombify/service-core/server/subgraph-runtime";
 import { tenantMigrations } from "./db/schema.js";
 import { InstanceDirectory } from "./directory/instance-directory.js";
 import { hasLegacyCollections, migrateLegacyCollections } from "./directory/legacy-namespace-migration.js";
@@ -19,50 +23,56 @@ const instanceSettings = {
 };
 
 /** Tenants, the KombiStack instances they live on, feature flags and the audit log (PostgreSQL). */
-export const createTenantSubgraph: SubgraphFactory = async (runtime) => {
-  const settings = parseEnv(instanceSettings, runtime.env);
-  await runtime.migrate(tenantMigrations);
-  const namespaces = new NamespaceResolver(instanceUrlLookup(runtime.db), runtime.pocketbase);
-  const instances = new InstanceDirectory(runtime.db);
-  const tenants = new TenantDirectory(runtime.db, namespaces);
-  const flags = new FeatureFlags(runtime.db, runtime.plans, namespaces);
-  const subgraph = await buildFederatedSubgraph({
-    resolvers: [TenantResolver, StackInstanceResolver, AuditLogResolver],
-    container: resolverContainer([
-      new TenantResolver(runtime.db, tenants, instances, flags),
-      new StackInstanceResolver(instances),
-      new AuditLogResolver(runtime.db),
-    ]),
-    referenceResolvers: {
-      Tenant: TenantResolver.reference(runtime.db, tenants),
-      StackInstance: StackInstanceResolver.reference(instances),
-    },
-  });
-  /** Pre-multi-tenant data becomes the `default` tenant's, once an owner organisation is configured. */
-  async function migrateLegacyNamespace(instanceId: string, pocketbaseUrl: string): Promise<void> {
-    const pb = await runtime.pocketbase.forInstance(pocketbaseUrl);
-    if (settings.LEGACY_DEFAULT_TENANT_ORG_ID) {
-      await migrateLegacyCollections({ pb, instanceUrl: pocketbaseUrl, instanceId, orgId: settings.LEGACY_DEFAULT_TENANT_ORG_ID, tenants, log: runtime.log });
-    } else if (await hasLegacyCollections(pb, pocketbaseUrl)) {
-      runtime.log.warn("PocketBase holds un-namespaced stacks/nodes/jobs: set LEGACY_DEFAULT_TENANT_ORG_ID to migrate them into the default tenant");
+export const tenantSubgraph = defineSubgraph({
+  name: "tenant",
+  settings: { ...instanceSettings, ...homelabStoreSettingsShape, ...planCatalogSettingsShape },
+  check: assertHomelabStoreSecrets,
+  async create(runtime, settings) {
+    const homelab = connectHomelabStore(settings);
+    const plans = PlanCatalog.load(settings.PLANS_FILE);
+    await runtime.migrate(tenantMigrations);
+    const namespaces = new NamespaceResolver(instanceUrlLookup(runtime.db), homelab.connections);
+    const instances = new InstanceDirectory(runtime.db);
+    const tenants = new TenantDirectory(runtime.db, namespaces);
+    const flags = new FeatureFlags(runtime.db, plans, namespaces);
+    const subgraph = await buildFederatedSubgraph({
+      resolvers: [TenantResolver, StackInstanceResolver, AuditLogResolver],
+      container: resolverContainer([
+        new TenantResolver(runtime.db, tenants, instances, flags),
+        new StackInstanceResolver(instances),
+        new AuditLogResolver(runtime.db),
+      ]),
+      referenceResolvers: {
+        Tenant: TenantResolver.reference(runtime.db, tenants),
+        StackInstance: StackInstanceResolver.reference(instances),
+      },
+    });
+    /** Pre-multi-tenant data becomes the `default` tenant's, once an owner organisation is configured. */
+    async function migrateLegacyNamespace(instanceId: string, pocketbaseUrl: string): Promise<void> {
+      const pb = await homelab.connections.forInstance(pocketbaseUrl);
+      if (settings.LEGACY_DEFAULT_TENANT_ORG_ID) {
+        await migrateLegacyCollections({ pb, instanceUrl: pocketbaseUrl, instanceId, orgId: settings.LEGACY_DEFAULT_TENANT_ORG_ID, tenants, log: runtime.log });
+      } else if (await hasLegacyCollections(pb, pocketbaseUrl)) {
+        runtime.log.warn("PocketBase holds un-namespaced stacks/nodes/jobs: set LEGACY_DEFAULT_TENANT_ORG_ID to migrate them into the default tenant");
+      }
     }
-  }
 
-  return {
-    subgraph,
-    readiness: { database: runtime.checks.database, pocketbase: runtime.checks.pocketbase },
-    async start() {
-      const pocketbaseUrl = runtime.settings.POCKETBASE_URL;
-      const instance = await instances.register({
-        name: settings.STACK_INSTANCE_NAME,
-        region: settings.STACK_INSTANCE_REGION,
-        deploymentMode: settings.STACK_INSTANCE_MODE,
-        maxTenants: settings.STACK_INSTANCE_MAX_TENANTS ?? (settings.STACK_INSTANCE_MODE === "SHARED" ? 50 : 1),
-        pocketbaseUrl,
-      });
-      await migrateLegacyNamespace(instance.id, pocketbaseUrl).catch((error) =>
-        runtime.log.error({ err: error }, "could not migrate the un-namespaced PocketBase collections"),
-      );
-    },
-  };
-};
+    return {
+      subgraph,
+      readiness: { database: runtime.checks.database, pocketbase: homelab.answers },
+      async start() {
+        const pocketbaseUrl = homelab.url;
+        const instance = await instances.register({
+          name: settings.STACK_INSTANCE_NAME,
+          region: settings.STACK_INSTANCE_REGION,
+          deploymentMode: settings.STACK_INSTANCE_MODE,
+          maxTenants: settings.STACK_INSTANCE_MAX_TENANTS ?? (settings.STACK_INSTANCE_MODE === "SHARED" ? 50 : 1),
+          pocketbaseUrl,
+        });
+        await migrateLegacyNamespace(instance.id, pocketbaseUrl).catch((error) =>
+          runtime.log.error({ err: error }, "could not migrate the un-namespaced PocketBase collections"),
+        );
+      },
+    };
+  },
+});

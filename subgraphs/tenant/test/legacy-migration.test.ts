@@ -3,7 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import PocketBase from "pocketbase";
-import { connectDatabase, createLogger, PocketBaseConnections, type Database } from "@kombify/service-core";
+import { connectDatabase, type Database } from "@kombify/service-core/database";
+import { createLogger } from "@kombify/service-core/logging";
+import { PocketBaseConnections } from "@kombify/homelab-store";
 import { InstanceDirectory, TenantDirectory } from "../src/index.js";
 import { migrateLegacyCollections } from "../src/directory/legacy-namespace-migration.js";
 import { pocketBaseBinary, startPocketBase, type RunningPocketBase } from "@kombify/launcher";
@@ -47,7 +49,7 @@ describe("migration of an un-namespaced PocketBase into the default tenant", () 
       pocketbaseUrl: pocketbase.url,
     });
     const connections = new PocketBaseConnections(TEST_SUPERUSER);
-    const tenants = new TenantDirectory(database.db, testNamespaces({ db: database.db, pocketbase: connections }));
+    const tenants = new TenantDirectory(database.db, testNamespaces({ db: database.db }));
     const pb = await connections.forInstance(pocketbase.url);
     const orgId = `legacy-org-${uniqueSuffix()}`;
     const migration = { pb, instanceUrl: pocketbase.url, instanceId: instance.id, orgId, tenants, log };

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type SignedInCaller } from "@kombify/service-core";
-import { createTenantSubgraph } from "@kombify/subgraph-tenant";
+import type { SignedInCaller } from "@kombify/service-core/auth";
+import { tenantSubgraph } from "@kombify/subgraph-tenant";
 import { startTestSubgraph, uniqueSuffix, type TestSubgraph } from "@kombify/testkit";
 
 const newcomer = (): SignedInCaller => {
@@ -16,8 +16,8 @@ describe("tenant placement under concurrent sign-ups", () => {
   const env = { STACK_INSTANCE_NAME: `small-${uniqueSuffix()}`, STACK_INSTANCE_MAX_TENANTS: "5" };
 
   beforeAll(async () => {
-    subgraph = await startTestSubgraph("tenant", createTenantSubgraph, { env });
-    replica = await startTestSubgraph("tenant", createTenantSubgraph, { env });
+    subgraph = await startTestSubgraph(tenantSubgraph, { env });
+    replica = await startTestSubgraph(tenantSubgraph, { env });
   });
   afterAll(async () => {
     await subgraph?.stop();

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { SignedInCaller } from "@kombify/service-core";
-import { createTenantSubgraph, TenantDirectory } from "@kombify/subgraph-tenant";
+import type { SignedInCaller } from "@kombify/service-core/auth";
+import { tenantSubgraph, TenantDirectory } from "@kombify/subgraph-tenant";
 import { startTestSubgraph, testNamespaces, uniqueSuffix, type TestSubgraph } from "@kombify/testkit";
 
 const newcomer = (): SignedInCaller => {
@@ -13,7 +13,7 @@ describe("tenant creation races between organisations", () => {
   let subgraph: TestSubgraph;
 
   beforeAll(async () => {
-    subgraph = await startTestSubgraph("tenant", createTenantSubgraph);
+    subgraph = await startTestSubgraph(tenantSubgraph);
   });
   afterAll(() => subgraph?.stop());
 

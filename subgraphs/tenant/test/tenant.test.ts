@@ -1,8 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { and, eq, like } from "drizzle-orm";
-import { ANONYMOUS, FEATURE_FLAGS_COLLECTION, Role, TENANT_CONTEXT_HEADER, type ContextMetrics, type SignedInCaller } from "@kombify/service-core";
+import { ANONYMOUS, Role, type SignedInCaller } from "@kombify/service-core/auth";
+import { FEATURE_FLAGS_COLLECTION } from "@kombify/homelab-store";
+import { TENANT_CONTEXT_HEADER } from "@kombify/service-core/tenant-context";
+import type { ContextMetrics } from "@kombify/service-core/server";
 import { tables } from "@kombify/testkit";
-import { createTenantSubgraph } from "@kombify/subgraph-tenant";
+import { tenantSubgraph } from "@kombify/subgraph-tenant";
 import { createTestTenant, startTestSubgraph, uniqueSuffix, type TestSubgraph, type TestTenant } from "@kombify/testkit";
 
 function newcomer(orgId = `org-${uniqueSuffix()}`): SignedInCaller {
@@ -15,7 +18,7 @@ describe("tenant subgraph", () => {
   let other: TestTenant;
 
   beforeAll(async () => {
-    subgraph = await startTestSubgraph("tenant", createTenantSubgraph);
+    subgraph = await startTestSubgraph(tenantSubgraph);
     acme = await createTestTenant(subgraph.runtime, { plan: "PRO" });
     other = await createTestTenant(subgraph.runtime);
   });
@@ -33,7 +36,7 @@ describe("tenant subgraph", () => {
     // How many other tenants share the instance is for platform admins only.
     expect(data.createTenant.instance.tenantCount).toBeNull();
 
-    const pb = await subgraph.runtime.pocketbase.forInstance(subgraph.runtime.settings.POCKETBASE_URL);
+    const pb = await subgraph.pocketbase.forInstance(subgraph.pocketbaseUrl);
     const suffix = slug.replace(/-/g, "_");
     for (const prefix of ["users", "stacks", "nodes", "jobs"]) {
       await expect(pb.collections.getOne(`${prefix}_${suffix}`)).resolves.toMatchObject({ name: `${prefix}_${suffix}` });
@@ -88,7 +91,7 @@ describe("tenant subgraph", () => {
     expect(denied.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
     const set = await subgraph.query(mutation, { caller: admin, variables: { t: other.tenant.id } });
     expect(set.data.setFeatureFlag).toEqual({ key: "priority-support", enabled: true, source: "OVERRIDE" });
-    const pb = await subgraph.runtime.pocketbase.forInstance(subgraph.runtime.settings.POCKETBASE_URL);
+    const pb = await subgraph.pocketbase.forInstance(subgraph.pocketbaseUrl);
     const synced = await pb.collection(FEATURE_FLAGS_COLLECTION).getFirstListItem(
       pb.filter("namespace = {:ns} && key = 'priority-support'", { ns: `users_${other.tenant.slug.replace(/-/g, "_")}` }),
     );

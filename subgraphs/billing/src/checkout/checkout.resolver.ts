@@ -1,5 +1,7 @@
 import { Arg, Authorized, Ctx, Field, Mutation, ObjectType, Resolver } from "type-graphql";
-import { errors, PlanTierEnum, requireTenant, type PlanTier, type RequestContext } from "@kombify/service-core";
+import { errors } from "@kombify/service-core/errors";
+import { PlanTierEnum } from "@kombify/plan-catalog/graphql";
+import { requireTenant, type PlanTier, type RequestContext } from "@kombify/service-core/auth";
 
 @ObjectType("RedirectSession")
 export class RedirectSession {

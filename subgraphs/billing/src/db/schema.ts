@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { boolean, pgSchema, text, timestamp, uuid } from "drizzle-orm/pg-core";
-import { migrationSet } from "@kombify/service-core";
+import { migrationSet } from "@kombify/service-core/database";
 
 /**
  * The billing subgraph's tables. Billing decides each tenant's effective plan, once, in its published

@@ -1,4 +1,4 @@
-import type { Plan as PlanDefinition } from "@kombify/service-core";
+import type { Plan as PlanDefinition } from "@kombify/plan-catalog";
 import type { Plan } from "./plan.type.js";
 
 export function toPlan(plan: PlanDefinition): Plan {

@@ -1,5 +1,5 @@
 import { Query, Resolver } from "type-graphql";
-import type { PlanCatalog } from "@kombify/service-core";
+import type { PlanCatalog } from "@kombify/plan-catalog";
 import { toPlan } from "./plan.mapper.js";
 import { Plan } from "./plan.type.js";
 

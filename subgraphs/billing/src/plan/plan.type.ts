@@ -1,5 +1,6 @@
 import { Field, Int, ObjectType } from "type-graphql";
-import { PlanTierEnum, type PlanTier } from "@kombify/service-core";
+import { PlanTierEnum } from "@kombify/plan-catalog/graphql";
+import type { PlanTier } from "@kombify/service-core/auth";
 
 @ObjectType("PlanLimits")
 export class PlanLimits {

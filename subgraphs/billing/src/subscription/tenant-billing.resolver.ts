@@ -1,6 +1,8 @@
 import { eq } from "drizzle-orm";
 import { Ctx, FieldResolver, Resolver, Root } from "type-graphql";
-import { isPlanTier, type Db, type PlanCatalog, type RequestContext } from "@kombify/service-core";
+import { isPlanTier, type RequestContext } from "@kombify/service-core/auth";
+import type { Db } from "@kombify/service-core/database";
+import type { PlanCatalog } from "@kombify/plan-catalog";
 import { assertMayReadTenant } from "@kombify/subgraph-tenant/tenant-access";
 import { billingSubscriptions, effectivePlanOf } from "../db/schema.js";
 import { toPlan } from "../plan/plan.mapper.js";

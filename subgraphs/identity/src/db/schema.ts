@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { pgSchema, text, timestamp, uuid } from "drizzle-orm/pg-core";
-import { migrationSet } from "@kombify/service-core";
+import { migrationSet } from "@kombify/service-core/database";
 
 /** The identity subgraph's tables. */
 export const identitySchema = pgSchema("identity");

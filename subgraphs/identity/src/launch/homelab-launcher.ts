@@ -1,17 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { ClientResponseError, type RecordModel } from "pocketbase";
-import {
-  callPocketBase,
-  errors,
-  recordAudit,
-  requireUser,
-  SSO_MAPPINGS_COLLECTION,
-  type Db,
-  type NamespaceResolver,
-  type RequestContext,
-  type SignedInCaller,
-  type TenantNamespace,
-} from "@kombify/service-core";
+import { callPocketBase, SSO_MAPPINGS_COLLECTION, type NamespaceResolver, type TenantNamespace } from "@kombify/homelab-store";
+import { errors } from "@kombify/service-core/errors";
+import { recordAudit } from "@kombify/service-core/audit";
+import { requireUser, type RequestContext, type SignedInCaller } from "@kombify/service-core/auth";
+import type { Db } from "@kombify/service-core/database";
 import type { UserCache } from "../user/user-cache.js";
 import type { HomelabLaunch } from "../user/user.type.js";
 

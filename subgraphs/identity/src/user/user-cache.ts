@@ -1,5 +1,6 @@
 import { eq } from "drizzle-orm";
-import type { Db, SignedInCaller } from "@kombify/service-core";
+import type { Db } from "@kombify/service-core/database";
+import type { SignedInCaller } from "@kombify/service-core/auth";
 import { users, type UserRow } from "../db/schema.js";
 import type { User } from "./user.type.js";
 

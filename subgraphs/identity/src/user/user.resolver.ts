@@ -1,5 +1,6 @@
 import { Authorized, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from "type-graphql";
-import { errors, requireUser, type RequestContext } from "@kombify/service-core";
+import { errors } from "@kombify/service-core/errors";
+import { requireUser, type RequestContext } from "@kombify/service-core/auth";
 import type { HomelabLauncher } from "../launch/homelab-launcher.js";
 import type { UserCache } from "./user-cache.js";
 import { HomelabLaunch, TenantReference, User } from "./user.type.js";

@@ -1,5 +1,5 @@
 import { integer, pgSchema, primaryKey, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
-import { migrationSet } from "@kombify/service-core";
+import { migrationSet } from "@kombify/service-core/database";
 
 /**
  * The simulation subgraph's tables. Tenant ids are references by value (tenants belong to the tenant subgraph);

@@ -1,5 +1,6 @@
 import type { Readable } from "node:stream";
-import { installationLabels, labelFilters, SIMULATION_LABELS, type DockerEngine, type Logger } from "@kombify/service-core";
+import { installationLabels, labelFilters, SIMULATION_LABELS, type DockerEngine } from "@kombify/simulation-containers";
+import type { Logger } from "@kombify/service-core/logging";
 
 export interface ContainerEvent {
   action: "start" | "die" | "destroy";

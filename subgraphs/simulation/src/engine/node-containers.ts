@@ -1,18 +1,7 @@
 import { BlockList, isIP, isIPv6 } from "node:net";
 import type Docker from "dockerode";
-import {
-  callEngine,
-  dockerStatus,
-  errors,
-  installationLabels,
-  labelFilters,
-  SIMULATION_LABELS,
-  simulationContainerLabels,
-  simulationContainerName,
-  tenantNetworkName,
-  type DockerEngine,
-  type SimulationNodeIdentity,
-} from "@kombify/service-core";
+import { callEngine, dockerStatus, installationLabels, labelFilters, SIMULATION_LABELS, simulationContainerLabels, simulationContainerName, tenantNetworkName, type DockerEngine, type SimulationNodeIdentity } from "@kombify/simulation-containers";
+import { errors } from "@kombify/service-core/errors";
 
 export interface NodeContainerLimits {
   memoryBytes: number;

@@ -1,5 +1,8 @@
 import type { Sql } from "postgres";
-import { errors, PushQueue, requireTenant, type Logger, type RequestContext } from "@kombify/service-core";
+import { errors } from "@kombify/service-core/errors";
+import { PushQueue } from "@kombify/service-core/streams";
+import { requireTenant, type RequestContext } from "@kombify/service-core/auth";
+import type { Logger } from "@kombify/service-core/logging";
 import { toSimulation, type SimulationStore } from "./simulation-store.js";
 import { Simulation } from "./simulation.type.js";
 

@@ -1,4 +1,6 @@
-import { errors, SIMULATION_NAME_PATTERN, type StackKitCatalog, type StackKitDefinition } from "@kombify/service-core";
+import { errors } from "@kombify/service-core/errors";
+import { SIMULATION_NAME_PATTERN } from "@kombify/simulation-containers";
+import type { StackKitCatalog, StackKitDefinition } from "@kombify/stackkit-catalog";
 
 /** No plan allows more nodes than this; beyond it the input is wrong, not the plan too small. */
 export const MAX_NODES_PER_SIMULATION = 50;

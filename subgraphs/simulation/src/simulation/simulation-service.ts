@@ -1,19 +1,11 @@
-import {
-  assertEngineReachable,
-  dockerStatus,
-  errorMessage,
-  errors,
-  imageExists,
-  recordAudit,
-  requireTenant,
-  tierCovers,
-  type Db,
-  type Logger,
-  type PlanCatalog,
-  type RequestContext,
-  type StackKitCatalog,
-  type TenantRef,
-} from "@kombify/service-core";
+import { assertEngineReachable, dockerStatus, imageExists } from "@kombify/simulation-containers";
+import { errorMessage, errors } from "@kombify/service-core/errors";
+import { recordAudit } from "@kombify/service-core/audit";
+import { requireTenant, tierCovers, type RequestContext, type TenantRef } from "@kombify/service-core/auth";
+import type { Db } from "@kombify/service-core/database";
+import type { Logger } from "@kombify/service-core/logging";
+import type { PlanCatalog } from "@kombify/plan-catalog";
+import type { StackKitCatalog } from "@kombify/stackkit-catalog";
 import type { SimulationNodeRow, SimulationRow } from "../db/schema.js";
 import type { ContainerEvent } from "../engine/container-events.js";
 import type { NodeContainers } from "../engine/node-containers.js";

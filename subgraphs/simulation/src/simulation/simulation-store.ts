@@ -1,5 +1,7 @@
 import { and, asc, count, desc, eq, inArray, sql } from "drizzle-orm";
-import { errors, isUniqueViolation, isUuid, type Db } from "@kombify/service-core";
+import { errors } from "@kombify/service-core/errors";
+import { isUniqueViolation, type Db } from "@kombify/service-core/database";
+import { isUuid } from "@kombify/service-core/identifiers";
 import { simulationNodes, simulations, type SimulationNodeRow, type SimulationRow } from "../db/schema.js";
 import { reserveSshPorts, type PortRange } from "../ssh/ssh-port-pool.js";
 import type { SimulatedNode, Simulation, SimulationStatus } from "./simulation.type.js";

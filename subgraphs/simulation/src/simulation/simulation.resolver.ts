@@ -1,5 +1,6 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from "type-graphql";
-import { batchLoader, PerRequest, requireTenant, SchemaBoundSources, type RequestContext } from "@kombify/service-core";
+import { batchLoader, PerRequest, SchemaBoundSources } from "@kombify/service-core/graphql";
+import { requireTenant, type RequestContext } from "@kombify/service-core/auth";
 import type { SimulationEvents } from "./simulation-events.js";
 import type { SimulationService } from "./simulation-service.js";
 import type { SimulationStore } from "./simulation-store.js";

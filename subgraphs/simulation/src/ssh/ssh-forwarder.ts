@@ -1,5 +1,5 @@
 import net from "node:net";
-import type { Logger } from "@kombify/service-core";
+import type { Logger } from "@kombify/service-core/logging";
 
 interface Forward {
   server: net.Server;

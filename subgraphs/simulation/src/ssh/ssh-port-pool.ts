@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
-import { errors, type Db } from "@kombify/service-core";
+import { errors } from "@kombify/service-core/errors";
+import type { Db } from "@kombify/service-core/database";
 import { simulationNodes } from "../db/schema.js";
 
 export interface PortRange {

@@ -1,5 +1,5 @@
 import { pgSchema, primaryKey, text, timestamp, uniqueIndex, uuid, index } from "drizzle-orm/pg-core";
-import { migrationSet } from "@kombify/service-core";
+import { migrationSet } from "@kombify/service-core/database";
 
 /**
  * The stack subgraph's tables (stacks, nodes and jobs themselves live in the tenant's PocketBase namespace).

@@ -1,4 +1,7 @@
-import { errors, PushQueue, requireTenant, type NamespaceResolver, type RealtimeFanout, type RequestContext, type TenantNamespace } from "@kombify/service-core";
+import { errors } from "@kombify/service-core/errors";
+import { PushQueue } from "@kombify/service-core/streams";
+import { requireTenant, type RequestContext } from "@kombify/service-core/auth";
+import type { NamespaceResolver, RealtimeFanout, TenantNamespace } from "@kombify/homelab-store";
 import { toJob } from "../stack/homelab-store.js";
 import type { Job } from "./job.type.js";
 

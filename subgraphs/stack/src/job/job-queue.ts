@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { and, eq, isNotNull, sql } from "drizzle-orm";
-import { errors, isUniqueViolation, type Db } from "@kombify/service-core";
+import { errors } from "@kombify/service-core/errors";
+import { isUniqueViolation, type Db } from "@kombify/service-core/database";
 import { jobQueue, type JobQueueRow } from "../db/schema.js";
 
 export const JOB_QUEUED_CHANNEL = "kombify_job_queued";

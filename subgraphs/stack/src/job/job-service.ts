@@ -1,4 +1,7 @@
-import { errors, recordAudit, requireTenant, type Db, type RequestContext } from "@kombify/service-core";
+import { errors } from "@kombify/service-core/errors";
+import { recordAudit } from "@kombify/service-core/audit";
+import { requireTenant, type RequestContext } from "@kombify/service-core/auth";
+import type { Db } from "@kombify/service-core/database";
 import type { HomelabStores } from "../stack/homelab-stores.js";
 import type { Stack } from "../stack/stack.type.js";
 import type { JobQueue } from "./job-queue.js";

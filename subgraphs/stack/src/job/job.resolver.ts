@@ -1,5 +1,7 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from "type-graphql";
-import { errors, SchemaBoundSources, type RequestContext } from "@kombify/service-core";
+import { errors } from "@kombify/service-core/errors";
+import { SchemaBoundSources } from "@kombify/service-core/graphql";
+import type { RequestContext } from "@kombify/service-core/auth";
 import type { HomelabStores } from "../stack/homelab-stores.js";
 import { Stack } from "../stack/stack.type.js";
 import type { JobEvents, JobFilter } from "./job-events.js";

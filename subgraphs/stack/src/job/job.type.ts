@@ -1,20 +1,9 @@
 import { Directive, Field, Float, ID, ObjectType, registerEnumType } from "type-graphql";
+import { JobKind, JobStatus } from "@kombify/homelab-store";
 import type { Stack } from "../stack/stack.type.js";
 
-export enum JobKind {
-  DEPLOY = "DEPLOY",
-  UPDATE = "UPDATE",
-  DESTROY = "DESTROY",
-}
+export { JobKind, JobStatus };
 registerEnumType(JobKind, { name: "JobKind" });
-
-export enum JobStatus {
-  QUEUED = "QUEUED",
-  RUNNING = "RUNNING",
-  SUCCEEDED = "SUCCEEDED",
-  FAILED = "FAILED",
-  CANCELLED = "CANCELLED",
-}
 registerEnumType(JobStatus, { name: "JobStatus" });
 
 @Directive('@key(fields: "id")')

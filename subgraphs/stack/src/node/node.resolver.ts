@@ -1,5 +1,8 @@
 import { Arg, Authorized, Ctx, ID, Mutation, Resolver } from "type-graphql";
-import { errors, recordAudit, requireTenant, serializedBy, type Db, type RequestContext } from "@kombify/service-core";
+import { errors } from "@kombify/service-core/errors";
+import { recordAudit } from "@kombify/service-core/audit";
+import { requireTenant, type RequestContext } from "@kombify/service-core/auth";
+import { serializedBy, type Db } from "@kombify/service-core/database";
 import { stackWritesOf } from "../stack/stack-write-lock.js";
 import type { HomelabStores } from "../stack/homelab-stores.js";
 import { validateNodes } from "../stack/stack-input.js";

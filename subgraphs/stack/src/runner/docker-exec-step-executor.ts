@@ -1,11 +1,4 @@
-import {
-  callEngine,
-  execInContainer,
-  installationLabels,
-  labelFilters,
-  SIMULATION_LABELS,
-  type DockerEngine,
-} from "@kombify/service-core";
+import { callEngine, execInContainer, installationLabels, labelFilters, SIMULATION_LABELS, type DockerEngine } from "@kombify/simulation-containers";
 import type { KitStep, StepExecutor, StepTarget } from "./step-executor.js";
 
 /**

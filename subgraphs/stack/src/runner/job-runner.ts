@@ -1,15 +1,12 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import postgres from "postgres";
-import {
-  DRAIN_GRACE_MS,
-  errorMessage,
-  type Db,
-  type Logger,
-  type NamespaceResolver,
-  type StackKitCatalog,
-  type TenantNamespace,
-} from "@kombify/service-core";
+import { DRAIN_GRACE_MS } from "@kombify/service-core/server";
+import { errorMessage } from "@kombify/service-core/errors";
+import type { Db } from "@kombify/service-core/database";
+import type { Logger } from "@kombify/service-core/logging";
+import type { NamespaceResolver, TenantNamespace } from "@kombify/homelab-store";
+import type { StackKitCatalog } from "@kombify/stackkit-catalog";
 import { tenantById } from "@kombify/subgraph-tenant/tenant-directory";
 import type { JobQueueRow } from "../db/schema.js";
 import type { JobEvents } from "../job/job-events.js";

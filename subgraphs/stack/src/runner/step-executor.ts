@@ -1,5 +1,5 @@
 import { setTimeout } from "node:timers/promises";
-import type { StackKitDefinition } from "@kombify/service-core";
+import type { StackKitDefinition } from "@kombify/stackkit-catalog";
 import type { Node } from "../node/node.type.js";
 
 export type KitStep = StackKitDefinition["steps"][number];

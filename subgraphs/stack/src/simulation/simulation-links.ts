@@ -1,5 +1,9 @@
 import { and, asc, eq, inArray, sql } from "drizzle-orm";
-import { batchLoader, errors, type BatchLoader, isUuid, PerRequest, requireTenant, type Db, type RequestContext, type TenantRef } from "@kombify/service-core";
+import { batchLoader, type BatchLoader, PerRequest } from "@kombify/service-core/graphql";
+import { errors } from "@kombify/service-core/errors";
+import { isUuid } from "@kombify/service-core/identifiers";
+import { requireTenant, type RequestContext, type TenantRef } from "@kombify/service-core/auth";
+import type { Db } from "@kombify/service-core/database";
 import { nodeDirectory, simulationDirectory } from "@kombify/subgraph-simulation/simulation-directory";
 import { stackSimulations } from "../db/schema.js";
 import type { NodeInput } from "../stack/stack.type.js";

@@ -1,4 +1,4 @@
-import { batchLoader } from "@kombify/service-core";
+import { batchLoader } from "@kombify/service-core/graphql";
 import type { Job } from "../job/job.type.js";
 import type { Node } from "../node/node.type.js";
 import type { HomelabStore } from "./homelab-store.js";

@@ -1,5 +1,5 @@
 import type { RecordModel } from "pocketbase";
-import { callPocketBase, isNotFound, type TenantNamespace } from "@kombify/service-core";
+import { callPocketBase, isNotFound, type TenantNamespace } from "@kombify/homelab-store";
 import type { Job } from "../job/job.type.js";
 import type { Node } from "../node/node.type.js";
 import type { NodeInput, Stack } from "./stack.type.js";

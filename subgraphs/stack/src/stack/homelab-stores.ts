@@ -1,4 +1,6 @@
-import { PerRequest, requireTenant, type NamespaceResolver, type RequestContext } from "@kombify/service-core";
+import { PerRequest } from "@kombify/service-core/graphql";
+import { requireTenant, type RequestContext } from "@kombify/service-core/auth";
+import type { NamespaceResolver } from "@kombify/homelab-store";
 import { HomelabLoaders } from "./homelab-loaders.js";
 import { HomelabStore } from "./homelab-store.js";
 

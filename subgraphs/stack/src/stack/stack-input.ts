@@ -1,5 +1,5 @@
 import { isIP } from "node:net";
-import { errors } from "@kombify/service-core";
+import { errors } from "@kombify/service-core/errors";
 import type { NodeInput } from "./stack.type.js";
 
 const STACK_NAME = /^[A-Za-z0-9][A-Za-z0-9 ._-]{0,62}[A-Za-z0-9]$|^[A-Za-z0-9]$/;

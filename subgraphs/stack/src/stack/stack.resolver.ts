@@ -1,15 +1,10 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
-import {
-  errors,
-  recordAudit,
-  requireTenant,
-  serializedBy,
-  tierCovers,
-  type Db,
-  type PlanCatalog,
-  type RequestContext,
-  type StackKitCatalog,
-} from "@kombify/service-core";
+import { errors } from "@kombify/service-core/errors";
+import { recordAudit } from "@kombify/service-core/audit";
+import { requireTenant, tierCovers, type RequestContext } from "@kombify/service-core/auth";
+import { serializedBy, type Db } from "@kombify/service-core/database";
+import type { PlanCatalog } from "@kombify/plan-catalog";
+import type { StackKitCatalog } from "@kombify/stackkit-catalog";
 import type { JobService } from "../job/job-service.js";
 import type { SimulationLinks } from "../simulation/simulation-links.js";
 import { Job } from "../job/job.type.js";

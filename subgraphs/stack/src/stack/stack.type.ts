@@ -1,12 +1,7 @@
 import { Directive, Field, ID, InputType, ObjectType, registerEnumType } from "type-graphql";
+import { StackStatus } from "@kombify/homelab-store";
 
-export enum StackStatus {
-  DRAFT = "DRAFT",
-  DEPLOYING = "DEPLOYING",
-  RUNNING = "RUNNING",
-  FAILED = "FAILED",
-  DESTROYED = "DESTROYED",
-}
+export { StackStatus };
 registerEnumType(StackStatus, { name: "StackStatus" });
 
 /** The StackKit entity, owned by the stackkit subgraph. */

@@ -1,5 +1,5 @@
 import { Ctx, Directive, Field, FieldResolver, ID, ObjectType, Resolver, Root } from "type-graphql";
-import type { RequestContext } from "@kombify/service-core";
+import type { RequestContext } from "@kombify/service-core/auth";
 import type { HomelabStores } from "../stack/homelab-stores.js";
 import { Stack } from "../stack/stack.type.js";
 

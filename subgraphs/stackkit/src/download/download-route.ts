@@ -1,5 +1,6 @@
-import type { RouteHandler, StackKitCatalog } from "@kombify/service-core";
-import { sendJson } from "@kombify/service-core";
+import type { RouteHandler } from "@kombify/service-core/server";
+import type { StackKitCatalog } from "@kombify/stackkit-catalog";
+import { sendJson } from "@kombify/service-core/http";
 import type { DownloadLinks } from "./download-links.js";
 
 /** GET /downloads?kit=&version=&expires=&signature=: the kit definition behind a signed link. */

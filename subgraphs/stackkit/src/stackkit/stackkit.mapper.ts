@@ -1,4 +1,5 @@
-import { tierCovers, type Caller, type StackKitDefinition } from "@kombify/service-core";
+import { tierCovers, type Caller } from "@kombify/service-core/auth";
+import type { StackKitDefinition } from "@kombify/stackkit-catalog";
 import type { StackKit } from "./stackkit.type.js";
 
 /** The public view of a kit definition, with `entitled` computed for this caller's plan. */

@@ -1,5 +1,6 @@
 import type { GraphQLResolveInfo } from "graphql";
-import type { RequestContext, StackKitCatalog } from "@kombify/service-core";
+import type { RequestContext } from "@kombify/service-core/auth";
+import type { StackKitCatalog } from "@kombify/stackkit-catalog";
 import { hintCatalogCaching } from "./catalog-cache-hint.js";
 import { toStackKit } from "./stackkit.mapper.js";
 import type { StackKit } from "./stackkit.type.js";

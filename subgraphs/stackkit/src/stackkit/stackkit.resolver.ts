@@ -1,14 +1,9 @@
 import type { GraphQLResolveInfo } from "graphql";
 import { Arg, Authorized, Ctx, ID, Info, Mutation, Query, Resolver } from "type-graphql";
-import {
-  errors,
-  PlanTierEnum,
-  requireTenant,
-  tierCovers,
-  type PlanTier,
-  type RequestContext,
-  type StackKitCatalog,
-} from "@kombify/service-core";
+import { errors } from "@kombify/service-core/errors";
+import { PlanTierEnum } from "@kombify/plan-catalog/graphql";
+import { requireTenant, tierCovers, type PlanTier, type RequestContext } from "@kombify/service-core/auth";
+import type { StackKitCatalog } from "@kombify/stackkit-catalog";
 import type { DownloadLinks } from "../download/download-links.js";
 import { hintCatalogCaching } from "./catalog-cache-hint.js";
 import { toStackKit } from "./stackkit.mapper.js";

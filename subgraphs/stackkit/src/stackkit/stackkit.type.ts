@@ -1,5 +1,6 @@
 import { Directive, Field, ID, ObjectType } from "type-graphql";
-import { PlanTierEnum, type PlanTier } from "@kombify/service-core";
+import { PlanTierEnum } from "@kombify/plan-catalog/graphql";
+import type { PlanTier } from "@kombify/service-core/auth";
 
 @Directive('@key(fields: "id")')
 @ObjectType("StackKit", { description: "A versioned bundle of self-hosted services that KombiStack deploys." })

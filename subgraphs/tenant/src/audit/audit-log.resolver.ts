@@ -1,5 +1,8 @@
 import { Arg, Authorized, Ctx, Int, Query, Resolver } from "type-graphql";
-import { errors, readAuditLog, requireTenant, Role, type Db, type RequestContext } from "@kombify/service-core";
+import { errors } from "@kombify/service-core/errors";
+import { readAuditLog } from "@kombify/service-core/audit";
+import { requireTenant, Role, type RequestContext } from "@kombify/service-core/auth";
+import type { Db } from "@kombify/service-core/database";
 import { AuditLogEntry } from "./audit-log-entry.type.js";
 
 const MAX_ENTRIES = 500;

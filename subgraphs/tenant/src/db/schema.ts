@@ -1,5 +1,5 @@
 import { boolean, integer, pgSchema, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
-import { migrationSet } from "@kombify/service-core";
+import { migrationSet } from "@kombify/service-core/database";
 
 /** The tenant subgraph's tables. Others learn of tenants only through the published `tenant_directory` view. */
 export const tenantSchema = pgSchema("tenant");

@@ -1,5 +1,5 @@
 import { eq, sql } from "drizzle-orm";
-import type { Db } from "@kombify/service-core";
+import type { Db } from "@kombify/service-core/database";
 import { stackInstances, type StackInstanceRow } from "../db/schema.js";
 
 export interface ConfiguredInstance {

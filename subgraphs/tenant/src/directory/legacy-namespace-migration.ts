@@ -1,5 +1,6 @@
 import type PocketBase from "pocketbase";
-import { callPocketBase, isNotFound, namespaceCollections, type Logger, type NamespaceCollections } from "@kombify/service-core";
+import { callPocketBase, isNotFound, namespaceCollections, type NamespaceCollections } from "@kombify/homelab-store";
+import type { Logger } from "@kombify/service-core/logging";
 import type { TenantRow } from "../db/schema.js";
 import type { TenantDirectory } from "./tenant-directory.js";
 

@@ -1,6 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { asc, eq, sql } from "drizzle-orm";
-import { assertValidSlug, errors, isUniqueViolation, isUuid, provisionNamespace, slugFromName, type Db, type NamespaceResolver } from "@kombify/service-core";
+import { assertValidSlug, isUuid, slugFromName } from "@kombify/service-core/identifiers";
+import { errors } from "@kombify/service-core/errors";
+import { isUniqueViolation, type Db } from "@kombify/service-core/database";
+import { provisionNamespace, type NamespaceResolver } from "@kombify/homelab-store";
 import { stackInstances, tenants, type TenantRow } from "../db/schema.js";
 import { tenantCount } from "./instance-directory.js";
 

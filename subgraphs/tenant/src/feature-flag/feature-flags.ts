@@ -1,5 +1,8 @@
 import { eq } from "drizzle-orm";
-import { callPocketBase, errors, FEATURE_FLAGS_COLLECTION, namespaceCollections, type Db, type NamespaceResolver, type PlanCatalog } from "@kombify/service-core";
+import { callPocketBase, FEATURE_FLAGS_COLLECTION, namespaceCollections, type NamespaceResolver } from "@kombify/homelab-store";
+import { errors } from "@kombify/service-core/errors";
+import type { Db } from "@kombify/service-core/database";
+import type { PlanCatalog } from "@kombify/plan-catalog";
 import { featureFlagOverrides, type TenantRow } from "../db/schema.js";
 import { tenantById } from "../published/tenant-directory.js";
 import type { FeatureFlag } from "./feature-flag.type.js";

@@ -1,5 +1,5 @@
 import { Authorized, Ctx, FieldResolver, Int, Query, Resolver, Root } from "type-graphql";
-import { effectiveRoles, Role, type RequestContext } from "@kombify/service-core";
+import { effectiveRoles, Role, type RequestContext } from "@kombify/service-core/auth";
 import type { InstanceDirectory } from "../directory/instance-directory.js";
 import { StackInstance } from "./stack-instance.type.js";
 

@@ -1,4 +1,7 @@
-import { effectiveRoles, errors, isUuid, requireUser, Role, type Db, type RequestContext } from "@kombify/service-core";
+import { effectiveRoles, requireUser, Role, type RequestContext } from "@kombify/service-core/auth";
+import { errors } from "@kombify/service-core/errors";
+import { isUuid } from "@kombify/service-core/identifiers";
+import type { Db } from "@kombify/service-core/database";
 import { tenantBelongsTo } from "./tenant-directory.js";
 
 /**

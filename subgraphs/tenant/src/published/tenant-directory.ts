@@ -1,7 +1,7 @@
 import { and, eq } from "drizzle-orm";
 import { boolean, pgSchema, text, timestamp, uuid } from "drizzle-orm/pg-core";
 import type { PostgresJsDatabase } from "drizzle-orm/postgres-js";
-import type { PlanTier, TenantRef } from "@kombify/service-core";
+import type { PlanTier, TenantRef } from "@kombify/service-core/auth";
 
 /**
  * The tenant subgraph's published read model: the one answer to "who is this caller's tenant, on which

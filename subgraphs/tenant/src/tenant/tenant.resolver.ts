@@ -1,14 +1,9 @@
 import { Arg, Authorized, Ctx, Directive, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
-import {
-  assertValidSlug,
-  errors,
-  recordAudit,
-  requireUser,
-  Role,
-  slugFromName,
-  type Db,
-  type RequestContext,
-} from "@kombify/service-core";
+import { assertValidSlug, slugFromName } from "@kombify/service-core/identifiers";
+import { errors } from "@kombify/service-core/errors";
+import { recordAudit } from "@kombify/service-core/audit";
+import { requireUser, Role, type RequestContext } from "@kombify/service-core/auth";
+import type { Db } from "@kombify/service-core/database";
 import type { InstanceDirectory } from "../directory/instance-directory.js";
 import type { TenantDirectory } from "../directory/tenant-directory.js";
 import { mayReadTenant } from "../published/tenant-access.js";

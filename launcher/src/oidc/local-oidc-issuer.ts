@@ -3,7 +3,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { randomUUID } from "node:crypto";
 import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from "jose";
-import { listen } from "../server/subgraph-server.js";
+import { listen } from "@kombify/service-core/server";
 
 const ORG_CLAIM = "urn:zitadel:iam:user:resourceowner:id";
 const ORG_NAME_CLAIM = "urn:zitadel:iam:user:resourceowner:name";

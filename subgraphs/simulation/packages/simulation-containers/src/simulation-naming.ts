@@ -1,5 +1,5 @@
-import { assertValidSlug } from "../tenancy/slug.js";
-import { isUuid } from "../tenancy/ids.js";
+import { assertValidSlug } from "@kombify/service-core/identifiers";
+import { isUuid } from "@kombify/service-core/identifiers";
 
 /** Labels on every container and network KombiSim creates; Docker filters and reconciliation go by them. */
 export const SIMULATION_LABELS = {

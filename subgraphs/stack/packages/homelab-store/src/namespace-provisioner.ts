@@ -1,4 +1,5 @@
 import type PocketBase from "pocketbase";
+import { JobKind, JobStatus, StackStatus } from "./homelab-statuses.js";
 import { callPocketBase, isNotFound } from "./pocketbase-connections.js";
 import { FEATURE_FLAGS_COLLECTION, SSO_MAPPINGS_COLLECTION, type TenantNamespace } from "./namespace-resolver.js";
 
@@ -34,7 +35,7 @@ export async function provisionNamespace(namespace: TenantNamespace): Promise<vo
       type: "base",
       fields: [
         text("name", true, 100),
-        { name: "status", type: "select", required: true, maxSelect: 1, values: ["DRAFT", "DEPLOYING", "RUNNING", "FAILED", "DESTROYED"] },
+        { name: "status", type: "select", required: true, maxSelect: 1, values: Object.values(StackStatus) },
         text("stack_kit_id", true, 100),
         autodate("created", false),
         autodate("updated", true),
@@ -60,8 +61,8 @@ export async function provisionNamespace(namespace: TenantNamespace): Promise<vo
       type: "base",
       fields: [
         { name: "stack", type: "relation", required: true, maxSelect: 1, collectionId: stacks.id, cascadeDelete: true },
-        { name: "kind", type: "select", required: true, maxSelect: 1, values: ["DEPLOY", "UPDATE", "DESTROY"] },
-        { name: "status", type: "select", required: true, maxSelect: 1, values: ["QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED"] },
+        { name: "kind", type: "select", required: true, maxSelect: 1, values: Object.values(JobKind) },
+        { name: "status", type: "select", required: true, maxSelect: 1, values: Object.values(JobStatus) },
         { name: "progress", type: "number", min: 0, max: 1 },
         text("message", false, 2000),
         { name: "logs", type: "json", maxSize: 2_000_000 },

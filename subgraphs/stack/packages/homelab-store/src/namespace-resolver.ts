@@ -1,6 +1,6 @@
 import type PocketBase from "pocketbase";
-import { errors } from "../errors/app-error.js";
-import { assertValidSlug } from "../tenancy/slug.js";
+import { errors } from "@kombify/service-core/errors";
+import { assertValidSlug } from "@kombify/service-core/identifiers";
 import { PocketBaseConnections } from "./pocketbase-connections.js";
 
 export interface NamespaceCollections {

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
-import { PLAN_TIERS, type PlanTier } from "./plan-tier.js";
+import { PLAN_TIERS, type PlanTier } from "@kombify/service-core/auth";
 
 const limitsSchema = z.object({
   requestsPerMinute: z.number().int().positive(),
@@ -23,7 +23,12 @@ const planSchema = z.object({
 export type Plan = z.infer<typeof planSchema>;
 export type PlanLimits = z.infer<typeof limitsSchema>;
 
-export const DEFAULT_PLANS_FILE = fileURLToPath(new URL("../../../config/plans.json", import.meta.url));
+export const DEFAULT_PLANS_FILE = fileURLToPath(new URL("../../../../../config/plans.json", import.meta.url));
+
+/** The setting of every service that enforces plans: where the plans are defined. */
+export const planCatalogSettingsShape = {
+  PLANS_FILE: z.string().optional().describe("a path to a plans JSON file"),
+};
 
 /** The plans offered, from configuration (config/plans.json or PLANS_FILE), validated once at start. */
 export class PlanCatalog {

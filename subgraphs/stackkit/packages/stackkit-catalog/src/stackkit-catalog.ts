@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
-import { PLAN_TIERS } from "../plans/plan-tier.js";
+import { PLAN_TIERS } from "@kombify/service-core/auth";
 
 const stepSchema = z.object({ name: z.string().min(1), run: z.string().min(1) });
 
@@ -24,7 +24,12 @@ export type StackKitDefinition = z.infer<typeof kitSchema> & {
   source: string;
 };
 
-export const DEFAULT_STACKKITS_DIR = fileURLToPath(new URL("../../../stackkits", import.meta.url));
+/** The setting of every service that reads StackKits: where their definitions are. */
+export const stackKitCatalogSettingsShape = {
+  STACKKITS_DIR: z.string().optional().describe("a directory of StackKit definition files"),
+};
+
+export const DEFAULT_STACKKITS_DIR = fileURLToPath(new URL("../../../../../stackkits", import.meta.url));
 
 /** The StackKit catalog: one versioned JSON definition per kit in stackkits/, validated at load. */
 export class StackKitCatalog {

@@ -1,5 +1,5 @@
 import PocketBase, { ClientResponseError } from "pocketbase";
-import { errors } from "../errors/app-error.js";
+import { errors } from "@kombify/service-core/errors";
 
 export interface SuperuserCredentials {
   email: string;

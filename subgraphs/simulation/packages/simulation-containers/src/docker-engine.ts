@@ -1,5 +1,5 @@
 import Docker from "dockerode";
-import { errorMessage, errors, type AppError } from "../errors/app-error.js";
+import { errorMessage, errors, type AppError } from "@kombify/service-core/errors";
 
 /** A Docker engine and the address it was reached at, for messages that tell the operator where to look. */
 export interface DockerEngine {

@@ -1,0 +1,1 @@
+export { readAuditLog, recordAudit, type AuditEntry, type AuditLogRow } from "./audit-log.js";

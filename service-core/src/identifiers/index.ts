@@ -1,0 +1,2 @@
+export { assertValidSlug, RESERVED_SLUGS, slugFromName } from "./slug.js";
+export { isUuid } from "./uuid.js";

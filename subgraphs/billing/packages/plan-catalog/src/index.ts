@@ -1,0 +1,1 @@
+export { DEFAULT_PLANS_FILE, PlanCatalog, planCatalogSettingsShape, type Plan, type PlanLimits } from "./plan-catalog.js";
