@@ -100,7 +100,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   const httpApollo = persistedDocuments.guardHttp(apollo);
   log.info({ documents: persistedDocuments.size, safelist: persistedDocuments.safelist }, "persisted documents loaded");
 
-  const authenticator = new CallerAuthenticator(config.oidc ? new AccessTokenVerifier(config.oidc, log) : null, tenants);
+  const authenticator = new CallerAuthenticator(config.oidc ? new AccessTokenVerifier(config.oidc, log) : null, tenants, log);
   if (!config.oidc) log.warn("OIDC_ISSUER is not set: every caller is anonymous (development only)");
 
   const liveHeap = watchLiveHeap();

@@ -3,7 +3,7 @@ import { eq } from "drizzle-orm";
 import PocketBase from "pocketbase";
 import { namespaceCollections } from "@kombify/homelab-store";
 import { tables } from "@kombify/testkit";
-import { startTestSupergraph, uniqueSuffix, type TestSupergraph } from "@kombify/testkit";
+import { postGraphQL, startTestGateway, startTestSupergraph, uniqueSuffix, type TestSupergraph } from "@kombify/testkit";
 
 const LAUNCH = "mutation { launchHomelab { token redirectUrl expiresAt user { id email tenant { id slug name } } } }";
 
@@ -95,6 +95,32 @@ describe("launchHomelab: the SSO exchange into a PocketBase namespace", () => {
     for (const launch of launches) {
       const records = await asUser(launch.data.launchHomelab.token).collection(namespaceCollections(slug).users).getFullList();
       expect(records.map((record) => record.zitadel_sub)).toEqual([sub]);
+    }
+  });
+
+  it("makes no tenant for an operation that does not run launchHomelab: skipped, or refused before it runs", async () => {
+    const tenantsOf = async (orgId: string) => graph.subgraphs.tenant.runtime.db.select().from(tables.tenants).where(eq(tables.tenants.zitadelOrgId, orgId));
+    const skippedOrg = `org-${uniqueSuffix()}`;
+    const skipped = await graph.issuer.mint({ sub: `user-${uniqueSuffix()}`, orgId: skippedOrg, roles: ["tenant:owner"] });
+    const answer = await graph.graphql("mutation($skip: Boolean!) { launchHomelab @skip(if: $skip) { token } }", { token: skipped, variables: { skip: true } });
+    expect(answer.errors).toBeUndefined();
+    expect(await tenantsOf(skippedOrg)).toEqual([]);
+    const refusedOrg = `org-${uniqueSuffix()}`;
+    const refused = await graph.issuer.mint({ sub: `user-${uniqueSuffix()}`, orgId: refusedOrg, roles: ["tenant:owner"] });
+    const nul = await graph.graphql("mutation($name: String!) { launchHomelab { token } createTenant(name: $name) { id } }", { token: refused, variables: { name: "a\u0000" } });
+    expect(nul.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
+    expect(await tenantsOf(refusedOrg)).toEqual([]);
+  });
+
+  it("answers 503 UNAVAILABLE when the tenant service cannot be reached for a first launch", async () => {
+    const cutOff = await startTestGateway(graph.issuer, graph.subgraphs, { SUBGRAPH_TENANT_URL: "http://127.0.0.1:9/graphql" });
+    try {
+      const token = await graph.issuer.mint({ sub: `user-${uniqueSuffix()}`, orgId: `org-${uniqueSuffix()}`, roles: ["tenant:owner"] });
+      const response = await postGraphQL<unknown>(`${cutOff.url}/graphql`, { query: LAUNCH }, { authorization: `Bearer ${token}` });
+      expect(response.status).toBe(503);
+      expect(response.errors?.[0]?.extensions?.code).toBe("UNAVAILABLE");
+    } finally {
+      await cutOff.stop();
     }
   });
 

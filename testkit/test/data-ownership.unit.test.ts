@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
@@ -53,7 +53,12 @@ function violations(files: string[], home: string, allowed: (name: string, file:
     const text = readFileSync(file, "utf8");
     const where = relative(ROOT, file);
     // TypeScript property access (`stack.id`, `tenant.slug`) looks like SQL: only SQL files and sql`` templates are read for names.
-    const sqlText = file.endsWith(".sql") ? text : [...text.matchAll(/sql`([^`]*)`/g)].map((match) => match[1]).join("\n");
+    const sqlText = file.endsWith(".sql")
+      ? text
+      : [
+          ...[...text.matchAll(/sql(?:<[^>]*>)?`([^`]*)`/g)].map((match) => match[1]),
+          ...[...text.matchAll(/(?:sql\.raw|\.unsafe)\(\s*(?:"([^"]*)"|'([^']*)'|`([^`]*)`)/g)].map((match) => match[1] ?? match[2] ?? match[3]),
+        ].join("\n");
     return [
       ...qualifiedNames(sqlText).filter((name) => !allowed(name, file)).map((name) => `${where}: ${name}`),
       ...imports(text)
@@ -108,6 +113,10 @@ describe("data ownership, checked in the source", () => {
 
   it("catches a subgraph reading another's tables (the check itself works)", () => {
     const sample = "select * from billing.billing_subscriptions join tenant.tenants on true";
+    const probe = join(ROOT, ".tmp", "ownership-probe.ts");
+    mkdirSync(dirname(probe), { recursive: true });
+    writeFileSync(probe, 'const a = sql<number>`select 1 from billing.billing_subscriptions`;\nconst b = sql.raw("select 1 from tenant.tenants");\n');
+    expect(violations([probe], ROOT, (name) => name.startsWith("stack."), () => true).sort()).toEqual([".tmp/ownership-probe.ts: billing.billing_subscriptions", ".tmp/ownership-probe.ts: tenant.tenants"]);
     expect(qualifiedNames(sample).sort()).toEqual(["billing.billing_subscriptions", "tenant.tenants"]);
     expect(qualifiedNames('CREATE TABLE "stack"."job_queue" (').sort()).toEqual(["stack.job_queue"]);
     expect(subgraphImport("stack")("@kombify/subgraph-simulation")).toBe(false);

@@ -1,4 +1,7 @@
 import { randomUUID } from "node:crypto";
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { drizzle } from "drizzle-orm/postgres-js";
 import { migrate } from "drizzle-orm/postgres-js/migrator";
@@ -169,6 +172,27 @@ describe("an installation made before each subgraph owned a schema, started on t
     await sql`delete from platform.audit_log where action = 'after.upgrade'`;
     await sql`update billing.billing_subscriptions set status = 'active' where tenant_id = ${ids.pro}`;
     await sql`update tenant.tenants set name = 'Tiny' where id = ${ids.free}`;
+  });
+
+  it("refuses a database whose shared-schema migrations are unfinished, moving nothing", async () => {
+    const url = await freshDatabase("partial");
+    const partial = postgres(url, { max: 1, onnotice: () => {} });
+    try {
+      // A release that stopped at 0002: its journal, its tables.
+      const folder = mkdtempSync(join(tmpdir(), "legacy-partial-"));
+      cpSync(LEGACY_MIGRATIONS, folder, { recursive: true });
+      const journal = JSON.parse(readFileSync(join(folder, "meta", "_journal.json"), "utf8"));
+      journal.entries = journal.entries.slice(0, 3);
+      writeFileSync(join(folder, "meta", "_journal.json"), JSON.stringify(journal));
+      await migrate(drizzle(partial), { migrationsFolder: folder });
+      await expect(startEveryService(url)).rejects.toThrow(/older than the last one with shared tables \(3 of its 6 migrations applied\)/);
+      const schemas = await partial`select nspname from pg_namespace where nspname = any(${["platform", "tenant", "billing", "identity", "simulation", "stack"]})`;
+      expect(schemas).toHaveLength(0);
+      expect((await partial`select to_regclass('public.tenants') is not null as present`)[0]!.present).toBe(true);
+    } finally {
+      await partial.end({ timeout: 5 });
+      await dropDatabaseAndDescendants(url).catch(() => {});
+    }
   });
 
   it("changes nothing on a second start", async () => {

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from "node:http";
-import { ANONYMOUS, type Caller } from "@kombify/service-core/auth";
+import { ANONYMOUS, type Caller, type TenantRef } from "@kombify/service-core/auth";
+import type { Logger } from "@kombify/service-core/logging";
 import type { TenantResolver } from "../tenancy/tenant-resolver.js";
 import { InvalidClaimError, InvalidTokenError, JwksUnavailableError, type AccessTokenVerifier } from "./access-token-verifier.js";
 
@@ -15,6 +16,7 @@ export class CallerAuthenticator {
   constructor(
     private readonly verifier: AccessTokenVerifier | null,
     private readonly tenants: TenantResolver,
+    private readonly log?: Logger,
   ) {}
 
   fromRequest(req: IncomingMessage): Promise<Authentication> {
@@ -28,7 +30,8 @@ export class CallerAuthenticator {
     if (!this.verifier) return { ok: false, code: "UNAUTHENTICATED", message: "This gateway has no token issuer configured (OIDC_ISSUER)." };
     try {
       const { expiresAt, ...identity } = await this.verifier.verify(match[1]!);
-      const tenant = identity.orgId ? await this.tenants.byOrganisation(identity.orgId) : null;
+      const tenant = identity.orgId ? await this.tenantOf(identity.orgId) : null;
+      if (tenant === UNKNOWN) return { ok: false, code: "UNAVAILABLE", message: DIRECTORY_UNAVAILABLE };
       return { ok: true, caller: { kind: "user", ...identity, tenant }, expiresAt };
     } catch (error) {
       if (error instanceof InvalidTokenError) return { ok: false, code: "UNAUTHENTICATED", message: error.message };
@@ -37,4 +40,28 @@ export class CallerAuthenticator {
       throw error;
     }
   }
+
+  /**
+   * The caller with its tenant as the directory says now: a socket's operations each take this, so a plan or
+   * tenant change reaches an open connection's next operation (the directory's cache is dropped on every change).
+   * The tenant it had if the directory cannot answer.
+   */
+  async withCurrentTenant(caller: Caller): Promise<Caller> {
+    if (caller.kind !== "user" || !caller.orgId) return caller;
+    const tenant = await this.tenantOf(caller.orgId);
+    return tenant === UNKNOWN ? caller : { ...caller, tenant };
+  }
+
+  private async tenantOf(orgId: string): Promise<TenantRef | null | typeof UNKNOWN> {
+    try {
+      return await this.tenants.byOrganisation(orgId);
+    } catch (error) {
+      // The directory is the tenant subgraph's (and its plan column billing's): unreachable, or not migrated yet.
+      this.log?.warn({ err: error }, "the tenant directory did not answer");
+      return UNKNOWN;
+    }
+  }
 }
+
+const UNKNOWN = Symbol("tenant unknown");
+const DIRECTORY_UNAVAILABLE = "Your organisation's tenant cannot be looked up right now; retry in a moment.";

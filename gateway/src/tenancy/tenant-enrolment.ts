@@ -1,5 +1,15 @@
 import type { ApolloServerPlugin } from "@apollo/server";
-import { Kind, type DocumentNode, type FragmentDefinitionNode, type OperationDefinitionNode, type SelectionSetNode } from "graphql";
+import {
+  getDirectiveValues,
+  GraphQLIncludeDirective,
+  GraphQLSkipDirective,
+  Kind,
+  type DocumentNode,
+  type FragmentDefinitionNode,
+  type OperationDefinitionNode,
+  type SelectionNode,
+  type SelectionSetNode,
+} from "graphql";
 import { AppError, ErrorCode } from "@kombify/service-core/errors";
 import { REQUEST_ID_HEADER } from "@kombify/service-core/http";
 import { operationHash, TENANT_CONTEXT_HEADER, type TenantContextSigner } from "@kombify/service-core/tenant-context";
@@ -31,14 +41,25 @@ export function tenantEnrolment(options: TenantEnrolmentOptions): ApolloServerPl
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ operation, document, contextValue }) {
+        // Not in didResolveOperation: Apollo runs those hooks side by side, so a tenant would be made for an
+        // operation another hook then refuses (a ceiling, a NUL). This runs once every check has passed, just
+        // before execution.
+        async responseForOperation({ operation, document, contextValue, request, response }) {
           const caller = contextValue.caller;
-          if (!operation || caller.kind !== "user" || !caller.orgId || caller.tenant || operation.operation !== "mutation") return;
-          if (!selectsRootField(operation, document, ENROLLING_FIELDS)) return;
-          await enrol(options, contextValue);
-          const tenant = await options.tenants.byOrganisation(caller.orgId);
-          if (!tenant) throw new AppError(ErrorCode.UNAVAILABLE, "Your organisation's tenant was created but cannot be read yet; retry in a moment.");
-          contextValue.caller = { ...caller, tenant };
+          if (caller.kind !== "user" || !caller.orgId || caller.tenant || operation.operation !== "mutation") return null;
+          if (!selectsRootField(operation, document, request.variables ?? {}, ENROLLING_FIELDS)) return null;
+          try {
+            await enrol(options, contextValue);
+            const tenant = await options.tenants.byOrganisation(caller.orgId);
+            if (!tenant) throw unavailable("Your organisation's tenant was created but cannot be read yet; retry in a moment.");
+            contextValue.caller = { ...caller, tenant };
+            return null;
+          } catch (error) {
+            if (!(error instanceof AppError)) throw error;
+            // An answer instead of a throw: Apollo answers anything thrown from this hook as a bare 500.
+            response.http.status = error.code === ErrorCode.UNAVAILABLE ? 503 : 200;
+            return { http: response.http, body: { kind: "single", singleResult: { errors: [{ message: error.message, extensions: { code: error.code } }] } } };
+          }
         },
       };
     },
@@ -62,27 +83,42 @@ async function enrol(options: TenantEnrolmentOptions, context: GatewayContext): 
     if (!response.ok && !body.errors) throw new Error(`enrolOrganisation answered ${response.status}`);
   } catch (error) {
     context.log.warn({ err: error }, "the tenant subgraph did not answer enrolOrganisation");
-    throw new AppError(ErrorCode.UNAVAILABLE, "The tenant service is unavailable, so your organisation's tenant cannot be created; retry in a moment.");
+    throw unavailable("The tenant service is unavailable, so your organisation's tenant cannot be created; retry in a moment.");
   }
   const refusal = body.errors?.[0];
   if (!refusal) return;
-  // The tenant subgraph's own refusal (no instance has room, a slug race lost) is the caller's answer, code and all.
+  // The tenant subgraph's refusal of the organisation (no instance has room, too many at once) is the caller's
+  // answer, code and all; one of the gateway's own context (UNAUTHENTICATED, FORBIDDEN) is not about the caller.
   const code = refusal.extensions?.code;
-  if (isErrorCode(code) && code !== ErrorCode.INTERNAL) throw new AppError(code, refusal.message ?? "Your organisation's tenant could not be created.");
+  const message = refusal.message ?? "Your organisation's tenant could not be created.";
+  if (code === ErrorCode.UNAVAILABLE) throw unavailable(message);
+  if (isErrorCode(code) && CALLERS_CODES.has(code)) throw new AppError(code, message);
   context.log.error({ refusal }, "enrolOrganisation failed");
-  throw new AppError(ErrorCode.INTERNAL, "Your organisation's tenant could not be created.");
+  throw new AppError(ErrorCode.INTERNAL, "Your organisation's tenant could not be created. Quote the request id when you report it.");
 }
 
 const CODES: ReadonlySet<unknown> = new Set(Object.values(ErrorCode));
 const isErrorCode = (code: unknown): code is ErrorCode => CODES.has(code);
+const CALLERS_CODES: ReadonlySet<ErrorCode> = new Set([ErrorCode.BAD_USER_INPUT, ErrorCode.CONFLICT, ErrorCode.RATE_LIMITED, ErrorCode.QUOTA_EXCEEDED]);
 
-/** Whether the operation's root selection (fragments included) names one of `fields`. */
-function selectsRootField(operation: OperationDefinitionNode, document: DocumentNode, fields: ReadonlySet<string>): boolean {
+function unavailable(message: string): AppError {
+  return new AppError(ErrorCode.UNAVAILABLE, message);
+}
+
+/** Whether the node runs with these variables: its @skip and @include say so. */
+function included(node: SelectionNode, variables: Record<string, unknown>): boolean {
+  if (getDirectiveValues(GraphQLSkipDirective, node, variables)?.if === true) return false;
+  return getDirectiveValues(GraphQLIncludeDirective, node, variables)?.if !== false;
+}
+
+/** Whether the operation's root selection (fragments included, @skip and @include honoured) runs one of `fields`. */
+function selectsRootField(operation: OperationDefinitionNode, document: DocumentNode, variables: Record<string, unknown>, fields: ReadonlySet<string>): boolean {
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const definition of document.definitions) if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
   const seen = new Set<string>();
   const visit = (selectionSet: SelectionSetNode): boolean =>
     selectionSet.selections.some((selection) => {
+      if (!included(selection, variables)) return false;
       if (selection.kind === Kind.FIELD) return fields.has(selection.name.value);
       if (selection.kind === Kind.INLINE_FRAGMENT) return visit(selection.selectionSet);
       const name = selection.name.value;

@@ -8,7 +8,7 @@ import { tenantMigrations } from "./db/schema.js";
 import { InstanceDirectory } from "./directory/instance-directory.js";
 import { hasLegacyCollections, migrateLegacyCollections } from "./directory/legacy-namespace-migration.js";
 import { TenantDirectory } from "./directory/tenant-directory.js";
-import { instanceUrlLookup } from "./published/tenant-directory.js";
+import { directoryAnswers, instanceUrlLookup } from "./published/tenant-directory.js";
 import { AuditLogResolver } from "./audit/audit-log.resolver.js";
 import { FeatureFlags } from "./feature-flag/feature-flags.js";
 import { StackInstanceResolver } from "./instance/stack-instance.resolver.js";
@@ -59,7 +59,7 @@ export const tenantSubgraph = defineSubgraph({
 
     return {
       subgraph,
-      readiness: { database: runtime.checks.database, pocketbase: homelab.answers },
+      readiness: { database: runtime.checks.database, pocketbase: homelab.answers, directory: () => directoryAnswers(runtime.db) },
       async start() {
         const pocketbaseUrl = homelab.url;
         const instance = await instances.register({

@@ -144,7 +144,11 @@ export function attachGraphQLWebSocket(options: {
       // Apollo's results over the socket are formatted already, so they go out as they are. (Subscription events
       // do not pass here: the hub's SocketSubscriptions write them to the socket themselves.)
       onNext: (_ctx, _id, _payload, _args, result) => result as FormattedExecutionResult,
-      context: (ctx, id, payload) => socketContext(ctx.extra, id, payload.extensions, null),
+      // The connection's caller, with its tenant (and plan) as they are now, not as they were when it connected.
+      context: async (ctx, id, payload) => {
+        const context = socketContext(ctx.extra, id, payload.extensions, null);
+        return { ...context, caller: await options.authenticator.withCurrentTenant(context.caller) };
+      },
       subscribe: async (args) => {
         const context = args.contextValue as SocketContext;
         // Check and take the slot before the first await, so back-to-back subscribes cannot all slip through.

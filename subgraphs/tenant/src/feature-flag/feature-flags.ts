@@ -53,7 +53,14 @@ export class FeatureFlags {
       for (const flag of flags) {
         const record = existing.find((row) => row.key === flag.key);
         if (record) await collection.update(record.id, { enabled: flag.enabled });
-        else await collection.create({ namespace: owner, key: flag.key, enabled: flag.enabled });
+        else {
+          // Two syncs of one tenant at once (concurrent first launches) race to create a flag: the loser updates it.
+          await collection.create({ namespace: owner, key: flag.key, enabled: flag.enabled }).catch(async (error) => {
+            const winner = await collection.getFirstListItem(namespace.pb.filter("namespace = {:ns} && key = {:key}", { ns: owner, key: flag.key })).catch(() => null);
+            if (!winner) throw error;
+            await collection.update(winner.id, { enabled: flag.enabled });
+          });
+        }
       }
     });
   }

@@ -1,4 +1,4 @@
-import { and, eq } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import { boolean, pgSchema, text, timestamp, uuid } from "drizzle-orm/pg-core";
 import type { PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import type { PlanTier, TenantRef } from "@kombify/service-core/auth";
@@ -86,6 +86,19 @@ export async function tenantBelongsTo(db: Reader, id: string, orgId: string): Pr
     .from(tenantDirectory)
     .where(and(eq(tenantDirectory.tenantId, id), eq(tenantDirectory.zitadelOrgId, orgId)));
   return Boolean(row);
+}
+
+/**
+ * Whether the directory can answer, plan column included: false until billing (whose function decides the plan)
+ * has migrated too. The tenant subgraph is not ready before.
+ */
+export async function directoryAnswers(db: Pick<PostgresJsDatabase, "execute">): Promise<boolean> {
+  try {
+    await db.execute(sql`select tenant.plan_of(null)`);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The tenant directory as the PocketBase namespace resolver asks it: the instance URL a tenant is placed on. */

@@ -63,10 +63,10 @@ export class TenantResolver {
     const caller = requireUser(context);
     if (!caller.orgId) throw errors.forbidden("Your token names no organisation, so there is no tenant to enrol.");
     const { tenant, created } = await this.tenants.ensureForOrganisation(caller.orgId, caller.orgName ?? `${caller.name ?? "My"} homelab`);
-    if (created) {
-      await recordAudit(this.db, context, { action: "tenant.create", target: `tenant:${tenant.id}`, tenantId: tenant.id, details: { slug: tenant.slug, via: "launchHomelab" } });
-      await this.flags.syncToNamespace(tenant);
-    }
+    if (created) await recordAudit(this.db, context, { action: "tenant.create", target: `tenant:${tenant.id}`, tenantId: tenant.id, details: { slug: tenant.slug, via: "launchHomelab" } });
+    // Every time, not only on creation: the gateway calls this only while its context knows no tenant, so a sync
+    // that failed the first time is retried on the next launch.
+    await this.flags.syncToNamespace(tenant);
     return tenant;
   }
 

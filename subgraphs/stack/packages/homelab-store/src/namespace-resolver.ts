@@ -52,11 +52,13 @@ function assertValidSlugOrDefault(slug: string): string {
  * No resolver builds a collection name itself: this is the one place.
  */
 export class NamespaceResolver {
-  private readonly instanceUrlByTenant = new Map<string, string>();
+  private readonly instanceUrlByTenant = new Map<string, { url: string; until: number }>();
 
   constructor(
     private readonly instanceOf: InstanceLookup,
     private readonly connections: PocketBaseConnections,
+    /** How long a tenant's instance URL is trusted before the directory is asked again (instances move, rarely). */
+    private readonly cacheMs = 15_000,
   ) {}
 
   async resolve(tenant: NamespaceOwner): Promise<TenantNamespace> {
@@ -75,10 +77,10 @@ export class NamespaceResolver {
 
   private async instanceUrlOf(tenantId: string): Promise<string> {
     const cached = this.instanceUrlByTenant.get(tenantId);
-    if (cached) return cached;
+    if (cached && cached.until > Date.now()) return cached.url;
     const url = await this.instanceOf(tenantId);
     if (!url) throw errors.notFound("Tenant", tenantId);
-    this.instanceUrlByTenant.set(tenantId, url);
+    this.instanceUrlByTenant.set(tenantId, { url, until: Date.now() + this.cacheMs });
     return url;
   }
 }
