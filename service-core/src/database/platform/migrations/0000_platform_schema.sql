@@ -5,6 +5,14 @@ CREATE SCHEMA IF NOT EXISTS "platform";
 --> statement-breakpoint
 DO $$
 BEGIN
+  -- The shared era's change notifiers were the kernel's, and read tables by unqualified names that are about to
+  -- move: they go first (every service applies this set before its own); each owner installs its own with its tables.
+  IF to_regclass('public.tenants') IS NOT NULL THEN DROP TRIGGER IF EXISTS tenants_changed ON public.tenants; END IF;
+  IF to_regclass('public.billing_subscriptions') IS NOT NULL THEN DROP TRIGGER IF EXISTS billing_subscriptions_changed ON public.billing_subscriptions; END IF;
+  IF to_regclass('public.simulations') IS NOT NULL THEN DROP TRIGGER IF EXISTS simulations_changed ON public.simulations; END IF;
+  IF to_regclass('public.simulation_nodes') IS NOT NULL THEN DROP TRIGGER IF EXISTS simulation_nodes_changed ON public.simulation_nodes; END IF;
+  DROP FUNCTION IF EXISTS public.kombify_notify_tenant_changed();
+  DROP FUNCTION IF EXISTS public.kombify_notify_simulation_changed();
   IF to_regclass('public.installation') IS NOT NULL AND to_regclass('platform.installation') IS NULL THEN
     ALTER TABLE public.installation SET SCHEMA platform;
   END IF;

@@ -6,15 +6,10 @@ CREATE SCHEMA IF NOT EXISTS "billing";
 DO $$
 BEGIN
   IF to_regclass('public.billing_subscriptions') IS NOT NULL AND to_regclass('billing.billing_subscriptions') IS NULL THEN
-    DROP TRIGGER IF EXISTS billing_subscriptions_changed ON public.billing_subscriptions;
     ALTER TABLE public.billing_subscriptions DROP CONSTRAINT IF EXISTS billing_subscriptions_tenant_id_tenants_id_fk;
     ALTER TYPE public.plan_tier SET SCHEMA billing;
     ALTER TABLE public.billing_subscriptions SET SCHEMA billing;
     ALTER TABLE public.stripe_events SET SCHEMA billing;
-    -- The old notifier served tenants and this mirror alike; the last of the two owners to move drops it.
-    IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgfoid = to_regprocedure('public.kombify_notify_tenant_changed()')) THEN
-      DROP FUNCTION IF EXISTS public.kombify_notify_tenant_changed();
-    END IF;
   END IF;
 END $$;
 --> statement-breakpoint

@@ -6,9 +6,6 @@ CREATE SCHEMA IF NOT EXISTS "simulation";
 DO $$
 BEGIN
   IF to_regclass('public.simulations') IS NOT NULL AND to_regclass('simulation.simulations') IS NULL THEN
-    DROP TRIGGER IF EXISTS simulations_changed ON public.simulations;
-    DROP TRIGGER IF EXISTS simulation_nodes_changed ON public.simulation_nodes;
-    DROP FUNCTION IF EXISTS public.kombify_notify_simulation_changed();
     ALTER TABLE public.simulations DROP CONSTRAINT IF EXISTS simulations_tenant_id_tenants_id_fk;
     ALTER TABLE public.simulation_nodes DROP CONSTRAINT IF EXISTS simulation_nodes_tenant_id_tenants_id_fk;
     ALTER TYPE public.simulation_status SET SCHEMA simulation;

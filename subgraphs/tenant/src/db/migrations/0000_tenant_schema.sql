@@ -5,15 +5,10 @@ CREATE SCHEMA IF NOT EXISTS "tenant";
 DO $$
 BEGIN
   IF to_regclass('public.tenants') IS NOT NULL AND to_regclass('tenant.tenants') IS NULL THEN
-    DROP TRIGGER IF EXISTS tenants_changed ON public.tenants;
     ALTER TYPE public.deployment_mode SET SCHEMA tenant;
     ALTER TABLE public.stack_instances SET SCHEMA tenant;
     ALTER TABLE public.tenants SET SCHEMA tenant;
     ALTER TABLE public.feature_flag_overrides SET SCHEMA tenant;
-    -- The old notifier served tenants and billing's mirror alike; the last of the two owners to move drops it.
-    IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgfoid = to_regprocedure('public.kombify_notify_tenant_changed()')) THEN
-      DROP FUNCTION IF EXISTS public.kombify_notify_tenant_changed();
-    END IF;
   END IF;
 END $$;
 --> statement-breakpoint
@@ -84,8 +79,6 @@ BEGIN
   RETURN NULL;
 END;
 $$;
---> statement-breakpoint
-DROP TRIGGER IF EXISTS tenants_changed ON tenant.tenants;
 --> statement-breakpoint
 CREATE TRIGGER tenants_changed AFTER INSERT OR UPDATE OR DELETE ON tenant.tenants
   FOR EACH ROW EXECUTE FUNCTION tenant.notify_tenant_changed();
