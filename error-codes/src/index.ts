@@ -13,6 +13,8 @@ export const ErrorCode = {
   CONFLICT: "CONFLICT",
   QUOTA_EXCEEDED: "QUOTA_EXCEEDED",
   RATE_LIMITED: "RATE_LIMITED",
+  /** One operation's estimated cost is beyond the caller's plan's ceiling (`extensions.cost`, `extensions.limit`). */
+  COST_LIMIT_EXCEEDED: "COST_LIMIT_EXCEEDED",
   PLAN_REQUIRED: "PLAN_REQUIRED",
   UNAVAILABLE: "UNAVAILABLE",
   INTERNAL: "INTERNAL",

@@ -71,7 +71,6 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   });
   const database = connectDatabase(config.databaseUrl, { max: 5 });
   const tenants = new TenantResolver(database.db, config.tenantCacheTtlMs);
-  for (const channel of TENANT_DIRECTORY_CHANNELS) await database.sql.listen(channel, (tenantId) => tenants.forgetTenant(tenantId));
   const formatError = createGatewayErrorFormatter(config.nodeEnv !== "production");
   const persistedDocuments = PersistedDocuments.load(config.persistedDocuments);
   const apollo = new ApolloServer<GatewayContext>({
@@ -140,6 +139,13 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   const planner = new SubscriptionPlanner(supergraphSdl);
   const upstream = new UpstreamSubscriptions(config.subgraphUrls, log);
   const hub = new SubscriptionHub(planner, upstream, dataSources, signer, formatError);
+  // A tenant, its instance or its plan changed: the cached entry goes, and open subscriptions of that tenant take the
+  // directory's answer now for their next event (new operations on open sockets re-read it anyway).
+  const tenantChanged = (tenantId: string) => {
+    tenants.forgetTenant(tenantId);
+    hub.tenantChanged(tenantId, (caller) => authenticator.withCurrentTenant(caller)).catch((error) => log.warn({ err: error, tenantId }, "could not refresh subscriptions after a tenant change"));
+  };
+  for (const channel of TENANT_DIRECTORY_CHANNELS) await database.sql.listen(channel, tenantChanged);
   const webSocket = attachGraphQLWebSocket({
     server,
     schema: planner.apiGraphQLSchema,

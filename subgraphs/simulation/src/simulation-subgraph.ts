@@ -4,7 +4,7 @@ import { DRAIN_GRACE_MS } from "@kombify/service-core/server";
 import { connectDockerEngine } from "@kombify/simulation-containers";
 import { envTypes } from "@kombify/service-core/config";
 import type { RequestContext } from "@kombify/service-core/auth";
-import { PlanCatalog, planCatalogSettingsShape } from "@kombify/plan-catalog";
+import { Entitlements, PlanCatalog, planCatalogSettingsShape } from "@kombify/plan-catalog";
 import { StackKitCatalog, stackKitCatalogSettingsShape } from "@kombify/stackkit-catalog";
 import { defineSubgraph } from "@kombify/service-core/server/subgraph-runtime";
 import { simulationMigrations } from "./db/schema.js";
@@ -50,7 +50,7 @@ export const simulationSubgraph = defineSubgraph({
   name: "simulation",
   settings: { ...simulationSettings, ...planCatalogSettingsShape, ...stackKitCatalogSettingsShape },
   async create(runtime, settings) {
-    const plans = PlanCatalog.load(settings.PLANS_FILE);
+    const entitlements = new Entitlements(PlanCatalog.load(settings.PLANS_FILE));
     const stackkits = StackKitCatalog.load(settings.STACKKITS_DIR);
     await runtime.migrate(simulationMigrations);
     const installation = runtime.installationId;
@@ -62,7 +62,7 @@ export const simulationSubgraph = defineSubgraph({
       limits: { memoryBytes: settings.SIMULATION_NODE_MEMORY_MB * 1024 * 1024, nanoCpus: Math.round(settings.SIMULATION_NODE_CPUS * 1e9), pids: 256 },
     });
     const forwarder = new SshForwarder(settings.SIMULATION_SSH_BIND, runtime.log, (address) => containers.isSimulationAddress(address));
-    const service = new SimulationService(runtime.db, store, containers, forwarder, plans, stackkits, {
+    const service = new SimulationService(runtime.db, store, containers, forwarder, entitlements, stackkits, {
       images: settings.SIMULATION_IMAGES,
       sshPorts: settings.SIMULATION_SSH_PORTS,
       mutationWaitMs: settings.SIMULATION_MUTATION_WAIT_MS,

@@ -5,7 +5,7 @@ import { envTypes } from "@kombify/service-core/config";
 import { NamespaceResolver, RealtimeFanout } from "@kombify/homelab-store";
 import type { RequestContext } from "@kombify/service-core/auth";
 import { assertHomelabStoreSecrets, connectHomelabStore, homelabStoreSettingsShape } from "@kombify/homelab-store";
-import { PlanCatalog, planCatalogSettingsShape } from "@kombify/plan-catalog";
+import { Entitlements, PlanCatalog, planCatalogSettingsShape } from "@kombify/plan-catalog";
 import { StackKitCatalog, stackKitCatalogSettingsShape } from "@kombify/stackkit-catalog";
 import { defineSubgraph } from "@kombify/service-core/server/subgraph-runtime";
 import { instanceUrlLookup } from "@kombify/subgraph-tenant/tenant-directory";
@@ -38,7 +38,7 @@ export const stackSubgraph = defineSubgraph({
   check: assertHomelabStoreSecrets,
   async create(runtime, settings) {
     const homelab = connectHomelabStore(settings);
-    const plans = PlanCatalog.load(settings.PLANS_FILE);
+    const entitlements = new Entitlements(PlanCatalog.load(settings.PLANS_FILE));
     const stackkits = StackKitCatalog.load(settings.STACKKITS_DIR);
     await runtime.migrate(stackMigrations);
     const namespaces = new NamespaceResolver(instanceUrlLookup(runtime.db), homelab.connections);
@@ -67,7 +67,7 @@ export const stackSubgraph = defineSubgraph({
     const subgraph = await buildFederatedSubgraph({
       resolvers: [StackResolver, JobResolver, NodeResolver, TenantStacksResolver],
       container: resolverContainer([
-        new StackResolver(stores, stackkits, plans, runtime.db, jobs, simulations),
+        new StackResolver(stores, stackkits, entitlements, runtime.db, jobs, simulations),
         new JobResolver(stores, jobs),
         new NodeResolver(stores, runtime.db),
         new TenantStacksResolver(stores),

@@ -2,13 +2,13 @@ import { z } from "zod";
 import { buildFederatedSubgraph, resolverContainer } from "@kombify/service-core/federation/subgraph-schema";
 import { NamespaceResolver } from "@kombify/homelab-store";
 import { assertHomelabStoreSecrets, connectHomelabStore, homelabStoreSettingsShape } from "@kombify/homelab-store";
-import { PlanCatalog, planCatalogSettingsShape } from "@kombify/plan-catalog";
+import { Entitlements, PlanCatalog, planCatalogSettingsShape } from "@kombify/plan-catalog";
 import { defineSubgraph } from "@kombify/service-core/server/subgraph-runtime";
 import { tenantMigrations } from "./db/schema.js";
 import { InstanceDirectory } from "./directory/instance-directory.js";
 import { hasLegacyCollections, migrateLegacyCollections } from "./directory/legacy-namespace-migration.js";
 import { TenantDirectory } from "./directory/tenant-directory.js";
-import { directoryAnswers, instanceUrlLookup } from "./published/tenant-directory.js";
+import { directoryAnswers, instanceUrlLookup, PLAN_CHANGED_CHANNEL } from "./published/tenant-directory.js";
 import { AuditLogResolver } from "./audit/audit-log.resolver.js";
 import { FeatureFlags } from "./feature-flag/feature-flags.js";
 import { StackInstanceResolver } from "./instance/stack-instance.resolver.js";
@@ -29,12 +29,12 @@ export const tenantSubgraph = defineSubgraph({
   check: assertHomelabStoreSecrets,
   async create(runtime, settings) {
     const homelab = connectHomelabStore(settings);
-    const plans = PlanCatalog.load(settings.PLANS_FILE);
+    const entitlements = new Entitlements(PlanCatalog.load(settings.PLANS_FILE));
     await runtime.migrate(tenantMigrations);
     const namespaces = new NamespaceResolver(instanceUrlLookup(runtime.db), homelab.connections);
     const instances = new InstanceDirectory(runtime.db);
     const tenants = new TenantDirectory(runtime.db, namespaces);
-    const flags = new FeatureFlags(runtime.db, plans, namespaces);
+    const flags = new FeatureFlags(runtime.db, entitlements, namespaces);
     const subgraph = await buildFederatedSubgraph({
       resolvers: [TenantResolver, StackInstanceResolver, AuditLogResolver],
       container: resolverContainer([
@@ -72,6 +72,13 @@ export const tenantSubgraph = defineSubgraph({
         await migrateLegacyNamespace(instance.id, pocketbaseUrl).catch((error) =>
           runtime.log.error({ err: error }, "could not migrate the un-namespaced PocketBase collections"),
         );
+        // Billing announces plan changes; the flags a plan gives live in the tenant's namespace too, so they follow.
+        await runtime.database.sql.listen(PLAN_CHANGED_CHANNEL, (tenantId) => {
+          tenants
+            .byId(tenantId)
+            .then((tenant) => tenant && flags.syncToNamespace(tenant))
+            .catch((error) => runtime.log.warn({ err: error, tenantId }, "could not re-sync feature flags after a plan change"));
+        });
       },
     };
   },

@@ -1,6 +1,7 @@
 import { executeQueryPlan, type GraphQLDataSource } from "@apollo/gateway";
 import type { DocumentNode, GraphQLFormattedError } from "graphql";
 import { ErrorCode } from "@kombify/service-core/errors";
+import type { Caller } from "@kombify/service-core/auth";
 import { operationHash, TENANT_CONTEXT_EXTENSION, type TenantContextSigner } from "@kombify/service-core/tenant-context";
 import type { GatewayContext } from "../../gateway-context.js";
 import { signTenantContext } from "../../federation/context-signing.js";
@@ -77,6 +78,23 @@ export class SubscriptionHub {
       eventFetches: this.fetches.stats,
       events: { received: this.upstreamEvents, delivered: this.deliveredEvents },
     };
+  }
+
+  /**
+   * A tenant's plan or identity changed (the tenant directory said so): every group of that tenant takes the
+   * caller `current` gives (the directory's answer now), so the next event's fields of other subgraphs are
+   * fetched for the new plan, not the one its subscribers joined with. The group keeps its upstream subscription
+   * and its key; new subscribers on the new plan open a group of their own.
+   */
+  async tenantChanged(tenantId: string, current: (caller: Caller) => Promise<Caller>): Promise<void> {
+    for (const group of this.groups.values()) {
+      const caller = group.context.caller;
+      if (caller.kind !== "user" || caller.tenant?.id !== tenantId) continue;
+      const now = await current(caller);
+      if (JSON.stringify(now) === JSON.stringify(caller)) continue;
+      group.context.caller = now;
+      group.context.signedContexts?.clear();
+    }
   }
 
   /**

@@ -1,10 +1,10 @@
 import { assertEngineReachable, dockerStatus, imageExists } from "@kombify/simulation-containers";
 import { errorMessage, errors } from "@kombify/service-core/errors";
 import { recordAudit } from "@kombify/service-core/audit";
-import { requireTenant, tierCovers, type RequestContext, type TenantRef } from "@kombify/service-core/auth";
+import { requireTenant, type RequestContext, type TenantRef } from "@kombify/service-core/auth";
 import type { Db } from "@kombify/service-core/database";
 import type { Logger } from "@kombify/service-core/logging";
-import type { PlanCatalog } from "@kombify/plan-catalog";
+import type { Entitlements } from "@kombify/plan-catalog";
 import type { StackKitCatalog } from "@kombify/stackkit-catalog";
 import type { SimulationNodeRow, SimulationRow } from "../db/schema.js";
 import type { ContainerEvent } from "../engine/container-events.js";
@@ -38,7 +38,7 @@ export class SimulationService {
     private readonly store: SimulationStore,
     private readonly containers: NodeContainers,
     private readonly forwarder: SshForwarder,
-    private readonly plans: PlanCatalog,
+    private readonly entitlements: Entitlements,
     private readonly stackkits: StackKitCatalog,
     private readonly options: SimulationServiceOptions,
     private readonly log: Logger,
@@ -50,16 +50,8 @@ export class SimulationService {
   ): Promise<Simulation> {
     const tenant = requireTenant(context);
     const input = validateNewSimulation(raw, this.options.images, this.stackkits);
-    if (input.stackKit && !tierCovers(tenant.plan, input.stackKit.tier)) {
-      throw errors.planRequired(`${input.stackKit.name} needs the ${input.stackKit.tier} plan; your tenant is on ${tenant.plan}.`, input.stackKit.tier);
-    }
-    const limits = this.plans.get(tenant.plan).limits;
-    if (input.nodeCount > limits.maxNodesPerSimulation) {
-      throw errors.quotaExceeded(
-        `Your ${tenant.plan} plan allows ${limits.maxNodesPerSimulation} nodes per simulation (limit ${limits.maxNodesPerSimulation}); ask for fewer or upgrade.`,
-        limits.maxNodesPerSimulation,
-      );
-    }
+    if (input.stackKit) this.entitlements.assertCovers(tenant.plan, input.stackKit.tier, input.stackKit.name);
+    this.entitlements.assertWithinQuota(tenant.plan, "nodesPerSimulation", 0, input.nodeCount);
     await assertEngineReachable(this.containers.engine);
     if (!(await imageExists(this.containers.engine, input.image))) {
       throw errors.unavailable(`The node image ${input.image} is not on the Docker engine at ${this.containers.engine.address}; build it with docker/sim-node/build.sh.`);
@@ -70,7 +62,7 @@ export class SimulationService {
       image: input.image,
       stackKitId: input.stackKit?.id ?? null,
       nodeNames: nodeNames(input.nodeCount),
-      maxSimulations: limits.maxSimulations,
+      assertRoom: (simulationsHeld) => this.entitlements.assertWithinQuota(tenant.plan, "simulations", simulationsHeld),
       sshPorts: this.options.sshPorts,
     });
     await recordAudit(this.db, context, { action: "simulation.create", target: `simulation:${row.id}`, details: { nodes: input.nodeCount, image: input.image } });

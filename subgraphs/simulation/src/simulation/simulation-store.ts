@@ -15,7 +15,8 @@ export interface NewSimulationRows {
   image: string;
   stackKitId: string | null;
   nodeNames: string[];
-  maxSimulations: number;
+  /** Throws (QUOTA_EXCEEDED) when the tenant, holding this many simulations, may not have another. */
+  assertRoom(simulationsHeld: number): void;
   sshPorts: PortRange;
 }
 
@@ -103,9 +104,7 @@ export class SimulationStore {
           .select({ total: count() })
           .from(simulations)
           .where(eq(simulations.tenantId, input.tenantId));
-        if (total >= input.maxSimulations) {
-          throw errors.quotaExceeded(`Your plan allows ${input.maxSimulations} simulations (limit ${input.maxSimulations}); delete one or upgrade.`, input.maxSimulations);
-        }
+        input.assertRoom(total);
         const [row] = await tx
           .insert(simulations)
           .values({ tenantId: input.tenantId, name: input.name, image: input.image, stackKitId: input.stackKitId, status: "PENDING" })

@@ -1,9 +1,9 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
 import { errors } from "@kombify/service-core/errors";
 import { recordAudit } from "@kombify/service-core/audit";
-import { requireTenant, tierCovers, type RequestContext } from "@kombify/service-core/auth";
+import { requireTenant, type RequestContext } from "@kombify/service-core/auth";
 import { serializedBy, type Db } from "@kombify/service-core/database";
-import type { PlanCatalog } from "@kombify/plan-catalog";
+import type { Entitlements } from "@kombify/plan-catalog";
 import type { StackKitCatalog } from "@kombify/stackkit-catalog";
 import type { JobService } from "../job/job-service.js";
 import type { SimulationLinks } from "../simulation/simulation-links.js";
@@ -21,7 +21,7 @@ export class StackResolver {
   constructor(
     private readonly stores: HomelabStores,
     private readonly stackkits: StackKitCatalog,
-    private readonly plans: PlanCatalog,
+    private readonly entitlements: Entitlements,
     private readonly db: Db,
     private readonly jobService: JobService,
     private readonly simulations: SimulationLinks,
@@ -57,16 +57,11 @@ export class StackResolver {
     const input = validateNewStack(name, simulationId != null ? await this.simulations.nodesOf(tenant, simulationId) : nodes);
     const kit = this.stackkits.find(stackKitId);
     if (!kit) throw errors.badInput("stackKitId", `no StackKit "${stackKitId}" exists.`);
-    if (!tierCovers(tenant.plan, kit.tier)) {
-      throw errors.planRequired(`${kit.name} needs the ${kit.tier} plan; your tenant is on ${tenant.plan}.`, kit.tier);
-    }
+    this.entitlements.assertCovers(tenant.plan, kit.tier, kit.name);
     const store = await this.stores.of(context);
-    const limit = this.plans.get(tenant.plan).limits.maxStacks;
     // The count, the name check and the create as one step per tenant: concurrent creates queue here.
     const stack = await serializedBy(this.db, stackWritesOf(tenant.id), async (tx) => {
-      if ((await store.countStacks()) >= limit) {
-        throw errors.quotaExceeded(`Your ${tenant.plan} plan allows ${limit} stacks; delete one or upgrade.`, limit);
-      }
+      this.entitlements.assertWithinQuota(tenant.plan, "stacks", await store.countStacks());
       if (await store.stackNamed(input.name)) throw errors.conflict(`A stack named "${input.name}" already exists.`);
       const created = await store.createStack({ name: input.name, stackKitId: kit.id, nodes: input.nodes });
       if (simulationId != null) await this.simulations.link(tenant.id, created.id, simulationId, tx);

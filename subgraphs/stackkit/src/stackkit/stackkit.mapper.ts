@@ -1,4 +1,5 @@
-import { tierCovers, type Caller } from "@kombify/service-core/auth";
+import type { Caller } from "@kombify/service-core/auth";
+import { planCovers } from "@kombify/plan-catalog";
 import type { StackKitDefinition } from "@kombify/stackkit-catalog";
 import type { StackKit } from "./stackkit.type.js";
 
@@ -12,6 +13,6 @@ export function toStackKit(kit: StackKitDefinition, caller: Caller): StackKit {
     description: kit.description,
     tier: kit.tier,
     services: kit.services,
-    entitled: plan !== undefined && tierCovers(plan, kit.tier),
+    entitled: plan !== undefined && planCovers(plan, kit.tier),
   };
 }

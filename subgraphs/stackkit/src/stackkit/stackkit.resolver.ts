@@ -2,7 +2,8 @@ import type { GraphQLResolveInfo } from "graphql";
 import { Arg, Authorized, Ctx, ID, Info, Mutation, Query, Resolver } from "type-graphql";
 import { errors } from "@kombify/service-core/errors";
 import { PlanTierEnum } from "@kombify/plan-catalog/graphql";
-import { requireTenant, tierCovers, type PlanTier, type RequestContext } from "@kombify/service-core/auth";
+import { requireTenant, type PlanTier, type RequestContext } from "@kombify/service-core/auth";
+import { assertPlanCovers } from "@kombify/plan-catalog";
 import type { StackKitCatalog } from "@kombify/stackkit-catalog";
 import type { DownloadLinks } from "../download/download-links.js";
 import { hintCatalogCaching } from "./catalog-cache-hint.js";
@@ -42,9 +43,7 @@ export class StackKitResolver {
     const tenant = requireTenant(context);
     const kit = this.catalog.find(id);
     if (!kit) throw errors.notFound("StackKit", id);
-    if (!tierCovers(tenant.plan, kit.tier)) {
-      throw errors.planRequired(`${kit.name} needs the ${kit.tier} plan; your tenant is on ${tenant.plan}.`, kit.tier);
-    }
+    assertPlanCovers(tenant.plan, kit.tier, kit.name);
     const link = this.links.create(kit.id, kit.version);
     return { url: link.url, expiresAt: link.expiresAt, sha256: kit.sha256 };
   }

@@ -2,7 +2,7 @@ import { eq } from "drizzle-orm";
 import { callPocketBase, FEATURE_FLAGS_COLLECTION, namespaceCollections, type NamespaceResolver } from "@kombify/homelab-store";
 import { errors } from "@kombify/service-core/errors";
 import type { Db } from "@kombify/service-core/database";
-import type { PlanCatalog } from "@kombify/plan-catalog";
+import type { Entitlements } from "@kombify/plan-catalog";
 import { featureFlagOverrides, type TenantRow } from "../db/schema.js";
 import { tenantById } from "../published/tenant-directory.js";
 import type { FeatureFlag } from "./feature-flag.type.js";
@@ -11,14 +11,14 @@ import type { FeatureFlag } from "./feature-flag.type.js";
 export class FeatureFlags {
   constructor(
     private readonly db: Db,
-    private readonly plans: PlanCatalog,
+    private readonly entitlements: Entitlements,
     private readonly namespaces: NamespaceResolver,
   ) {}
 
   async of(tenantId: string): Promise<FeatureFlag[]> {
     const entry = await tenantById(this.db, tenantId);
     if (!entry) throw errors.notFound("Tenant", tenantId);
-    const planFeatures = this.plans.get(entry.tenant.plan).features;
+    const planFeatures = this.entitlements.features(entry.tenant.plan);
     const overrides = await this.db
       .select()
       .from(featureFlagOverrides)

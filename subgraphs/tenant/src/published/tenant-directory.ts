@@ -33,7 +33,10 @@ export const tenantDirectory = tenantSchema
  * Where changes to the directory are announced, each with the tenant id as payload: the tenant subgraph's own
  * (tenant rows, their instances) and billing's plan changes. A reader that caches entries listens to all of them.
  */
-export const TENANT_DIRECTORY_CHANNELS = ["kombify_tenant_changed", "kombify_plan_changed"] as const;
+export const TENANT_CHANGED_CHANNEL = "kombify_tenant_changed";
+/** Billing's event: a tenant's effective plan may have changed. */
+export const PLAN_CHANGED_CHANNEL = "kombify_plan_changed";
+export const TENANT_DIRECTORY_CHANNELS = [TENANT_CHANGED_CHANNEL, PLAN_CHANGED_CHANNEL] as const;
 
 export interface DirectoryEntry {
   tenant: TenantRef;

@@ -8,6 +8,8 @@ const limitsSchema = z.object({
   maxStacks: z.number().int().nonnegative(),
   maxSimulations: z.number().int().nonnegative(),
   maxNodesPerSimulation: z.number().int().positive(),
+  /** The most one operation may cost (its estimated answer size, in values), refused before execution beyond it. */
+  maxOperationCost: z.number().int().positive(),
 });
 
 const planSchema = z.object({
