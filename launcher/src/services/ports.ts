@@ -17,15 +17,25 @@ export async function assertPortFree(port: number, host: string, variable: strin
   });
 }
 
-/** A port the OS says is free right now (for tests and benchmarks that start servers side by side). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * A port free right now (for tests and benchmarks that start servers side by side, where a server's address must
+ * be known before it starts). Taken at random below the kernel's ephemeral range (32768 and up on Linux), where
+ * every server started on port 0 and every outgoing connection gets its port: one of those can no longer take
+ * it between this answer and the server's listen.
+ */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 10_000 + Math.floor(Math.random() * 22_000);
+    if (await canListen(port)) return port;
+  }
+  throw new Error("No free port found between 10000 and 32000 after 50 tries.");
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
   });
 }
 
