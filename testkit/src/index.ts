@@ -11,3 +11,4 @@ export * from "./counting-proxy.js";
 export * from "./test-browser.js";
 export * from "./prometheus-text.js";
 export * from "./test-tables.js";
+export * from "./stripe-stand-in.js";
