@@ -1,2 +1,2 @@
-export { billingSubgraph } from "./billing-subgraph.js";
-export { billingMigrations, billingSubscriptions } from "./db/schema.js";
+export { billingSubgraph, STRIPE_WEBHOOK_PATH } from "./billing-subgraph.js";
+export { billingMigrations, billingSubscriptions, stripeCustomers, stripeSubscriptions } from "./db/schema.js";

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tables } from "@kombify/testkit";
 import { billingSubgraph } from "@kombify/subgraph-billing";
+import { Role } from "@kombify/service-core/auth";
 import { createTestTenant, startTestSubgraph, type TestSubgraph, type TestTenant } from "@kombify/testkit";
 
 const TENANT_BILLING = 'query($r: [_Any!]!) { _entities(representations: $r) { ... on Tenant { plan { tier name limits { maxStacks } } subscription { status cancelAtPeriodEnd currentPeriodEnd plan { tier } } } } }';
@@ -42,13 +43,30 @@ describe("billing subgraph", () => {
     expect(errors?.[0]?.extensions?.code).toBe("NOT_FOUND");
   });
 
-  it("says checkout is unavailable without Stripe, and that FREE needs none", async () => {
-    const pro = await subgraph.query("mutation { startCheckout(tier: PRO) { url } }", { caller: free.member });
+  it("says checkout and the portal are unavailable without Stripe, and that FREE needs none", async () => {
+    const owner = free.as([Role.TENANT_OWNER]);
+    const pro = await subgraph.query("mutation { startCheckout(tier: PRO) { url } }", { caller: owner });
     expect(pro.errors?.[0]?.extensions?.code).toBe("UNAVAILABLE");
     expect(pro.errors?.[0]?.message).toContain("STRIPE_SECRET_KEY");
-    const freeTier = await subgraph.query("mutation { startCheckout(tier: FREE) { url } }", { caller: free.member });
+    const portal = await subgraph.query("mutation { openBillingPortal { url } }", { caller: free.as([Role.TENANT_ADMIN]) });
+    expect(portal.errors?.[0]?.extensions?.code).toBe("UNAVAILABLE");
+    expect(portal.errors?.[0]?.message).toContain("STRIPE_SECRET_KEY");
+    const freeTier = await subgraph.query("mutation { startCheckout(tier: FREE) { url } }", { caller: owner });
     expect(freeTier.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "tier" });
     const anonymous = await subgraph.query("mutation { openBillingPortal { url } }");
     expect(anonymous.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
+  });
+
+  it("lets only owners and admins open checkout or the portal", async () => {
+    for (const operation of ["mutation { startCheckout(tier: PRO) { url } }", "mutation { openBillingPortal { url } }"]) {
+      const member = await subgraph.query(operation, { caller: free.member });
+      expect(member.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
+    }
+  });
+
+  it("answers the Stripe webhook 503 without STRIPE_WEBHOOK_SECRET, naming it", async () => {
+    const response = await fetch(`${subgraph.url}/webhooks/stripe`, { method: "POST", headers: { "stripe-signature": "t=1,v1=x" }, body: "{}" });
+    expect(response.status).toBe(503);
+    expect(await response.text()).toContain("STRIPE_WEBHOOK_SECRET");
   });
 });

@@ -1,7 +1,8 @@
 import { Arg, Authorized, Ctx, Field, Mutation, ObjectType, Resolver } from "type-graphql";
 import { errors } from "@kombify/service-core/errors";
 import { PlanTierEnum } from "@kombify/plan-catalog/graphql";
-import { requireTenant, type PlanTier, type RequestContext } from "@kombify/service-core/auth";
+import { requireTenant, requireUser, Role, type PlanTier, type RequestContext } from "@kombify/service-core/auth";
+import type { CheckoutSessions } from "./checkout-sessions.js";
 
 @ObjectType("RedirectSession")
 export class RedirectSession {
@@ -12,29 +13,29 @@ export class RedirectSession {
   expiresAt!: Date | null;
 }
 
-/** Stripe Checkout and the billing portal: Stripe's API is the only way to open them. */
+/** Stripe Checkout and the billing portal: Stripe's API is the only way to open them. Owners and admins only. */
 @Resolver()
 export class CheckoutResolver {
-  constructor(private readonly stripeConfigured: boolean) {}
+  /** `sessions` is null when STRIPE_SECRET_KEY is not set: both mutations then say so, and nothing else changes. */
+  constructor(private readonly sessions: CheckoutSessions | null) {}
 
-  @Authorized()
+  @Authorized(Role.TENANT_OWNER, Role.TENANT_ADMIN)
   @Mutation(() => RedirectSession)
-  startCheckout(@Ctx() context: RequestContext, @Arg("tier", () => PlanTierEnum) tier: PlanTier): RedirectSession {
-    requireTenant(context);
+  async startCheckout(@Ctx() context: RequestContext, @Arg("tier", () => PlanTierEnum) tier: PlanTier): Promise<RedirectSession> {
+    const tenant = requireTenant(context);
     if (tier === "FREE") throw errors.badInput("tier", "FREE needs no checkout.");
-    throw this.stripeUnavailable();
+    return this.configured().startCheckout(requireUser(context), tenant, tier);
   }
 
-  @Authorized()
+  @Authorized(Role.TENANT_OWNER, Role.TENANT_ADMIN)
   @Mutation(() => RedirectSession)
-  openBillingPortal(@Ctx() context: RequestContext): RedirectSession {
-    requireTenant(context);
-    throw this.stripeUnavailable();
+  async openBillingPortal(@Ctx() context: RequestContext): Promise<RedirectSession> {
+    const tenant = requireTenant(context);
+    return this.configured().openPortal(tenant);
   }
 
-  private stripeUnavailable() {
-    return this.stripeConfigured
-      ? errors.notYetAvailable("Stripe checkout")
-      : errors.unavailable("Billing is not configured on this deployment (STRIPE_SECRET_KEY is not set).");
+  private configured(): CheckoutSessions {
+    if (!this.sessions) throw errors.unavailable("Billing is not configured on this deployment (STRIPE_SECRET_KEY is not set).");
+    return this.sessions;
   }
 }
