@@ -29,4 +29,18 @@ describe("Kong config rendered from the issuer's JWKS", () => {
       await issuer.stop();
     }
   });
+
+  it("routes Stripe's webhook to the billing subgraph without a JWT (Stripe signs it), body and signature untouched", () => {
+    const config = parse(readFileSync(fileURLToPath(new URL("../kong.template.yml", import.meta.url)), "utf8"));
+    const stripe = config.services.find((s: { name: string }) => s.name === "stripe-webhooks");
+    expect(stripe.url).toBe("http://billing:4006/webhooks/stripe");
+    expect(stripe.routes).toEqual([{ name: "stripe-webhooks", paths: ["/webhooks/stripe"], strip_path: true, methods: ["POST"] }]);
+    expect(stripe.plugins ?? []).toEqual([]);
+    expect(stripe.routes[0].plugins ?? []).toEqual([]);
+    // The only global plugin that touches requests removes headers, never Stripe-Signature, and leaves the body alone.
+    const transformer = config.plugins.find((p: { name: string }) => p.name === "request-transformer").config;
+    expect(Object.keys(transformer)).toEqual(["remove"]);
+    expect(Object.keys(transformer.remove)).toEqual(["headers"]);
+    expect(transformer.remove.headers.map((h: string) => h.toLowerCase())).not.toContain("stripe-signature");
+  });
 });
