@@ -138,6 +138,9 @@ try {
     `  Metrics      ${metricsUrl}`,
     `  Dashboard    ${dashboardLine}`,
     ...started.map((service, index) => `  ${service.name.padEnd(20)} http://127.0.0.1:${subgraphPorts[index]!.port}/graphql`),
+    // The billing subgraph's POST /webhooks/stripe (Kong routes its public /webhooks/stripe there): point Stripe at
+    // it, e.g. `stripe listen --forward-to <this URL>` with STRIPE_WEBHOOK_SECRET set to the secret it prints.
+    `  Webhooks     http://127.0.0.1:${subgraphPorts.find((subgraph) => subgraph.name === "billing")!.port}/webhooks/stripe   (Stripe)`,
     `  PostgreSQL   ${redact(databaseUrl)}`,
     `  PocketBase   ${pocketbaseUrl}/_/`,
     `  Token issuer ${oidc.issuer}`,

@@ -151,6 +151,12 @@ describe("pnpm start (the launcher)", () => {
     expect(first.output()).toContain(`  Metrics      http://127.0.0.1:${env.METRICS_PORT}/metrics\n`);
     expect((await fetch(`http://127.0.0.1:${env.METRICS_PORT}/metrics`)).status).toBe(200);
     expect((await fetch(`http://127.0.0.1:${env.PORT}/metrics`)).status).toBe(404);
+    // Stripe's webhook: printed, and answered by the billing subgraph (503 without STRIPE_WEBHOOK_SECRET, else 400
+    // for this unsigned body).
+    const webhook = `http://127.0.0.1:${Number(env.SUBGRAPH_PORT_BASE) + 5}/webhooks/stripe`;
+    expect(first.output()).toContain(`  Webhooks     ${webhook}   (Stripe)\n`);
+    const unsigned = await fetch(webhook, { method: "POST", headers: { "stripe-signature": "t=1,v1=0" }, body: "{}" });
+    expect([400, 503]).toContain(unsigned.status);
     // The dashboard: its built page, the demo token offered on this machine, and the graph on the same origin.
     expect(first.output()).toContain(`  Dashboard    http://localhost:${env.DASHBOARD_PORT}/\n`);
     const dashboard = `http://127.0.0.1:${env.DASHBOARD_PORT}`;
