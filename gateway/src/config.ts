@@ -3,6 +3,8 @@ import { ConfigError, envTypes, parseEnv } from "@kombify/service-core/config";
 import { SUBGRAPHS, subgraphUrlVariable, type SubgraphName } from "@kombify/service-core/federation";
 import { tracingEnvShape, tracingOptions, type TracingOptions } from "@kombify/service-core/observability";
 import { fileURLToPath } from "node:url";
+import { isIP } from "node:net";
+import { planCatalogSettingsShape } from "@kombify/plan-catalog";
 import { DEFAULT_OPERATION_CEILINGS, type OperationCeilings } from "./operation-ceilings.js";
 
 const DEFAULT_SUPERGRAPH_FILE = fileURLToPath(new URL("../../schema/supergraph.graphql", import.meta.url));
@@ -69,6 +71,17 @@ const gatewayShape = {
   OPERATION_MAX_SUBSCRIPTION_FIELDS: ceiling(DEFAULT_OPERATION_CEILINGS.maxSubscriptionFields),
   OPERATION_MAX_COST: z.coerce.number().int().min(1).default(DEFAULT_OPERATION_CEILINGS.maxCost).describe("a positive integer"),
   OPERATION_ASSUMED_LIST_SIZE: ceiling(DEFAULT_OPERATION_CEILINGS.assumedListSize),
+  ...planCatalogSettingsShape,
+  RATE_LIMIT_ENABLED: envTypes.boolean(true),
+  RATE_LIMIT_ANONYMOUS_PER_MINUTE: z.coerce.number().int().min(1).default(60).describe("a positive integer"),
+  REDIS_URL: z.string().regex(/^rediss?:\/\/.+/).optional().describe("a Redis URL like redis://127.0.0.1:6379"),
+  RATE_LIMIT_REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:._-]{1,64}$/).default("kombify:rate").describe("a Redis key prefix (letters, digits, : . _ -)"),
+  TRUSTED_PROXIES: z
+    .string()
+    .default("")
+    .transform((v) => v.split(",").map((entry) => entry.trim()).filter(Boolean))
+    .refine((entries) => entries.every(isAddressOrRange), { message: "IP addresses or CIDR ranges" })
+    .describe("a comma-separated list of proxy IP addresses or CIDR ranges (e.g. 10.0.0.0/8,127.0.0.1)"),
   ...Object.fromEntries(
     SUBGRAPHS.map(({ name, defaultPort }) => [
       subgraphUrlVariable(name),
@@ -107,6 +120,17 @@ export interface GatewayConfig {
   /** Whether GET /graphql (for browsers) and /graphiql serve the offline GraphiQL playground; it needs introspection. */
   playground: boolean;
   operationCeilings: OperationCeilings;
+  /** The plan catalog (PLANS_FILE); undefined: config/plans.json. */
+  plansFile: string | undefined;
+  /** Requests per minute per tenant by plan (from the plan catalog), per user without a tenant, per anonymous address. */
+  rateLimits: {
+    enabled: boolean;
+    anonymousPerMinute: number;
+    /** Counters shared by every replica in Redis; null: in this process. */
+    redis: { url: string; keyPrefix: string } | null;
+    /** Peers whose X-Forwarded-For is believed (addresses or CIDR ranges); empty: the socket's peer is the client. */
+    trustedProxies: string[];
+  };
   webSocket: {
     maxSubscriptionsPerConnection: number;
     maxSubscriptionsPerTenant: number;
@@ -117,6 +141,15 @@ export interface GatewayConfig {
   subgraphUrls: Record<SubgraphName, string>;
   /** OTLP/HTTP span export (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_SERVICE_NAME); null: no tracer at all. */
   tracing: TracingOptions | null;
+}
+
+/** An IP address, or a CIDR range of them (`10.0.0.0/8`, `fd00::/8`). */
+function isAddressOrRange(entry: string): boolean {
+  const [address, prefix, ...rest] = entry.split("/");
+  const family = isIP(address ?? "");
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
 }
 
 /**
@@ -179,6 +212,13 @@ export function parseGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gatewa
       maxSubscriptionFields: raw.OPERATION_MAX_SUBSCRIPTION_FIELDS,
       maxCost: raw.OPERATION_MAX_COST,
       assumedListSize: raw.OPERATION_ASSUMED_LIST_SIZE,
+    },
+    plansFile: raw.PLANS_FILE,
+    rateLimits: {
+      enabled: raw.RATE_LIMIT_ENABLED,
+      anonymousPerMinute: raw.RATE_LIMIT_ANONYMOUS_PER_MINUTE,
+      redis: raw.REDIS_URL ? { url: raw.REDIS_URL, keyPrefix: raw.RATE_LIMIT_REDIS_PREFIX } : null,
+      trustedProxies: raw.TRUSTED_PROXIES,
     },
     webSocket: {
       maxSubscriptionsPerConnection: raw.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION,

@@ -12,6 +12,7 @@ import { importContextSigningKey, TenantContextSigner } from "@kombify/service-c
 import { createMetricsRegistry, OperationMetrics, operationTracing, sendPrometheus, Tracing } from "@kombify/service-core/observability";
 import { listen } from "@kombify/service-core/server";
 import { connectDatabase } from "@kombify/service-core/database";
+import { Entitlements, PlanCatalog } from "@kombify/plan-catalog";
 import { AccessTokenVerifier } from "./auth/access-token-verifier.js";
 import { CallerAuthenticator } from "./auth/caller-authenticator.js";
 import { apolloTelemetryWouldBeSent, type GatewayConfig } from "./config.js";
@@ -35,6 +36,7 @@ import { SubscriptionHub } from "./subscriptions/core/subscription-hub.js";
 import { SubscriptionPlanner } from "./subscriptions/core/subscription-planner.js";
 import { UpstreamSubscriptions } from "./subscriptions/upstream/upstream-subscriptions.js";
 import { SubgraphFetches } from "./telemetry/subgraph-fetches.js";
+import { RateLimits } from "./rate-limits/rate-limits.js";
 
 export interface RunningGateway {
   url: string;
@@ -101,6 +103,11 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
 
   const authenticator = new CallerAuthenticator(config.oidc ? new AccessTokenVerifier(config.oidc, log) : null, tenants, log);
   if (!config.oidc) log.warn("OIDC_ISSUER is not set: every caller is anonymous (development only)");
+  const entitlements = new Entitlements(PlanCatalog.load(config.plansFile));
+  // Requests per minute per tenant by plan, over HTTP and the socket; off (RATE_LIMIT_ENABLED=false): no headers either.
+  const rateLimits = config.rateLimits.enabled
+    ? RateLimits.start({ settings: config.rateLimits, entitlements, registry, log, onRefused: (code) => operationMetrics.refused(code) })
+    : null;
 
   const liveHeap = watchLiveHeap();
   const playground = config.playground ? await createPlayground() : null;
@@ -124,7 +131,10 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       return sendGraphQLError(res, 401, ErrorCode.UNAUTHENTICATED, authentication.message, { ...idHeader, "www-authenticate": 'Bearer error="invalid_token"' });
     }
     const context: GatewayContext = { caller: authentication.caller, requestId, log: requestLog };
-    return handleGraphQLHttp(httpApollo, req, res, async () => context, idHeader);
+    // Counted before the operation runs; beyond the budget, rateLimits answered 429 itself.
+    const headers = rateLimits ? await rateLimits.http(authentication.caller, req, res, idHeader) : idHeader;
+    if (!headers) return;
+    return handleGraphQLHttp(httpApollo, req, res, async () => context, headers);
   }
 
   const server = createServer(REQUEST_TIMEOUTS, (req, res) => {
@@ -157,6 +167,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     validation: { ceilings: config.operationCeilings, introspection: config.introspection, persistedDocuments },
     exposeInternalErrors: config.nodeEnv !== "production",
     onRefused: (code) => operationMetrics.refused(code),
+    rateLimits,
   });
   registerSubscriptionMetrics(registry, { subscriptions: () => webSocket.stats(), heapAfterGcBytes: () => liveHeap.bytes() });
 
@@ -196,6 +207,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       });
       await apollo.stop();
       await database.close();
+      rateLimits?.close();
       liveHeap.stop();
       await tracing?.shutdown();
     },

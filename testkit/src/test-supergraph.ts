@@ -26,7 +26,8 @@ export interface TestSupergraph {
 
 /**
  * A gateway over test subgraphs with the run's database, context keys and `issuer`: the test supergraph's own,
- * or another one beside it (a replica, a production-configured one); `env` adds to or overrides its settings.
+ * or another one beside it (a replica, a production-configured one); `env` adds to or overrides its settings
+ * (rate limits are off unless `env` sets RATE_LIMIT_ENABLED).
  */
 export async function startTestGateway(issuer: LocalOidcIssuer, subgraphs: Record<SubgraphName, { url: string }>, env: NodeJS.ProcessEnv = {}): Promise<RunningGateway> {
   const keys = await testContextKeys();
@@ -39,6 +40,9 @@ export async function startTestGateway(issuer: LocalOidcIssuer, subgraphs: Recor
     OIDC_ISSUER: issuer.issuer,
     OIDC_AUDIENCE: TEST_AUDIENCE,
     PLATFORM_ORG_ID: TEST_PLATFORM_ORG,
+    // Tests send hundreds of requests per tenant, and every anonymous one from 127.0.0.1: requests per minute are
+    // off unless a test turns them on (gateway/test/rate-limits*.test.ts). No REDIS_URL: counters in the process.
+    RATE_LIMIT_ENABLED: "false",
     ...Object.fromEntries(SUBGRAPHS.map(({ name }) => [subgraphUrlVariable(name), `${subgraphs[name].url}/graphql`])),
     ...env,
   });

@@ -19,6 +19,7 @@ import { SocketSubscription } from "./socket-subscription.js";
 import { ConnectionQuotas, type CountedConnection } from "../limits/connection-quotas.js";
 import { quotaAudience } from "../limits/quota-audience.js";
 import { whenTokenExpires } from "../limits/token-expiry.js";
+import type { RateLimits } from "../../rate-limits/rate-limits.js";
 
 export const CloseCode = { BadRequest: 4400, Unauthorized: 4401, TooManyRequests: 4429, TryAgainLater: 1013 } as const;
 const closeCodeFor = { UNAVAILABLE: CloseCode.TryAgainLater, UNAUTHENTICATED: CloseCode.Unauthorized, BAD_USER_INPUT: CloseCode.BadRequest } as const;
@@ -40,6 +41,8 @@ interface Connection extends CountedConnection {
   /** Where this connection's subscription events are written. */
   frames: FrameWriter;
   caller: Caller;
+  /** The client's address, which anonymous callers' requests per minute are counted by. */
+  address: string;
   expiryTimer?: NodeJS.Timeout;
 }
 
@@ -88,6 +91,8 @@ export function attachGraphQLWebSocket(options: {
   exposeInternalErrors: boolean;
   /** Called for each refusal for a limit (`RATE_LIMITED`, or `4429` for connections), for the refusal counter. */
   onRefused?: (code: string) => void;
+  /** Requests per minute: each query, mutation and subscribe message counts; beyond it that operation alone is refused. */
+  rateLimits?: Pick<RateLimits, "clientAddress" | "refusal"> | null;
 }) {
   const { limits, log } = options;
   // No per-message compression (ws's default on servers too, stated here because it matters): deflating each
@@ -114,7 +119,8 @@ export function attachGraphQLWebSocket(options: {
           ctx.extra.socket.close(CloseCode.TooManyRequests, "Too many connections for this tenant.");
           return false;
         }
-        const connection: Connection = { frames: new FrameWriter(ctx.extra.socket), caller: authentication.caller, audience, subscriptions: 0 };
+        const address = options.rateLimits?.clientAddress(ctx.extra.request) ?? "";
+        const connection: Connection = { frames: new FrameWriter(ctx.extra.socket), caller: authentication.caller, address, audience, subscriptions: 0 };
         if (authentication.expiresAt) {
           connection.expiryTimer = whenTokenExpires(authentication.expiresAt, () =>
             ctx.extra.socket.close(CloseCode.Unauthorized, "The access token expired; reconnect with a fresh one."),
@@ -151,6 +157,8 @@ export function attachGraphQLWebSocket(options: {
       },
       subscribe: async (args) => {
         const context = args.contextValue as SocketContext;
+        const rateLimited = await options.rateLimits?.refusal(context.caller, context.connection.address);
+        if (rateLimited) return { errors: [rateLimited] };
         // Check and take the slot before the first await, so back-to-back subscribes cannot all slip through.
         const refusal = quotas.subscriptionRefusal(context.connection, context.audience);
         if (refusal) {
@@ -198,6 +206,9 @@ export function attachGraphQLWebSocket(options: {
         }
       },
       execute: async (args) => {
+        const context = args.contextValue as SocketContext;
+        const rateLimited = await options.rateLimits?.refusal(context.caller, context.connection.address);
+        if (rateLimited) return { errors: [rateLimited] };
         const response = await options.apollo.executeOperation(
           { query: print(args.document), variables: (args.variableValues ?? {}) as Record<string, unknown>, operationName: args.operationName ?? undefined },
           { contextValue: args.contextValue as GatewayContext },

@@ -1,0 +1,118 @@
+import { Redis } from "ioredis";
+import { RateLimiterMemory, RateLimiterRedis, type RateLimiterRes } from "rate-limiter-flexible";
+import type { Logger } from "@kombify/service-core/logging";
+
+/** Every budget is per minute: a fixed window that starts with a key's first request. */
+export const WINDOW_SECONDS = 60;
+/**
+ * The library's own limit is never reached: plans differ per key and change while a window runs (an upgrade
+ * applies to the next request, the count so far kept), so the counters only count and the caller compares
+ * the count with the plan's limit. One counter per key across all plans.
+ */
+const UNCAPPED = 2 ** 31 - 1;
+
+/** A key's requests in its current window (this one included), and when the window ends. */
+export interface Count {
+  consumed: number;
+  msBeforeReset: number;
+}
+
+export interface RequestCounter {
+  take(key: string): Promise<Count>;
+  /** Whether counts come from this process's insurance counter: Redis does not answer (or is not connected yet). */
+  readonly degraded: boolean;
+  close(): void;
+}
+
+const count = (res: RateLimiterRes): Count => ({ consumed: res.consumedPoints, msBeforeReset: res.msBeforeNext });
+
+/** Counts in this process: a gateway on its own, without REDIS_URL. */
+export function inProcessCounter(): RequestCounter {
+  const limiter = new RateLimiterMemory({ points: UNCAPPED, duration: WINDOW_SECONDS });
+  return { degraded: false, take: async (key) => count(await limiter.consume(key)), close() {} };
+}
+
+/** The in-process counter that answers while Redis does not; it marks what it answered, so outages can be told. */
+class InsuranceCounter extends RateLimiterMemory {
+  readonly answered = new WeakSet<RateLimiterRes>();
+
+  override async consume(key: string | number, points?: number, options?: Record<string, unknown>): Promise<RateLimiterRes> {
+    const res = await super.consume(key, points, options);
+    this.answered.add(res);
+    return res;
+  }
+}
+
+/**
+ * Counts in Redis, shared by every gateway replica (rate-limiter-flexible's atomic Lua increment), under
+ * `keyPrefix`. While Redis is down or slow, an in-process insurance counter answers (each replica then counts
+ * only what it sees), so no request ever waits for or fails on Redis. ioredis is told not to queue commands
+ * while disconnected and to give up on one quickly; it keeps reconnecting, backing off to one attempt every 10 s.
+ * An outage is logged when it starts and when it ends, never per request.
+ */
+export function redisCounter(settings: { url: string; keyPrefix: string }, log: Logger): RequestCounter {
+  const redis = new Redis(settings.url, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 2000,
+    commandTimeout: 500,
+    retryStrategy: (attempt) => Math.min(100 * 2 ** attempt, 10_000),
+    // A reply error (READONLY on a demoted primary, say) need not drop the connection.
+    reconnectOnError: () => false,
+  });
+  const insurance = new InsuranceCounter({ points: UNCAPPED, duration: WINDOW_SECONDS });
+  const limiter = new RateLimiterRedis({
+    storeClient: redis,
+    keyPrefix: settings.keyPrefix,
+    points: UNCAPPED,
+    duration: WINDOW_SECONDS,
+    // Not connected: straight to the insurance counter, instead of a command that can only fail.
+    rejectIfRedisNotReady: true,
+    insuranceLimiter: insurance,
+  });
+  const where = redactedUrl(settings.url);
+  let state: "starting" | "up" | "down" = "starting";
+  let closing = false;
+  const down = (reason: string, error?: unknown) => {
+    if (state === "down" || closing) return;
+    state = "down";
+    log.warn({ redis: where, reason, err: error }, "Redis is unavailable: rate limits are counted in this process (per replica) until it answers again");
+  };
+  const up = () => {
+    if (state === "down") log.info({ redis: where }, "Redis answers again: rate limits are shared by every replica again");
+    state = "up";
+  };
+  redis.on("ready", up);
+  // ioredis reports every failed reconnect as an "error"; only the first of an outage is worth a line.
+  redis.on("error", (error: Error) => down("connection failed", error));
+  redis.on("close", () => state === "up" && down("connection closed"));
+
+  return {
+    get degraded() {
+      return state !== "up";
+    },
+    async take(key) {
+      const res = await limiter.consume(key);
+      // While the first connection is still being made, the insurance answers without a word; a failed one says so.
+      if (insurance.answered.has(res)) {
+        if (state === "up") down("a command failed or timed out");
+      } else if (state !== "up" && redis.status === "ready") up();
+      return count(res);
+    },
+    close() {
+      closing = true;
+      redis.disconnect();
+    },
+  };
+}
+
+/** The URL without its password, for logs. */
+function redactedUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return "(unparsable REDIS_URL)";
+  }
+}
