@@ -1,6 +1,8 @@
+import { spawn } from "node:child_process";
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import PocketBase from "pocketbase";
 import { createLogger } from "@kombify/service-core/logging";
 import { generateContextKeyPair, LocalOidcIssuer } from "@kombify/launcher";
@@ -14,6 +16,7 @@ import {
   startEmbeddedPostgres,
   startPocketBase,
   startSupergraphProcesses,
+  waitForOk,
   type ServiceProcess,
 } from "@kombify/launcher";
 
@@ -27,8 +30,17 @@ export interface BenchEnvironment {
   issuer: LocalOidcIssuer;
   signer: TenantContextSigner;
   pb: PocketBase;
+  /** The subgraph and gateway processes the launcher started (to pin them to a core, say). */
+  services: ServiceProcess[];
+  /**
+   * Another gateway process over the same subgraphs, configured like the first plus `env`, optionally pinned to
+   * one core (`taskset -c`); stopped with the environment at the latest.
+   */
+  startGateway(env: NodeJS.ProcessEnv, options?: { cpu?: number }): Promise<{ url: string; metricsUrl: string; pid: number; stop(): Promise<void> }>;
   stop(): Promise<void>;
 }
+
+const GATEWAY_MAIN = fileURLToPath(new URL("../../gateway/src/main.ts", import.meta.url));
 
 /** The real thing, on this machine: PostgreSQL, PocketBase, six subgraph processes and a gateway process. */
 export async function startBenchEnvironment(extraEnv: NodeJS.ProcessEnv): Promise<BenchEnvironment> {
@@ -73,17 +85,22 @@ async function start(dataDir: string, stops: (() => Promise<void>)[], stopAll: (
   stops.push(async () => {
     for (const service of [...services].reverse()) await service.stop().catch(() => {});
   });
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NODE_ENV: "production",
+    LOG_LEVEL: "warn",
+    DATABASE_URL: databaseUrl,
+    POCKETBASE_URL: pocketbase.url,
+    POCKETBASE_SUPERUSER_EMAIL: SUPERUSER.email,
+    POCKETBASE_SUPERUSER_PASSWORD: SUPERUSER.password,
+    // Production wants the address download links name; no benchmark downloads anything.
+    STACKKIT_PUBLIC_URL: "http://127.0.0.1/bench",
+    // Production requires the platform's organisation; the benchmark's callers are no platform admins.
+    PLATFORM_ORG_ID: "kombify-bench-platform",
+    ...extraEnv,
+  };
   const { subgraphUrls, gatewayLocalUrl, metricsUrl } = await startSupergraphProcesses({
-    env: {
-      ...process.env,
-      NODE_ENV: "production",
-      LOG_LEVEL: "warn",
-      DATABASE_URL: databaseUrl,
-      POCKETBASE_URL: pocketbase.url,
-      POCKETBASE_SUPERUSER_EMAIL: SUPERUSER.email,
-      POCKETBASE_SUPERUSER_PASSWORD: SUPERUSER.password,
-      ...extraEnv,
-    },
+    env,
     contextKeys: keys,
     subgraphPorts,
     gateway: {
@@ -99,6 +116,35 @@ async function start(dataDir: string, stops: (() => Promise<void>)[], stopAll: (
   const pb = new PocketBase(pocketbase.url);
   pb.autoCancellation(false);
   await pb.collection("_superusers").authWithPassword(SUPERUSER.email, SUPERUSER.password);
+  const startGateway: BenchEnvironment["startGateway"] = async (overrides, options = {}) => {
+    const [port, metricsPort] = [await freePort(), await freePort()];
+    const node = [process.execPath, "--import", import.meta.resolve("tsx"), GATEWAY_MAIN];
+    const command = options.cpu === undefined ? node : ["taskset", "-c", String(options.cpu), ...node];
+    const child = spawn(command[0]!, command.slice(1), {
+      env: {
+        ...env,
+        ...subgraphUrls,
+        HOST: "127.0.0.1",
+        PORT: String(port),
+        METRICS_HOST: "127.0.0.1",
+        METRICS_PORT: String(metricsPort),
+        CONTEXT_SIGNING_KEY: keys.signingKey,
+        OIDC_ISSUER: issuer.issuer,
+        OIDC_AUDIENCE: "kombify-bench",
+        OIDC_JWKS_URL: issuer.jwksUrl,
+        ...overrides,
+      },
+      stdio: ["ignore", "inherit", "inherit"],
+    });
+    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    const stop = async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+      await exited;
+    };
+    stops.push(stop);
+    await waitForOk(`http://127.0.0.1:${port}/ready`, 90_000, () => (child.exitCode !== null ? "the extra gateway exited during start-up" : null));
+    return { url: `http://127.0.0.1:${port}`, metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`, pid: child.pid!, stop };
+  };
   return {
     gatewayUrl: gatewayLocalUrl,
     metricsUrl,
@@ -106,6 +152,8 @@ async function start(dataDir: string, stops: (() => Promise<void>)[], stopAll: (
     issuer,
     signer: new TenantContextSigner(await importContextSigningKey(keys.signingKey)),
     pb,
+    services,
+    startGateway,
     stop: stopAll,
   };
 }

@@ -37,6 +37,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export async function runSubscriptionsBench(options: SubscriptionsBenchOptions): Promise<void> {
   const env = await startBenchEnvironment({
     JOB_RUNNER_ENABLED: "false",
+    // Thousands of subscribe messages from one FREE tenant: requests per minute would refuse all but 100.
+    RATE_LIMIT_ENABLED: "false",
     WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: String(Math.max(100, options.perConnection)),
     WS_MAX_SUBSCRIPTIONS_PER_TENANT: "1000000",
     WS_MAX_CONNECTIONS_PER_TENANT: "1000000",
