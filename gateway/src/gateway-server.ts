@@ -27,7 +27,8 @@ import { watchLiveHeap } from "./http/live-heap.js";
 import { MAX_OPERATION_TOKENS } from "./operation-limits.js";
 import { operationCeilingsRule } from "./operation-ceilings.js";
 import { refuseNulInInput } from "./input-strings.js";
-import { refuseCostlyOperations } from "./operation-cost.js";
+import { PLAN_TIERS } from "@kombify/service-core/auth";
+import { DeclaredCosts, refuseCostlyOperations, type CostPolicy } from "./operation-cost.js";
 import { subgraphReadiness } from "./http/readiness.js";
 import { tenantEnrolment } from "./tenancy/tenant-enrolment.js";
 import { TENANT_DIRECTORY_CHANNELS, TenantResolver } from "./tenancy/tenant-resolver.js";
@@ -73,6 +74,15 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   });
   const database = connectDatabase(config.databaseUrl, { max: 5 });
   const tenants = new TenantResolver(database.db, config.tenantCacheTtlMs);
+  const entitlements = new Entitlements(PlanCatalog.load(config.plansFile));
+  // One operation's cost: the caller's plan's ceiling (a caller with no tenant: the smallest plan's), within
+  // OPERATION_MAX_COST for everyone, estimated with what the subgraphs declare (@cost, @listSize).
+  const costPolicy: CostPolicy = {
+    maxCost: config.operationCeilings.maxCost,
+    assumedListSize: config.operationCeilings.assumedListSize,
+    declared: DeclaredCosts.fromSupergraph(supergraphSdl),
+    planCeiling: (caller) => entitlements.maxOperationCost(caller.kind === "user" && caller.tenant ? caller.tenant.plan : PLAN_TIERS[0]),
+  };
   const formatError = createGatewayErrorFormatter(config.nodeEnv !== "production");
   const persistedDocuments = PersistedDocuments.load(config.persistedDocuments);
   const apollo = new ApolloServer<GatewayContext>({
@@ -89,7 +99,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       operationMetrics.plugin<GatewayContext>(),
       ...(tracing ? [operationTracing<GatewayContext>(tracing)] : []),
       refuseNulInInput<GatewayContext>(),
-      refuseCostlyOperations<GatewayContext>(config.operationCeilings),
+      refuseCostlyOperations<GatewayContext>(costPolicy),
       tenantEnrolment({ tenantSubgraphUrl: config.subgraphUrls.tenant, signer, tenants, timeoutMs: config.subgraphTimeoutMs }),
       logUnexpectedErrors<GatewayContext>(log, isUnexpectedAtGateway),
       // Apollo's own landing page loads from Apollo's CDN and Google Fonts: ours is the playground, or nothing.
@@ -103,7 +113,6 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
 
   const authenticator = new CallerAuthenticator(config.oidc ? new AccessTokenVerifier(config.oidc, log) : null, tenants, log);
   if (!config.oidc) log.warn("OIDC_ISSUER is not set: every caller is anonymous (development only)");
-  const entitlements = new Entitlements(PlanCatalog.load(config.plansFile));
   // Requests per minute per tenant by plan, over HTTP and the socket; off (RATE_LIMIT_ENABLED=false): no headers either.
   const rateLimits = config.rateLimits.enabled
     ? RateLimits.start({ settings: config.rateLimits, entitlements, registry, log, onRefused: (code) => operationMetrics.refused(code) })
@@ -164,7 +173,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     apollo,
     log,
     limits: config.webSocket,
-    validation: { ceilings: config.operationCeilings, introspection: config.introspection, persistedDocuments },
+    validation: { ceilings: config.operationCeilings, cost: costPolicy, introspection: config.introspection, persistedDocuments },
     exposeInternalErrors: config.nodeEnv !== "production",
     onRefused: (code) => operationMetrics.refused(code),
     rateLimits,

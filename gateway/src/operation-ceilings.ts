@@ -29,7 +29,7 @@ export interface OperationCeilings {
    * 0.2 ms a field that crosses subgraphs, so this keeps one plan to tens of milliseconds. @default 100
    */
   maxSubscriptionFields: number;
-  /** The answer's estimated size in values, lists multiplied (see operation-cost.ts). @default 50000 */
+  /** The answer's estimated size in values, lists multiplied (see operation-cost.ts), for everyone: each plan sets its own ceiling below it (plans.json maxOperationCost). @default 250000 */
   maxCost: number;
   /** Items assumed for a list without a slicing argument, for that estimate. @default 10 */
   assumedListSize: number;
@@ -42,7 +42,7 @@ export const DEFAULT_OPERATION_CEILINGS: OperationCeilings = {
   maxDirectives: 50,
   maxFields: 300,
   maxSubscriptionFields: 100,
-  maxCost: 50_000,
+  maxCost: 250_000,
   assumedListSize: 10,
 };
 

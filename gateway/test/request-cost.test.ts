@@ -61,7 +61,7 @@ describe("what one request may cost", () => {
       proxy.reset();
       const answer = await graph.graphql(attack, { token: attacker });
       expect(answer.status).toBe(400);
-      expect(answer.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", ceiling: "maxCost", limit: 50_000 });
+      expect(answer.errors?.[0]?.extensions).toMatchObject({ code: "COST_LIMIT_EXCEEDED", limit: 50_000 });
       expect(proxy.count()).toBe(0);
     }
   });

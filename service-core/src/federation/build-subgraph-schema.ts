@@ -8,7 +8,7 @@ import { authChecker } from "../auth/authorization.js";
 
 /** The one place that pins the Federation version and the directives our subgraphs may use. */
 export const FEDERATION_LINK =
-  'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable", "@external", "@requires", "@provides", "@inaccessible"])';
+  'extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@shareable", "@external", "@requires", "@provides", "@inaccessible", "@cost", "@listSize"])';
 
 export interface ReferenceResolvers {
   [typeName: string]: { __resolveReference: (reference: any, context: any, info: any) => unknown };

@@ -57,6 +57,9 @@ interface SocketContext extends GatewayContext {
   audience: string;
   /** When the operation's own token expires (null without one, or when it does not expire). */
   expiresAt: Date | null;
+  /** What of the subscribe message's `extensions` Apollo is given, as over HTTP: a request for the cost. (Not its
+   * headers, nor a persisted query's hash: the text Apollo gets is the document printed anew.) */
+  extensions: { cost: true } | undefined;
 }
 
 /**
@@ -134,10 +137,15 @@ export function attachGraphQLWebSocket(options: {
         if (!("document" in prepared)) return prepared;
         const args = { schema: options.schema, ...prepared };
         const authorization = operationAuthorization(payload.extensions);
-        if (authorization === undefined) return args;
+        if (authorization === undefined) {
+          const costly = documents.costRefusal(prepared, ctx.extra.connection!.caller);
+          return costly ? [costly] : args;
+        }
         if (typeof authorization !== "string") return [new GraphQLError("The Authorization header must be 'Bearer <access token>'.", { extensions: { code: ErrorCode.UNAUTHENTICATED } })];
         return options.authenticator.fromAuthorization(authorization).then((authentication) => {
           if (!authentication.ok) return [new GraphQLError(authentication.message, { extensions: { code: authentication.code } })];
+          const costly = documents.costRefusal(prepared, authentication.caller);
+          if (costly) return [costly];
           return { ...args, contextValue: socketContext(ctx.extra, id, payload.extensions, authentication) };
         });
       },
@@ -210,7 +218,12 @@ export function attachGraphQLWebSocket(options: {
         const rateLimited = await options.rateLimits?.refusal(context.caller, context.connection.address);
         if (rateLimited) return { errors: [rateLimited] };
         const response = await options.apollo.executeOperation(
-          { query: print(args.document), variables: (args.variableValues ?? {}) as Record<string, unknown>, operationName: args.operationName ?? undefined },
+          {
+            query: print(args.document),
+            variables: (args.variableValues ?? {}) as Record<string, unknown>,
+            operationName: args.operationName ?? undefined,
+            extensions: (args.contextValue as SocketContext).extensions,
+          },
           { contextValue: args.contextValue as GatewayContext },
         );
         return response.body.kind === "single" ? (response.body.singleResult as never) : { errors: [new GraphQLError("Incremental delivery is not supported over WebSocket.", { extensions: { code: RequestErrorCode.BAD_REQUEST } })] };
@@ -232,7 +245,16 @@ export function attachGraphQLWebSocket(options: {
     const requestId = acceptedRequestId(extensions?.requestId) ?? randomUUID();
     const connection = extra.connection!;
     const caller = own ? own.caller : connection.caller;
-    return { caller, requestId, log: log.child({ requestId }), connection, operationId: id, audience: own ? quotaAudience(own.caller) : connection.audience, expiresAt: own?.expiresAt ?? null };
+    return {
+      caller,
+      requestId,
+      log: log.child({ requestId }),
+      connection,
+      operationId: id,
+      audience: own ? quotaAudience(own.caller) : connection.audience,
+      expiresAt: own?.expiresAt ?? null,
+      extensions: extensions?.cost === true ? { cost: true } : undefined,
+    };
   }
 
   return {

@@ -13,7 +13,8 @@ import {
 import { LRUCache } from "lru-cache";
 import { ErrorCode } from "@kombify/service-core/errors";
 import { nulInOperation } from "../../input-strings.js";
-import { costRefusal } from "../../operation-cost.js";
+import type { Caller } from "@kombify/service-core/auth";
+import { costOf, uniformCostPolicy, type CostPolicy } from "../../operation-cost.js";
 import { CEILING_EXTENSION, operationCeilingsRule, type OperationCeilings } from "../../operation-ceilings.js";
 import { MAX_OPERATION_TOKENS, MAX_REUSED_OPERATION_CHARS, MAX_REUSED_OPERATIONS_CHARS } from "../../operation-limits.js";
 import type { PersistedDocuments } from "../../http/persisted-documents.js";
@@ -21,6 +22,8 @@ import type { PersistedDocuments } from "../../http/persisted-documents.js";
 /** What a socket's operations are held to, as Apollo holds HTTP ones. */
 export interface DocumentValidation {
   ceilings: OperationCeilings;
+  /** The cost estimate and each caller's ceiling (its plan's); without it, `ceilings.maxCost` for everyone. */
+  cost?: CostPolicy;
   /** false: `__schema`/`__type` are refused and errors suggest no field names. */
   introspection: boolean;
   /** Registered documents: run by hash (`extensions.persistedQuery`), and with the safelist the only ones that run. */
@@ -102,11 +105,16 @@ export class OperationDocuments {
     if (coerced.errors) return coerced.errors.map((error) => refusal(error.message, ApolloServerErrorCode.BAD_USER_INPUT, error));
     const nul = nulInOperation(request.query, document, coerced.coerced);
     if (nul) return [nul];
-    const costly = costRefusal(this.schema, document, operation, coerced.coerced, this.validation.ceilings);
-    if (costly) return [costly];
     // The coerced values, not the client's: defaults filled in and undeclared ones dropped, so equal subscriptions
     // share one group (and a client cannot park large unused variables in the gateway).
     return { document, operationName, variableValues: coerced.coerced };
+  }
+
+  /** COST_LIMIT_EXCEEDED when the prepared operation costs more than `caller`'s plan allows, else null. */
+  costRefusal(prepared: PreparedOperation, caller: Caller): GraphQLError | null {
+    const operation = getOperationAST(prepared.document, prepared.operationName);
+    const policy = this.validation.cost ?? uniformCostPolicy(this.validation.ceilings);
+    return operation ? costOf(this.schema, prepared.document, operation, prepared.variableValues, policy, caller).refusal : null;
   }
 
   private document(text: string): DocumentNode | readonly GraphQLError[] {

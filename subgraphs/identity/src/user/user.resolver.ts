@@ -1,4 +1,4 @@
-import { Authorized, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from "type-graphql";
+import { Directive, Authorized, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from "type-graphql";
 import { errors } from "@kombify/service-core/errors";
 import { requireUser, type RequestContext } from "@kombify/service-core/auth";
 import type { HomelabLauncher } from "../launch/homelab-launcher.js";
@@ -18,6 +18,8 @@ export class UserResolver {
   }
 
   @Authorized()
+  // Weighed for what it costs us, not for its answer: a PocketBase user, a mapping and an impersonation token.
+  @Directive("@cost(weight: 10)")
   @Mutation(() => HomelabLaunch, {
     description: "Finds or creates the tenant by the token's organisation and the user in users_<slug>; returns a token.",
   })

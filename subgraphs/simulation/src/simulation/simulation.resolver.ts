@@ -1,4 +1,4 @@
-import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from "type-graphql";
+import { Directive, Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from "type-graphql";
 import { batchLoader, PerRequest, SchemaBoundSources } from "@kombify/service-core/graphql";
 import { requireTenant, type RequestContext } from "@kombify/service-core/auth";
 import type { SimulationEvents } from "./simulation-events.js";
@@ -25,6 +25,7 @@ export class SimulationResolver {
   });
 
   @Authorized()
+  @Directive("@listSize(assumedSize: 10)")
   @Query(() => [Simulation], { description: "The caller's tenant's simulations, newest first." })
   simulations(@Ctx() context: RequestContext): Promise<Simulation[]> {
     return this.store.list(requireTenant(context).id);
@@ -37,6 +38,8 @@ export class SimulationResolver {
   }
 
   @Authorized()
+  // Containers, a network and SSH ports on the engine: the costliest thing one operation can ask for.
+  @Directive("@cost(weight: 50)")
   @Mutation(() => Simulation, {
     description:
       "Creates nodeCount containers (node-1 … node-N) on the tenant's network, each with its own SSH port. Answers once they run " +
@@ -79,6 +82,7 @@ export class SimulationResolver {
     return simulation;
   }
 
+  @Directive("@listSize(assumedSize: 10)")
   @FieldResolver(() => [SimulatedNode])
   nodes(@Root() simulation: Simulation, @Ctx() context: RequestContext): Promise<SimulatedNode[]> {
     return simulation.loadedNodes ? Promise.resolve(simulation.loadedNodes) : this.nodesBatch.of(context).load(simulation.id);

@@ -1,4 +1,4 @@
-import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
+import { Directive, Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
 import { errors } from "@kombify/service-core/errors";
 import { recordAudit } from "@kombify/service-core/audit";
 import { requireTenant, type RequestContext } from "@kombify/service-core/auth";
@@ -82,6 +82,7 @@ export class StackResolver {
   }
 
   @Authorized()
+  @Directive("@cost(weight: 10)")
   @Mutation(() => Job, { description: "Queues a deploy of the stack's kit onto its nodes; CONFLICT while another job of the stack is active." })
   deployStack(@Ctx() context: RequestContext, @Arg("id", () => ID) id: string): Promise<Job> {
     return this.jobService.deploy(context, id);
@@ -98,6 +99,7 @@ export class StackResolver {
     return id && id !== "deleted" ? { id } : null;
   }
 
+  @Directive("@listSize(assumedSize: 10)")
   @FieldResolver(() => [Node])
   async nodes(@Root() stack: Stack, @Ctx() context: RequestContext): Promise<Node[]> {
     return (await this.stores.batchedFor(context)).nodesOf(stack.id);

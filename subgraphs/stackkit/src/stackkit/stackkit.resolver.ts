@@ -1,5 +1,5 @@
 import type { GraphQLResolveInfo } from "graphql";
-import { Arg, Authorized, Ctx, ID, Info, Mutation, Query, Resolver } from "type-graphql";
+import { Directive, Arg, Authorized, Ctx, ID, Info, Mutation, Query, Resolver } from "type-graphql";
 import { errors } from "@kombify/service-core/errors";
 import { PlanTierEnum } from "@kombify/plan-catalog/graphql";
 import { requireTenant, type PlanTier, type RequestContext } from "@kombify/service-core/auth";
@@ -17,6 +17,7 @@ export class StackKitResolver {
     private readonly links: DownloadLinks,
   ) {}
 
+  @Directive("@listSize(assumedSize: 20)")
   @Query(() => [StackKit], { description: "Public: the catalog is readable without a token." })
   stackKits(
     @Ctx() context: RequestContext,

@@ -1,4 +1,4 @@
-import { Authorized, Ctx, FieldResolver, Int, Query, Resolver, Root } from "type-graphql";
+import { Directive, Authorized, Ctx, FieldResolver, Int, Query, Resolver, Root } from "type-graphql";
 import { effectiveRoles, Role, type RequestContext } from "@kombify/service-core/auth";
 import type { InstanceDirectory } from "../directory/instance-directory.js";
 import { StackInstance } from "./stack-instance.type.js";
@@ -12,6 +12,7 @@ export class StackInstanceResolver {
   constructor(private readonly directory: InstanceDirectory) {}
 
   @Authorized(Role.PLATFORM_ADMIN)
+  @Directive("@listSize(assumedSize: 20)")
   @Query(() => [StackInstance], { description: "Platform admins only." })
   instances(): Promise<StackInstance[]> {
     return this.directory.list();

@@ -95,6 +95,7 @@ export class TenantResolver {
     return instance;
   }
 
+  @Directive("@listSize(assumedSize: 10)")
   @FieldResolver(() => [FeatureFlag])
   featureFlags(@Root() tenant: Tenant): Promise<FeatureFlag[]> {
     return this.flags.of(tenant.id);
