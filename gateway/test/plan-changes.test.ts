@@ -1,12 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eq } from "drizzle-orm";
 import { FEATURE_FLAGS_COLLECTION, namespaceCollections } from "@kombify/homelab-store";
-import { postGraphQL, startTestSupergraph, tables, uniqueSuffix, wsClient, type TestSupergraph } from "@kombify/testkit";
+import { deliver, nowSeconds, postGraphQL, PRICES, startTestSupergraph, subscriptionEvent, uniqueSuffix, WEBHOOK_SECRET, wsClient, type TestSupergraph } from "@kombify/testkit";
 
 const CREATE = `mutation($name: String!) { createStack(name: $name, stackKitId: "base-homelab", nodes: [{ hostname: "n1", address: "10.0.0.1" }]) { id } }`;
 
 /**
- * A plan change (as billing's mirror records it, the way a Stripe webhook leaves it) reaches every enforcement
+ * A plan change (a Stripe webhook to the billing subgraph) reaches every enforcement
  * point within seconds through change notifications: the quotas, StackKit tiers, and the flags in the tenant's
  * PocketBase namespace. Tenants are cached for ten minutes here, so nothing of this is cache expiry.
  */
@@ -14,7 +13,10 @@ describe("a plan change, felt everywhere", () => {
   let graph: TestSupergraph;
 
   beforeAll(async () => {
-    graph = await startTestSupergraph({ gatewayEnv: { TENANT_CACHE_TTL_MS: "600000" } });
+    graph = await startTestSupergraph({
+      gatewayEnv: { TENANT_CACHE_TTL_MS: "600000" },
+      subgraphEnv: { STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET, STRIPE_PRICE_PRO: PRICES.PRO, STRIPE_PRICE_ENTERPRISE: PRICES.ENTERPRISE },
+    });
   });
   afterAll(() => graph?.stop());
 
@@ -38,14 +40,16 @@ describe("a plan change, felt everywhere", () => {
     expect(await costliest()).toMatchObject({ code: "COST_LIMIT_EXCEEDED", cost: 51_010, limit: 50_000 });
     expect(await customDomains()).toBe(false);
 
-    const billing = graph.subgraphs.billing.runtime.db;
-    await billing.insert(tables.billingSubscriptions).values({ tenantId, status: "active", planTier: "PRO" });
+    // Stripe says so: a signed webhook to the billing subgraph, as Stripe sends it after a checkout.
+    const subscription = { id: `sub_${uniqueSuffix()}`, customer: `cus_${uniqueSuffix()}`, tenantId, status: "active" as const, price: PRICES.PRO };
+    const started = nowSeconds();
+    expect((await deliver(graph.subgraphs.billing.url, subscriptionEvent(subscription, started, "customer.subscription.created"))).status).toBe(200);
     await expect.poll(entitled, { timeout: 5000, interval: 50 }).toBe(true);
     expect((await create("d")).errors).toBeUndefined();
     expect(await costliest()).toBeUndefined();
     await expect.poll(customDomains, { timeout: 5000, interval: 100 }).toBe(true);
 
-    await billing.update(tables.billingSubscriptions).set({ status: "canceled" }).where(eq(tables.billingSubscriptions.tenantId, tenantId));
+    expect((await deliver(graph.subgraphs.billing.url, subscriptionEvent({ ...subscription, status: "canceled" }, started + 1, "customer.subscription.deleted"))).status).toBe(200);
     await expect.poll(entitled, { timeout: 5000, interval: 50 }).toBe(false);
     const afterCancel = await create("e");
     expect(afterCancel.errors?.[0]?.extensions).toMatchObject({ code: "QUOTA_EXCEEDED", limit: 3 });

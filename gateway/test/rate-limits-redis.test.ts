@@ -99,8 +99,10 @@ describe("rate limits shared through Redis", () => {
         expect(answer.status).toBe(200);
         remaining.push(remainingOf(answer.headers.get("ratelimit")));
       }
-      // Each replica's answers count down from where the other left off: one counter.
-      expect(remaining).toEqual([9, 8, 7, 6, 5, 4, 3, 2, 1, 0]);
+      // One counter: near the limit each replica's answers count down exactly from where the other left off (far
+      // from it a replica may answer from its estimate, which lags the other's requests: never below the truth).
+      expect(remaining.slice(5)).toEqual([4, 3, 2, 1, 0]);
+      remaining.slice(0, 5).forEach((left, i) => expect(left).toBeGreaterThanOrEqual(9 - i));
       for (const i of [0, 1]) {
         const refused = await ask(i);
         expect(refused.status).toBe(429);
@@ -165,14 +167,15 @@ describe("rate limits shared through Redis", () => {
     // Nothing listens yet: a gateway starting while Redis is down counts in the process from its first request.
     const counter = redisCounter({ url: `redis://127.0.0.1:${port}`, keyPrefix: prefix }, log);
     try {
-      for (let i = 1; i <= 20; i++) expect((await counter.take("k")).consumed).toBe(i);
+      // A budget of 1 is never far from its limit: every count waits for Redis (or its insurance), exactly.
+      for (let i = 1; i <= 20; i++) expect((await counter.take("k", 1)).consumed).toBe(i);
       expect(counter.degraded).toBe(true);
       const redis = await startRedis(port);
       try {
         await expect.poll(() => counter.degraded, { timeout: 20_000, interval: 100 }).toBe(false);
-        expect((await counter.take("k")).consumed).toBe(1);
+        expect((await counter.take("k", 1)).consumed).toBe(1);
         await redis.stop();
-        const counts = await Promise.all(Array.from({ length: 50 }, () => counter.take("k")));
+        const counts = await Promise.all(Array.from({ length: 50 }, () => counter.take("k", 1)));
         expect(counts.map((count) => count.consumed).sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => 21 + i));
       } finally {
         await redis.stop();

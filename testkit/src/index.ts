@@ -12,3 +12,4 @@ export * from "./test-browser.js";
 export * from "./prometheus-text.js";
 export * from "./test-tables.js";
 export * from "./stripe-stand-in.js";
+export * from "./stripe-events.js";

@@ -83,7 +83,7 @@ export class RateLimits {
   /** Counts one operation of `caller` (coming from `address`) and says whether it may run. */
   async admit(caller: Caller, address: string): Promise<RateLimitDecision> {
     const { key, policy, limit } = this.budgetOf(caller, address);
-    const { consumed, msBeforeReset } = await this.counter.take(key);
+    const { consumed, msBeforeReset } = await this.counter.take(key, limit);
     return {
       allowed: consumed <= limit,
       policy,

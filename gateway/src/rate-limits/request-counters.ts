@@ -1,5 +1,6 @@
 import { Redis } from "ioredis";
 import { RateLimiterMemory, RateLimiterRedis, type RateLimiterRes } from "rate-limiter-flexible";
+import { LRUCache } from "lru-cache";
 import type { Logger } from "@kombify/service-core/logging";
 
 /** Every budget is per minute: a fixed window that starts with a key's first request. */
@@ -18,7 +19,8 @@ export interface Count {
 }
 
 export interface RequestCounter {
-  take(key: string): Promise<Count>;
+  /** Counts one request of `key`, whose budget is `limit` (a counter may answer from an estimate far from it). */
+  take(key: string, limit: number): Promise<Count>;
   /** Whether counts come from this process's insurance counter: Redis does not answer (or is not connected yet). */
   readonly degraded: boolean;
   close(): void;
@@ -71,6 +73,7 @@ export function redisCounter(settings: { url: string; keyPrefix: string }, log: 
     insuranceLimiter: insurance,
   });
   const where = redactedUrl(settings.url);
+  const estimates = new CountEstimates();
   let state: "starting" | "up" | "down" = "starting";
   let closing = false;
   const down = (reason: string, error?: unknown) => {
@@ -91,19 +94,60 @@ export function redisCounter(settings: { url: string; keyPrefix: string }, log: 
     get degraded() {
       return state !== "up";
     },
-    async take(key) {
-      const res = await limiter.consume(key);
-      // While the first connection is still being made, the insurance answers without a word; a failed one says so.
-      if (insurance.answered.has(res)) {
-        if (state === "up") down("a command failed or timed out");
-      } else if (state !== "up" && redis.status === "ready") up();
-      return count(res);
+    async take(key, limit) {
+      const counted = limiter.consume(key).then((res) => {
+        // While the first connection is still being made, the insurance answers without a word; a failed one says so.
+        if (insurance.answered.has(res)) {
+          if (state === "up") down("a command failed or timed out");
+        } else {
+          if (state !== "up" && redis.status === "ready") up();
+          estimates.learn(key, res);
+        }
+        return count(res);
+      });
+      // Far from the limit, the answer need not wait for Redis's round trip: every request is still counted there,
+      // and the estimate is corrected by each answer; near the limit (and with no fresh estimate) it waits, so
+      // refusals stay exact across replicas.
+      const estimated = state === "up" ? estimates.takeIfFarFrom(key, limit) : null;
+      if (!estimated) return counted;
+      counted.catch(() => {});
+      return estimated;
     },
     close() {
       closing = true;
       redis.disconnect();
     },
   };
+}
+
+/** Share of a budget below which a replica answers from its own estimate while Redis counts in the background. */
+const ESTIMATE_HEADROOM = 0.5;
+/** How long an estimate learned from Redis is trusted; older, the next request waits for Redis again. */
+const ESTIMATE_FRESH_MS = 1000;
+
+/**
+ * What this replica last heard from Redis about each key (the global count then, and the window's end), plus its
+ * own requests since. Bounded: a key not asked for in a while is simply learned again.
+ */
+class CountEstimates {
+  private readonly byKey = new LRUCache<string, { consumed: number; resetAt: number; learnedAt: number }>({ max: 50_000 });
+
+  learn(key: string, res: RateLimiterRes): void {
+    const now = Date.now();
+    const resetAt = now + res.msBeforeNext;
+    const known = this.byKey.get(key);
+    // Answers can arrive out of order: within one window the highest count is the newest.
+    const sameWindow = known && Math.abs(known.resetAt - resetAt) < 1000;
+    this.byKey.set(key, { consumed: sameWindow ? Math.max(known.consumed, res.consumedPoints) : res.consumedPoints, resetAt, learnedAt: now });
+  }
+
+  takeIfFarFrom(key: string, limit: number): Count | null {
+    const known = this.byKey.get(key);
+    const now = Date.now();
+    if (!known || known.resetAt <= now || now - known.learnedAt > ESTIMATE_FRESH_MS || known.consumed + 1 >= limit * ESTIMATE_HEADROOM) return null;
+    known.consumed += 1;
+    return { consumed: known.consumed, msBeforeReset: known.resetAt - now };
+  }
 }
 
 /** The URL without its password, for logs. */

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Role } from "@kombify/service-core/auth";
 import { billingSubgraph } from "@kombify/subgraph-billing";
 import { createTestTenant, startStripeStandIn, startTestSubgraph, stripeError, type StripeStandIn, type TestSubgraph } from "@kombify/testkit";
-import { deliver, PRICES, subscriptionEvent, WEBHOOK_SECRET, nowSeconds } from "./stripe-events.js";
+import { deliver, PRICES, subscriptionEvent, WEBHOOK_SECRET, nowSeconds } from "@kombify/testkit";
 
 const START_CHECKOUT = "mutation($tier: PlanTier!) { startCheckout(tier: $tier) { url expiresAt } }";
 const OPEN_PORTAL = "mutation { openBillingPortal { url expiresAt } }";

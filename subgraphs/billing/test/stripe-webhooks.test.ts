@@ -15,7 +15,7 @@ import {
   type EventEnvelope,
   type StripeStatus,
   type SubscriptionFixture,
-} from "./stripe-events.js";
+} from "@kombify/testkit";
 
 const GRACE_DAYS = 1;
 const DAY = 86_400;
