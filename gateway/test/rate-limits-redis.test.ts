@@ -1,28 +1,16 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningGateway } from "@kombify/gateway";
-import type { PlanTier } from "@kombify/service-core/auth";
 import type { Logger } from "@kombify/service-core/logging";
-import { freePort, postGraphQL, scrapePrometheus, startTestGateway, startTestSupergraph, uniqueSuffix, type TestSupergraph } from "@kombify/testkit";
+import { freePort, postGraphQL, scrapePrometheus, startTestGateway, startTestSupergraph, uniqueSuffix, type TestSupergraph, plansFileWith } from "@kombify/testkit";
 import { redisCounter } from "../src/rate-limits/request-counters.js";
 
-const PLANS = fileURLToPath(new URL("../../config/plans.json", import.meta.url));
 /** The machine's Redis (CI's too): shared, so every key here has a prefix of its own and nothing else is touched. */
 const SHARED_REDIS = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
-
-/** config/plans.json with other requests per minute: small budgets keep the tests fast. */
-function plansFileWith(dir: string, requestsPerMinute: Partial<Record<PlanTier, number>>): string {
-  const catalog = JSON.parse(readFileSync(PLANS, "utf8")) as { plans: { tier: PlanTier; limits: { requestsPerMinute: number } }[] };
-  for (const plan of catalog.plans) plan.limits.requestsPerMinute = requestsPerMinute[plan.tier] ?? plan.limits.requestsPerMinute;
-  const file = join(dir, `plans-${uniqueSuffix()}.json`);
-  writeFileSync(file, JSON.stringify(catalog));
-  return file;
-}
 
 /** A redis-server of this test's own, on `port`, keeping nothing on disk: it can be stopped and started again. */
 async function startRedis(port: number): Promise<{ stop(): Promise<void> }> {

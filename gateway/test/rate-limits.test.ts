@@ -1,22 +1,9 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningGateway } from "@kombify/gateway";
-import type { PlanTier } from "@kombify/service-core/auth";
-import { collect, postGraphQL, scrapePrometheus, startTestGateway, startTestSupergraph, tables, uniqueSuffix, wsClient, type GraphQLResponse, type TestSupergraph } from "@kombify/testkit";
-
-const PLANS = fileURLToPath(new URL("../../config/plans.json", import.meta.url));
-
-/** config/plans.json with other requests per minute: small budgets keep the tests fast. */
-function plansFileWith(dir: string, requestsPerMinute: Partial<Record<PlanTier, number>>): string {
-  const catalog = JSON.parse(readFileSync(PLANS, "utf8")) as { plans: { tier: PlanTier; limits: { requestsPerMinute: number } }[] };
-  for (const plan of catalog.plans) plan.limits.requestsPerMinute = requestsPerMinute[plan.tier] ?? plan.limits.requestsPerMinute;
-  const file = join(dir, `plans-${uniqueSuffix()}.json`);
-  writeFileSync(file, JSON.stringify(catalog));
-  return file;
-}
+import { collect, postGraphQL, scrapePrometheus, startTestGateway, startTestSupergraph, tables, uniqueSuffix, wsClient, type GraphQLResponse, type TestSupergraph, plansFileWith } from "@kombify/testkit";
 
 /** `RateLimit: "free";r=9;t=60` → { policy: "free", r: 9, t: 60 }. */
 function parseRateLimit(header: string | null) {

@@ -13,3 +13,4 @@ export * from "./prometheus-text.js";
 export * from "./test-tables.js";
 export * from "./stripe-stand-in.js";
 export * from "./stripe-events.js";
+export * from "./test-plans.js";
