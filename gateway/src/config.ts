@@ -1,10 +1,10 @@
 import { z } from "zod";
 import { ConfigError, envTypes, parseEnv } from "@kombify/service-core/config";
-import { SUBGRAPHS, subgraphUrlVariable, type SubgraphName } from "@kombify/service-core/federation";
 import { tracingEnvShape, tracingOptions, type TracingOptions } from "@kombify/service-core/observability";
 import { fileURLToPath } from "node:url";
 import { isIP } from "node:net";
 import { planCatalogSettingsShape } from "@kombify/plan-catalog";
+import { subgraphUrlOverrides } from "./federation/supergraph-subgraphs.js";
 import { DEFAULT_OPERATION_CEILINGS, type OperationCeilings } from "./operation-ceilings.js";
 
 const DEFAULT_SUPERGRAPH_FILE = fileURLToPath(new URL("../../schema/supergraph.graphql", import.meta.url));
@@ -82,12 +82,6 @@ const gatewayShape = {
     .transform((v) => v.split(",").map((entry) => entry.trim()).filter(Boolean))
     .refine((entries) => entries.every(isAddressOrRange), { message: "IP addresses or CIDR ranges" })
     .describe("a comma-separated list of proxy IP addresses or CIDR ranges (e.g. 10.0.0.0/8,127.0.0.1)"),
-  ...Object.fromEntries(
-    SUBGRAPHS.map(({ name, defaultPort }) => [
-      subgraphUrlVariable(name),
-      envTypes.url().default(`http://127.0.0.1:${defaultPort}/graphql`),
-    ]),
-  ),
 };
 
 export interface GatewayConfig {
@@ -138,9 +132,18 @@ export interface GatewayConfig {
     keepAliveMs: number;
     bufferPerSubscriber: number;
   };
-  subgraphUrls: Record<SubgraphName, string>;
+  /** `SUBGRAPH_<NAME>_URL` overrides by variable; the subgraphs themselves come from the supergraph (join__graph). */
+  subgraphUrlOverrides: Record<string, string>;
   /** OTLP/HTTP span export (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_SERVICE_NAME); null: no tracer at all. */
   tracing: TracingOptions | null;
+}
+
+function isHttpUrl(value: string): boolean {
+  try {
+    return ["http:", "https:"].includes(new URL(value).protocol);
+  } catch {
+    return false;
+  }
 }
 
 /** An IP address, or a CIDR range of them (`10.0.0.0/8`, `fd00::/8`). */
@@ -166,6 +169,10 @@ export function apolloTelemetryWouldBeSent(config: Pick<GatewayConfig, "apolloTe
 export function parseGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   const raw = parseEnv(gatewayShape, env) as z.infer<z.ZodObject<typeof gatewayShape>> & Record<string, string>;
   const problems: string[] = [];
+  const overrides = subgraphUrlOverrides(env);
+  for (const [variable, value] of Object.entries(overrides)) {
+    if (!isHttpUrl(value)) problems.push(`${variable}="${value}" is invalid: an http(s) URL of the subgraph's GraphQL endpoint.`);
+  }
   if (raw.OIDC_ISSUER && !raw.OIDC_AUDIENCE) problems.push("OIDC_AUDIENCE is required with OIDC_ISSUER: the Zitadel project id.");
   if (!raw.OIDC_ISSUER && raw.NODE_ENV !== "development") {
     problems.push(`OIDC_ISSUER is required outside development (NODE_ENV=${raw.NODE_ENV}): the Zitadel issuer URL.`);
@@ -227,7 +234,7 @@ export function parseGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gatewa
       keepAliveMs: raw.WS_KEEPALIVE_MS,
       bufferPerSubscriber: raw.WS_BUFFER_PER_SUBSCRIBER,
     },
-    subgraphUrls: Object.fromEntries(SUBGRAPHS.map(({ name }) => [name, raw[subgraphUrlVariable(name)]])) as Record<SubgraphName, string>,
+    subgraphUrlOverrides: overrides,
     tracing: tracingOptions(raw, "gateway"),
   };
 }

@@ -30,6 +30,7 @@ import { refuseNulInInput } from "./input-strings.js";
 import { PLAN_TIERS } from "@kombify/service-core/auth";
 import { DeclaredCosts, refuseCostlyOperations, type CostPolicy } from "./operation-cost.js";
 import { subgraphReadiness } from "./http/readiness.js";
+import { subgraphsOfSupergraph } from "./federation/supergraph-subgraphs.js";
 import { tenantEnrolment } from "./tenancy/tenant-enrolment.js";
 import { TENANT_DIRECTORY_CHANNELS, TenantResolver } from "./tenancy/tenant-resolver.js";
 import { attachGraphQLWebSocket } from "./subscriptions/transport/gateway-websocket.js";
@@ -49,6 +50,8 @@ export interface RunningGateway {
 /** The supergraph's front door: verifies the caller, resolves the tenant, plans and runs each operation. */
 export async function startGateway(config: GatewayConfig, log: Logger): Promise<RunningGateway> {
   const supergraphSdl = readFileSync(config.supergraphFile, "utf8");
+  // The subgraphs are the supergraph's (join__graph), each at its SUBGRAPH_<NAME>_URL when set: any composed supergraph.
+  const subgraphUrls = subgraphsOfSupergraph(supergraphSdl, config.subgraphUrlOverrides);
   const signer = new TenantContextSigner(await importContextSigningKey(config.contextSigningKey));
   // Prometheus series in this gateway's own registry; spans only with OTEL_EXPORTER_OTLP_ENDPOINT set.
   const registry = createMetricsRegistry();
@@ -56,7 +59,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   const tracing = config.tracing ? Tracing.start(config.tracing) : null;
   const fetches = new SubgraphFetches(registry, tracing);
   const dataSources: Record<string, SubgraphDataSource> = Object.fromEntries(
-    Object.entries(config.subgraphUrls).map(([name, url]) => [name, new SubgraphDataSource(name, url, signer, config.subgraphTimeoutMs, fetches)]),
+    Object.entries(subgraphUrls).map(([name, url]) => [name, new SubgraphDataSource(name, url, signer, config.subgraphTimeoutMs, fetches)]),
   );
   // @apollo/gateway sends anonymous usage metrics to Apollo (and probes every cloud's metadata address to label
   // them) unless APOLLO_TELEMETRY_DISABLED in the process environment says not to. A self-hosted homelab platform
@@ -100,7 +103,8 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       ...(tracing ? [operationTracing<GatewayContext>(tracing)] : []),
       refuseNulInInput<GatewayContext>(),
       refuseCostlyOperations<GatewayContext>(costPolicy),
-      tenantEnrolment({ tenantSubgraphUrl: config.subgraphUrls.tenant, signer, tenants, timeoutMs: config.subgraphTimeoutMs }),
+      // kombify's own: an organisation's first homelab launch makes its tenant, where a tenant subgraph exists.
+      ...(subgraphUrls.tenant ? [tenantEnrolment({ tenantSubgraphUrl: subgraphUrls.tenant, signer, tenants, timeoutMs: config.subgraphTimeoutMs })] : []),
       logUnexpectedErrors<GatewayContext>(log, isUnexpectedAtGateway),
       // Apollo's own landing page loads from Apollo's CDN and Google Fonts: ours is the playground, or nothing.
       ApolloServerPluginLandingPageDisabled(),
@@ -126,10 +130,10 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     const idHeader = { [REQUEST_ID_HEADER]: requestId };
     if (path === "/health" && req.method === "GET") return sendJson(res, 200, { status: "ok", service: "gateway" }, idHeader);
     if (path === "/ready" && req.method === "GET") {
-      const readiness = await subgraphReadiness(config.subgraphUrls);
+      const readiness = await subgraphReadiness(subgraphUrls);
       return sendJson(res, readiness.ready ? 200 : 503, { service: "gateway", ...readiness }, idHeader);
     }
-    if (path === "/downloads") return proxyDownload(req, res, { stackkitUrl: config.subgraphUrls.stackkit, timeoutMs: config.subgraphTimeoutMs, headers: idHeader, log: requestLog });
+    if (path === "/downloads" && subgraphUrls.stackkit) return proxyDownload(req, res, { stackkitUrl: subgraphUrls.stackkit, timeoutMs: config.subgraphTimeoutMs, headers: idHeader, log: requestLog });
     if (playground?.serves(req, path)) return playground.serve(req, res, idHeader);
     if (path !== "/graphql") return sendJson(res, 404, { error: "NOT_FOUND", message: `No route for ${req.method} ${path}; the graph is at /graphql.` }, idHeader);
     const authentication = await authenticator.fromRequest(req);
@@ -156,7 +160,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
     });
   });
   const planner = new SubscriptionPlanner(supergraphSdl);
-  const upstream = new UpstreamSubscriptions(config.subgraphUrls, log);
+  const upstream = new UpstreamSubscriptions(subgraphUrls, log);
   const hub = new SubscriptionHub(planner, upstream, dataSources, signer, formatError);
   // A tenant, its instance or its plan changed: the cached entry goes, and open subscriptions of that tenant take the
   // directory's answer now for their next event (new operations on open sockets re-read it anyway).

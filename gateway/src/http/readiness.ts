@@ -1,7 +1,5 @@
-import type { SubgraphName } from "@kombify/service-core/federation";
-
 /** Asks every subgraph's /ready (next to its /graphql); the gateway is ready only when all answer 200. */
-export async function subgraphReadiness(urls: Record<SubgraphName, string>): Promise<{ ready: boolean; subgraphs: Record<string, boolean> }> {
+export async function subgraphReadiness(urls: Record<string, string>): Promise<{ ready: boolean; subgraphs: Record<string, boolean> }> {
   const results = await Promise.all(
     Object.entries(urls).map(async ([name, graphqlUrl]) => {
       try {
