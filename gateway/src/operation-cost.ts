@@ -17,7 +17,7 @@ import {
   type OperationDefinitionNode,
   type SelectionSetNode,
 } from "graphql";
-import { parse, type ConstDirectiveNode } from "graphql";
+import { getVariableValues, parse, type ConstDirectiveNode } from "graphql";
 import type { Caller } from "@kombify/service-core/auth";
 import { ErrorCode } from "@kombify/service-core/errors";
 import type { OperationCeilings } from "./operation-ceilings.js";
@@ -113,8 +113,10 @@ export function estimateCost(
       const argument = definition.args.find((candidate) => candidate.name === name);
       if (!argument) continue;
       const given = field.arguments?.find((candidate) => candidate.name.value === name)?.value;
+      // A variable the request left out takes the argument's default, as execution will (never the assumed size).
+      const fromVariable = given?.kind === Kind.VARIABLE ? variables[given.name.value] : undefined;
       const value =
-        given?.kind === Kind.INT ? Number(given.value) : given?.kind === Kind.VARIABLE ? variables[given.name.value] : given ? undefined : argument.defaultValue;
+        given?.kind === Kind.INT ? Number(given.value) : given?.kind === Kind.VARIABLE ? (fromVariable ?? argument.defaultValue) : given ? undefined : argument.defaultValue;
       if (typeof value === "number" && Number.isFinite(value) && value >= 0) return value;
     }
     return costs?.assumedSize ?? assumedListSize;
@@ -217,7 +219,11 @@ export function refuseCostlyOperations<Context extends { caller: Caller }>(polic
       return {
         async didResolveOperation({ schema, document, operation, request, contextValue }) {
           if (!operation) return;
-          const { refusal, ...rest } = costOf(schema, document, operation, request.variables ?? {}, policy, contextValue.caller);
+          // The values execution will use: the request's, coerced, with the operation's own defaults filled in
+          // (`query($n: Int = 100)` must weigh what it will fetch). Values that do not coerce fail execution anyway.
+          const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], request.variables ?? {});
+          const variables = coerced.coerced ?? request.variables ?? {};
+          const { refusal, ...rest } = costOf(schema, document, operation, variables, policy, contextValue.caller);
           measured = rest;
           if (refusal) throw new GraphQLError(refusal.message, { extensions: { ...refusal.extensions, http: { status: 400 } } });
         },

@@ -77,3 +77,10 @@ describe("the ceiling a caller's plan sets", () => {
     expect(costLimitFor({ ...policy, planCeiling: () => 1e9 }, caller("PRO"))).toBe(1_000);
   });
 });
+
+describe("variables as execution will see them", () => {
+  it("weighs a variable left out by the argument's default, never by the assumed size", () => {
+    // Stack.jobs(last: Int = 20): a $n the request does not give is 20 at execution, so it weighs 20.
+    expect(cost("query($n: Int) { stacks { jobs(last: $n) { id } } }", {})).toBe(10 * (1 + 20 * 2));
+  });
+});

@@ -33,6 +33,13 @@ describe("a plan change, felt everywhere", () => {
     const customDomains = async () =>
       (await pb.collection(FEATURE_FLAGS_COLLECTION).getFirstListItem(pb.filter("namespace = {:ns} && key = 'custom-domains'", { ns: namespaceCollections(slug).users }))).enabled;
 
+    // A socket opened while FREE: its operations after the upgrade are weighed against PRO's ceiling.
+    const client = wsClient(`${graph.url}/graphql`, { authorization: `Bearer ${token}` });
+    const costliestOverSocket = () =>
+      new Promise<unknown>((resolve) => {
+        client.subscribe({ query: "{ stacks { jobs(last: 100) { logs(tail: 50) } } }" }, { next: () => {}, error: (errors) => resolve((errors as { extensions?: unknown }[])[0]?.extensions), complete: () => resolve(undefined) });
+      });
+    expect(await costliestOverSocket()).toMatchObject({ code: "COST_LIMIT_EXCEEDED", limit: 50_000 });
     for (const name of ["a", "b", "c"]) expect((await create(name)).errors).toBeUndefined();
     const refused = await create("d");
     expect(refused.errors?.[0]?.extensions).toMatchObject({ code: "QUOTA_EXCEEDED", limit: 3 });
@@ -47,6 +54,8 @@ describe("a plan change, felt everywhere", () => {
     await expect.poll(entitled, { timeout: 5000, interval: 50 }).toBe(true);
     expect((await create("d")).errors).toBeUndefined();
     expect(await costliest()).toBeUndefined();
+    expect(await costliestOverSocket()).toBeUndefined();
+    await client.dispose();
     await expect.poll(customDomains, { timeout: 5000, interval: 100 }).toBe(true);
 
     expect((await deliver(graph.subgraphs.billing.url, subscriptionEvent({ ...subscription, status: "canceled" }, started + 1, "customer.subscription.deleted"))).status).toBe(200);
@@ -85,14 +94,17 @@ describe("an operation's cost, when asked", () => {
     } finally {
       await client.dispose();
     }
+    // A variable's default is what execution will use, so it is what is weighed: 10 × 100 × (1 + 10,000) values.
+    const defaulted = await rawBody(graph.url, token, { query: "query($t: Int = 10000) { stacks { jobs(last: 100) { logs(tail: $t) } } }" });
+    expect(defaulted).toMatchObject({ errors: [{ extensions: { code: "COST_LIMIT_EXCEEDED", cost: 10_001_010, limit: 50_000 } }] });
     const unasked = await rawBody(graph.url, token, { query: "{ stacks { id } }" });
     expect(unasked.extensions).toBeUndefined();
   });
 });
 
-async function rawBody(url: string, token: string, body: unknown): Promise<{ extensions?: unknown }> {
+async function rawBody(url: string, token: string, body: unknown): Promise<{ extensions?: unknown; errors?: unknown }> {
   const response = await fetch(`${url}/graphql`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
-  return (await response.json()) as { extensions?: unknown };
+  return (await response.json()) as { extensions?: unknown; errors?: unknown };
 }
 
 async function rawExtensions(url: string, token: string): Promise<unknown> {

@@ -142,6 +142,29 @@ describe("rate limits per tenant by plan", () => {
     });
     afterAll(() => gateway?.stop());
 
+    it("counts operations refused before they run too (invalid, too costly, a bad token of their own), as HTTP does", async () => {
+      const { owner } = await newTenant("Refused");
+      const client = wsClient(`${gateway.url}/graphql`, { authorization: `Bearer ${owner}` });
+      try {
+        // Refused before they run: unknown field, beyond the plan's cost ceiling, a token of their own that is none.
+        const refusals = [
+          collect(client, "{ nope }"),
+          collect(client, "{ stacks { jobs(last: 100) { logs(tail: 10000) } } }"),
+          collect(client, "{ me { id } }", {}, { headers: { authorization: "Bearer not-a-token" } }),
+        ];
+        const codes = await Promise.all(refusals.map((refused) => refused.done.then(() => "none", (errors: { extensions?: { code?: string } }[]) => errors[0]?.extensions?.code)));
+        expect(codes).toEqual(["GRAPHQL_VALIDATION_FAILED", "COST_LIMIT_EXCEEDED", "UNAUTHENTICATED"]);
+        await collect(client, "{ me { id } }").done;
+        // Four operations sent (three refused before running) and a fifth: the sixth is beyond the budget of 5.
+        await collect(client, "{ me { id } }").done;
+        const beyond = collect(client, "{ me { id } }");
+        await beyond.done;
+        expect(beyond.events[0]?.errors?.[0]?.extensions?.code).toBe("RATE_LIMITED");
+      } finally {
+        await client.dispose();
+      }
+    });
+
     it("counts every operation sent over the socket against the tenant's budget and refuses the one beyond it alone, keeping the socket open", async () => {
       const { owner } = await newTenant("Socket");
       const before = await scrapePrometheus(`${gateway.metricsUrl}/metrics`);
@@ -177,7 +200,8 @@ describe("rate limits per tenant by plan", () => {
         live.unsubscribe();
 
         const after = await scrapePrometheus(`${gateway.metricsUrl}/metrics`);
-        expect(after.value("kombify_gateway_rate_limited_total", { policy: "free", transport: "websocket" })).toBe(2);
+        const refusedOverSocket = (metrics: typeof before) => metrics.value("kombify_gateway_rate_limited_total", { policy: "free", transport: "websocket" });
+        expect(refusedOverSocket(after) - refusedOverSocket(before)).toBe(2);
         expect(after.value("kombify_refusals_total", { code: "RATE_LIMITED" }) - before.value("kombify_refusals_total", { code: "RATE_LIMITED" })).toBe(3);
       } finally {
         await client.dispose();

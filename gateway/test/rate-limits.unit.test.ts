@@ -2,7 +2,7 @@ import type { IncomingMessage } from "node:http";
 import { describe, expect, it } from "vitest";
 import { testContextKeys } from "@kombify/testkit";
 import { parseGatewayConfig } from "../src/config.js";
-import { ClientAddresses } from "../src/rate-limits/client-address.js";
+import { budgetAddress, ClientAddresses } from "../src/rate-limits/client-address.js";
 import { rateLimitHeaders } from "../src/rate-limits/rate-limits.js";
 
 const request = (remoteAddress: string, forwardedFor?: string | string[]) =>
@@ -66,5 +66,15 @@ describe("the client address of an anonymous caller", () => {
     expect(addresses.of(request("127.0.0.1", "10.0.0.1, 10.0.0.2"))).toBe("10.0.0.1");
     expect(addresses.of(request("127.0.0.1"))).toBe("127.0.0.1");
     expect(addresses.of(request("127.0.0.1", "evil, 10.0.0.2"))).toBe("10.0.0.2");
+  });
+});
+
+describe("the address an anonymous budget is kept by", () => {
+  it("keeps IPv4 addresses apart and an IPv6 host's whole /64 together", () => {
+    expect(budgetAddress("203.0.113.7")).toBe("203.0.113.7");
+    expect(budgetAddress("2001:db8:1:2:aaaa::1")).toBe("2001:db8:1:2::/64");
+    expect(budgetAddress("2001:db8:1:2:ffff:ffff:ffff:ffff")).toBe("2001:db8:1:2::/64");
+    expect(budgetAddress("2001:db8::1")).toBe("2001:db8:0:0::/64");
+    expect(budgetAddress("::1")).toBe("0:0:0:0::/64");
   });
 });

@@ -7,6 +7,19 @@ function normalise(address: string): string {
 }
 
 /**
+ * The address an anonymous budget is kept by: an IPv4 address as it is, an IPv6 one by its /64, the block one
+ * host is given (one machine holds a whole /64 and could otherwise count as billions of callers).
+ */
+export function budgetAddress(address: string): string {
+  if (isIP(address) !== 6) return address;
+  const [head = "", tail = ""] = address.split("::");
+  const left = head ? head.split(":") : [];
+  const right = tail ? tail.split(":") : [];
+  const groups = address.includes("::") ? [...left, ...Array(8 - left.length - right.length).fill("0"), ...right] : left;
+  return `${groups.slice(0, 4).map((group) => Number.parseInt(group || "0", 16).toString(16)).join(":")}::/64`;
+}
+
+/**
  * Who an anonymous caller is, for its rate limit: the address of the socket's peer, unless that peer is a proxy
  * this gateway was told to trust (TRUSTED_PROXIES); then the `X-Forwarded-For` entry the nearest untrusted hop
  * added, read from the right (the left end is whatever the client wrote, and a client could name anyone there).

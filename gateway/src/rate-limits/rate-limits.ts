@@ -6,7 +6,7 @@ import { AppError, ErrorCode } from "@kombify/service-core/errors";
 import { sendJson } from "@kombify/service-core/http";
 import type { Logger } from "@kombify/service-core/logging";
 import type { GatewayConfig } from "../config.js";
-import { ClientAddresses } from "./client-address.js";
+import { budgetAddress, ClientAddresses } from "./client-address.js";
 import { inProcessCounter, redisCounter, WINDOW_SECONDS, type RequestCounter } from "./request-counters.js";
 
 /** What one request was allowed, and what the IETF RateLimit headers say about the budget it came out of. */
@@ -130,7 +130,7 @@ export class RateLimits {
   }
 
   private budgetOf(caller: Caller, address: string): { key: string; policy: string; limit: number } {
-    if (caller.kind !== "user") return { key: `ip:${address}`, policy: "anonymous", limit: this.anonymousPerMinute };
+    if (caller.kind !== "user") return { key: `ip:${budgetAddress(address)}`, policy: "anonymous", limit: this.anonymousPerMinute };
     const plan = caller.tenant?.plan ?? "FREE";
     const key = caller.tenant ? `tenant:${caller.tenant.id}` : `user:${caller.userId}`;
     return { key, policy: plan.toLowerCase(), limit: this.entitlements.requestsPerMinute(plan) };

@@ -95,7 +95,8 @@ export function redisCounter(settings: { url: string; keyPrefix: string }, log: 
       return state !== "up";
     },
     async take(key, limit) {
-      const counted = limiter.consume(key).then((res) => {
+      estimates.sent(key);
+      const counted = limiter.consume(key).finally(() => estimates.answered(key)).then((res) => {
         // While the first connection is still being made, the insurance answers without a word; a failed one says so.
         if (insurance.answered.has(res)) {
           if (state === "up") down("a command failed or timed out");
@@ -131,6 +132,18 @@ const ESTIMATE_FRESH_MS = 1000;
  */
 class CountEstimates {
   private readonly byKey = new LRUCache<string, { consumed: number; resetAt: number; learnedAt: number }>({ max: 50_000 });
+  /** Counts sent to Redis and not answered yet, per key. */
+  private readonly inFlight = new Map<string, number>();
+
+  sent(key: string): void {
+    this.inFlight.set(key, (this.inFlight.get(key) ?? 0) + 1);
+  }
+
+  answered(key: string): void {
+    const left = (this.inFlight.get(key) ?? 1) - 1;
+    if (left > 0) this.inFlight.set(key, left);
+    else this.inFlight.delete(key);
+  }
 
   learn(key: string, res: RateLimiterRes): void {
     const now = Date.now();
@@ -144,6 +157,9 @@ class CountEstimates {
   takeIfFarFrom(key: string, limit: number): Count | null {
     const known = this.byKey.get(key);
     const now = Date.now();
+    // Only with no other count of this key still on its way to Redis (this one is): otherwise a burst would be
+    // answered from an estimate that has not heard what other replicas spent meanwhile.
+    if ((this.inFlight.get(key) ?? 0) > 1) return null;
     if (!known || known.resetAt <= now || now - known.learnedAt > ESTIMATE_FRESH_MS || known.consumed + 1 >= limit * ESTIMATE_HEADROOM) return null;
     known.consumed += 1;
     return { consumed: known.consumed, msBeforeReset: known.resetAt - now };

@@ -102,6 +102,13 @@ describe("Stripe Checkout and the billing portal, against a local Stripe stand-i
     expect(again.errors?.[0]?.message).toContain("openBillingPortal");
   });
 
+  it("refuses a second subscription to a tenant whose live one an earlier release recorded in the mirror alone", async () => {
+    // As an installation upgraded from the release before Stripe's subscriptions were kept one by one leaves it.
+    const { as } = await createTestTenant(subgraph.runtime, { plan: "PRO" });
+    const again = await subgraph.query(START_CHECKOUT, { caller: as([Role.TENANT_OWNER]), variables: { tier: "PRO" } });
+    expect(again.errors?.[0]?.extensions?.code).toBe("CONFLICT");
+  });
+
   it("answers Stripe's refusals as BAD_USER_INPUT or UNAVAILABLE, never INTERNAL", async () => {
     const { as } = await createTestTenant(subgraph.runtime);
     const owner = as([Role.TENANT_OWNER]);

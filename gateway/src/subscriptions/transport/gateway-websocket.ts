@@ -57,6 +57,8 @@ interface SocketContext extends GatewayContext {
   audience: string;
   /** When the operation's own token expires (null without one, or when it does not expire). */
   expiresAt: Date | null;
+  /** The refusal of an operation beyond its caller's budget, counted when it arrived; null within it. */
+  rateLimited: GraphQLError | null;
   /** What of the subscribe message's `extensions` Apollo is given, as over HTTP: a request for the cost. (Not its
    * headers, nor a persisted query's hash: the text Apollo gets is the document printed anew.) */
   extensions: { cost: true } | undefined;
@@ -132,22 +134,28 @@ export function attachGraphQLWebSocket(options: {
         ctx.extra.connection = connection;
         return true;
       },
-      onSubscribe: (ctx, id, payload) => {
+      // Every operation sent is counted first, whatever becomes of it (as over HTTP): against its own token's
+      // caller once verified, else the connection's, with the tenant and plan as they are now. Then it is read,
+      // and weighed against that caller's plan.
+      onSubscribe: async (ctx, id, payload) => {
+        const connection = ctx.extra.connection!;
+        const connectionCaller = await options.authenticator.withCurrentTenant(connection.caller);
+        const authorization = operationAuthorization(payload.extensions);
+        const authentication = typeof authorization === "string" ? await options.authenticator.fromAuthorization(authorization) : null;
+        const caller = authentication?.ok ? authentication.caller : connectionCaller;
+        const rateLimited = (await options.rateLimits?.refusal(caller, connection.address)) ?? null;
+        if (authorization !== undefined && typeof authorization !== "string") {
+          return [new GraphQLError("The Authorization header must be 'Bearer <access token>'.", { extensions: { code: ErrorCode.UNAUTHENTICATED } })];
+        }
+        if (authentication && !authentication.ok) return [new GraphQLError(authentication.message, { extensions: { code: authentication.code } })];
         const prepared = documents.prepare(payload);
         if (!("document" in prepared)) return prepared;
-        const args = { schema: options.schema, ...prepared };
-        const authorization = operationAuthorization(payload.extensions);
-        if (authorization === undefined) {
-          const costly = documents.costRefusal(prepared, ctx.extra.connection!.caller);
-          return costly ? [costly] : args;
-        }
-        if (typeof authorization !== "string") return [new GraphQLError("The Authorization header must be 'Bearer <access token>'.", { extensions: { code: ErrorCode.UNAUTHENTICATED } })];
-        return options.authenticator.fromAuthorization(authorization).then((authentication) => {
-          if (!authentication.ok) return [new GraphQLError(authentication.message, { extensions: { code: authentication.code } })];
-          const costly = documents.costRefusal(prepared, authentication.caller);
-          if (costly) return [costly];
-          return { ...args, contextValue: socketContext(ctx.extra, id, payload.extensions, authentication) };
-        });
+        const costly = documents.costRefusal(prepared, caller);
+        if (costly) return [costly];
+        // A well-formed operation beyond the budget is answered like one that ran (a result with the error, then
+        // complete), by subscribe or execute below: refused alone, the socket and its other operations untouched.
+        const context = socketContext(ctx.extra, id, payload.extensions, authentication?.ok ? authentication : null);
+        return { schema: options.schema, ...prepared, contextValue: { ...context, caller, rateLimited } satisfies SocketContext };
       },
       onClose: (ctx) => {
         const connection = ctx.extra.connection;
@@ -158,15 +166,9 @@ export function attachGraphQLWebSocket(options: {
       // Apollo's results over the socket are formatted already, so they go out as they are. (Subscription events
       // do not pass here: the hub's SocketSubscriptions write them to the socket themselves.)
       onNext: (_ctx, _id, _payload, _args, result) => result as FormattedExecutionResult,
-      // The connection's caller, with its tenant (and plan) as they are now, not as they were when it connected.
-      context: async (ctx, id, payload) => {
-        const context = socketContext(ctx.extra, id, payload.extensions, null);
-        return { ...context, caller: await options.authenticator.withCurrentTenant(context.caller) };
-      },
       subscribe: async (args) => {
         const context = args.contextValue as SocketContext;
-        const rateLimited = await options.rateLimits?.refusal(context.caller, context.connection.address);
-        if (rateLimited) return { errors: [rateLimited] };
+        if (context.rateLimited) return { errors: [context.rateLimited] };
         // Check and take the slot before the first await, so back-to-back subscribes cannot all slip through.
         const refusal = quotas.subscriptionRefusal(context.connection, context.audience);
         if (refusal) {
@@ -215,14 +217,13 @@ export function attachGraphQLWebSocket(options: {
       },
       execute: async (args) => {
         const context = args.contextValue as SocketContext;
-        const rateLimited = await options.rateLimits?.refusal(context.caller, context.connection.address);
-        if (rateLimited) return { errors: [rateLimited] };
+        if (context.rateLimited) return { errors: [context.rateLimited] };
         const response = await options.apollo.executeOperation(
           {
             query: print(args.document),
             variables: (args.variableValues ?? {}) as Record<string, unknown>,
             operationName: args.operationName ?? undefined,
-            extensions: (args.contextValue as SocketContext).extensions,
+            extensions: context.extensions,
           },
           { contextValue: args.contextValue as GatewayContext },
         );
@@ -254,6 +255,7 @@ export function attachGraphQLWebSocket(options: {
       audience: own ? quotaAudience(own.caller) : connection.audience,
       expiresAt: own?.expiresAt ?? null,
       extensions: extensions?.cost === true ? { cost: true } : undefined,
+      rateLimited: null,
     };
   }
 

@@ -4,7 +4,7 @@ import type { PlanTier, SignedInCaller, TenantRef } from "@kombify/service-core/
 import { serializedBy, type Db } from "@kombify/service-core/database";
 import { AppError, ErrorCode, errors } from "@kombify/service-core/errors";
 import type { Logger } from "@kombify/service-core/logging";
-import { stripeCustomers, stripeSubscriptions } from "../db/schema.js";
+import { billingSubscriptions, stripeCustomers, stripeSubscriptions } from "../db/schema.js";
 import { stripeFailure } from "../stripe/stripe-errors.js";
 import { PlanPrices, type StripeSettings } from "../stripe/stripe-settings.js";
 import { GRANTING_STATUSES } from "../webhook/subscription-state.js";
@@ -73,8 +73,17 @@ export class CheckoutSessions {
       .select({ tier: stripeSubscriptions.planTier, status: stripeSubscriptions.status })
       .from(stripeSubscriptions)
       .where(and(eq(stripeSubscriptions.tenantId, tenantId), inArray(stripeSubscriptions.status, [...GRANTING_STATUSES])));
-    if (live) {
-      throw errors.conflict(`This tenant already has a subscription (${live.tier ?? "unknown plan"}, ${live.status}): change or cancel it in the billing portal (openBillingPortal).`);
+    // The mirror too: a subscription recorded before Stripe's were kept one by one (an installation upgraded from
+    // the previous release) has no row above, and is just as live.
+    const [mirrored] = live
+      ? []
+      : await this.db
+          .select({ tier: billingSubscriptions.planTier, status: billingSubscriptions.status })
+          .from(billingSubscriptions)
+          .where(and(eq(billingSubscriptions.tenantId, tenantId), inArray(billingSubscriptions.status, [...GRANTING_STATUSES])));
+    const existing = live ?? mirrored;
+    if (existing) {
+      throw errors.conflict(`This tenant already has a subscription (${existing.tier ?? "unknown plan"}, ${existing.status}): change or cancel it in the billing portal (openBillingPortal).`);
     }
   }
 

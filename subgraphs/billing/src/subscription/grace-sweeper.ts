@@ -1,4 +1,5 @@
 import { sql } from "drizzle-orm";
+import { chooseTenantSubscription } from "./tenant-subscription-choice.js";
 import type { Db } from "@kombify/service-core/database";
 import type { Logger } from "@kombify/service-core/logging";
 
@@ -33,17 +34,17 @@ export class GraceSweeper {
 
   /** The tenants whose grace period ended since the last sweep, announced now. */
   async sweep(): Promise<string[]> {
-    const rows = await this.db.execute<{ tenant_id: string }>(sql`
-      with ended as (
+    // The tenant's mirror row is chosen anew (a subscription whose grace ended no longer outranks one that pays),
+    // which touches it, and its trigger sends kombify_plan_changed.
+    const tenants = await this.db.transaction(async (tx) => {
+      const ended = await tx.execute<{ tenant_id: string }>(sql`
         update billing.stripe_subscriptions set grace_end_announced = true
         where not grace_end_announced and grace_ends_at <= now()
-        returning tenant_id
-      )
-      update billing.billing_subscriptions b set updated_at = now()
-      from (select distinct tenant_id from ended) e
-      where b.tenant_id = e.tenant_id
-      returning b.tenant_id`);
-    const tenants = [...rows].map((row) => row.tenant_id);
+        returning tenant_id`);
+      const distinct = [...new Set([...ended].map((row) => row.tenant_id))];
+      for (const tenantId of distinct) await chooseTenantSubscription(tx, tenantId);
+      return distinct;
+    });
     if (tenants.length > 0) this.log.info({ tenants }, "past-due grace periods ended: plans announced as changed");
     return tenants;
   }

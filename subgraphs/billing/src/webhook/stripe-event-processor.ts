@@ -5,6 +5,7 @@ import { isUuid } from "@kombify/service-core/identifiers";
 import type { Logger } from "@kombify/service-core/logging";
 import { stripeCustomers, stripeEvents, stripeSubscriptions } from "../db/schema.js";
 import { PlanPrices } from "../stripe/stripe-settings.js";
+import { chooseTenantSubscription } from "../subscription/tenant-subscription-choice.js";
 import { idOf, invoicePayment, isGranting, statusRank, subscriptionState, type InvoicePayment, type SubscriptionState } from "./subscription-state.js";
 
 /** What became of one event: its effect applied (or found stale), seen before, or not ours to act on. */
@@ -104,7 +105,7 @@ export class StripeEventProcessor {
       })
       .returning({ id: stripeSubscriptions.stripeSubscriptionId });
     if (changed.length === 0) return "stale";
-    await this.chooseTenantSubscription(tx, tenantId);
+    await chooseTenantSubscription(tx, tenantId);
     return "applied";
   }
 
@@ -140,7 +141,7 @@ export class StripeEventProcessor {
       })
       .returning({ id: stripeSubscriptions.stripeSubscriptionId });
     if (changed.length === 0) return "stale";
-    await this.chooseTenantSubscription(tx, tenantId);
+    await chooseTenantSubscription(tx, tenantId);
     return "applied";
   }
 
@@ -159,32 +160,6 @@ export class StripeEventProcessor {
     await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`billing:tenant:${tenantId}`}))`);
   }
 
-  /**
-   * The mirror's row for the tenant: of its subscriptions with a known state, one that grants a plan before one
-   * that does not, among those the higher plan, then the newest. A function of the subscriptions' states alone, so it
-   * too is the same whatever order events came in. Touching the row (always, when something was applied) fires
-   * billing's trigger, whose kombify_plan_changed tells the tenant directory's readers to look again.
-   */
-  private async chooseTenantSubscription(tx: Transaction, tenantId: string): Promise<void> {
-    await tx.execute(sql`
-      insert into billing.billing_subscriptions
-        (tenant_id, stripe_customer_id, stripe_subscription_id, status, plan_tier, current_period_end, cancel_at_period_end, updated_at)
-      select tenant_id, stripe_customer_id, stripe_subscription_id, status, coalesce(plan_tier, 'FREE'), current_period_end, cancel_at_period_end, now()
-      from billing.stripe_subscriptions
-      where tenant_id = ${tenantId} and status is not null
-      order by status in ('active', 'trialing', 'past_due') desc,
-               case when status in ('active', 'trialing', 'past_due') then plan_tier end desc nulls last,
-               state_event_created desc, stripe_subscription_id desc
-      limit 1
-      on conflict (tenant_id) do update set
-        stripe_customer_id = excluded.stripe_customer_id,
-        stripe_subscription_id = excluded.stripe_subscription_id,
-        status = excluded.status,
-        plan_tier = excluded.plan_tier,
-        current_period_end = excluded.current_period_end,
-        cancel_at_period_end = excluded.cancel_at_period_end,
-        updated_at = excluded.updated_at`);
-  }
 }
 
 function validTenantId(value: string | null | undefined): string | null {
