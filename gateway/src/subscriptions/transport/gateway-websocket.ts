@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
 import type { Server } from "node:http";
 import type { ApolloServer } from "@apollo/server";
-import type { FormattedExecutionResult } from "graphql-ws";
+import type { FormattedExecutionResult, SubscribePayload } from "graphql-ws";
 import { useServer } from "graphql-ws/use/ws";
-import { GraphQLError, print, type ExecutionResult, type GraphQLSchema } from "graphql";
+import { GraphQLError, print, type ExecutionArgs, type ExecutionResult, type GraphQLSchema } from "graphql";
 import { WebSocketServer } from "ws";
 import type { Logger } from "@kombify/service-core/logging";
 import { AppError, ErrorCode, RequestErrorCode } from "@kombify/service-core/errors";
@@ -44,6 +44,9 @@ interface Connection extends CountedConnection {
   /** The client's address, which anonymous callers' requests per minute are counted by. */
   address: string;
   expiryTimer?: NodeJS.Timeout;
+  /** The operation messages admitted so far: each waits for the one before, so they take their turn (and their
+   * budgets) in the order the client sent them, however long a token check or a tenant lookup takes. */
+  admissions: Promise<unknown>;
 }
 
 type Extra = Record<PropertyKey, unknown> & { connection?: Connection };
@@ -125,7 +128,7 @@ export function attachGraphQLWebSocket(options: {
           return false;
         }
         const address = options.rateLimits?.clientAddress(ctx.extra.request) ?? "";
-        const connection: Connection = { frames: new FrameWriter(ctx.extra.socket), caller: authentication.caller, address, audience, subscriptions: 0 };
+        const connection: Connection = { frames: new FrameWriter(ctx.extra.socket), caller: authentication.caller, address, audience, subscriptions: 0, admissions: Promise.resolve() };
         if (authentication.expiresAt) {
           connection.expiryTimer = whenTokenExpires(authentication.expiresAt, () =>
             ctx.extra.socket.close(CloseCode.Unauthorized, "The access token expired; reconnect with a fresh one."),
@@ -137,25 +140,11 @@ export function attachGraphQLWebSocket(options: {
       // Every operation sent is counted first, whatever becomes of it (as over HTTP): against its own token's
       // caller once verified, else the connection's, with the tenant and plan as they are now. Then it is read,
       // and weighed against that caller's plan.
-      onSubscribe: async (ctx, id, payload) => {
+      onSubscribe: (ctx, id, payload) => {
         const connection = ctx.extra.connection!;
-        const connectionCaller = await options.authenticator.withCurrentTenant(connection.caller);
-        const authorization = operationAuthorization(payload.extensions);
-        const authentication = typeof authorization === "string" ? await options.authenticator.fromAuthorization(authorization) : null;
-        const caller = authentication?.ok ? authentication.caller : connectionCaller;
-        const rateLimited = (await options.rateLimits?.refusal(caller, connection.address)) ?? null;
-        if (authorization !== undefined && typeof authorization !== "string") {
-          return [new GraphQLError("The Authorization header must be 'Bearer <access token>'.", { extensions: { code: ErrorCode.UNAUTHENTICATED } })];
-        }
-        if (authentication && !authentication.ok) return [new GraphQLError(authentication.message, { extensions: { code: authentication.code } })];
-        const prepared = documents.prepare(payload);
-        if (!("document" in prepared)) return prepared;
-        const costly = documents.costRefusal(prepared, caller);
-        if (costly) return [costly];
-        // A well-formed operation beyond the budget is answered like one that ran (a result with the error, then
-        // complete), by subscribe or execute below: refused alone, the socket and its other operations untouched.
-        const context = socketContext(ctx.extra, id, payload.extensions, authentication?.ok ? authentication : null);
-        return { schema: options.schema, ...prepared, contextValue: { ...context, caller, rateLimited } satisfies SocketContext };
+        const admitted = connection.admissions.then(() => admit(ctx, id, payload));
+        connection.admissions = admitted.catch(() => {});
+        return admitted;
       },
       onClose: (ctx) => {
         const connection = ctx.extra.connection;
@@ -240,6 +229,28 @@ export function attachGraphQLWebSocket(options: {
     socket.removeAllListeners("error");
     socket.on("error", (error: Error & { code?: string }) => log.info({ code: error.code, reason: error.message }, "closed a WebSocket whose client broke the protocol"));
   });
+
+  /** One operation message, read: counted, its own token checked, parsed, validated and weighed (see onSubscribe). */
+  async function admit(ctx: { extra: Extra }, id: string, payload: SubscribePayload): Promise<ExecutionArgs | readonly GraphQLError[]> {
+    const connection = ctx.extra.connection!;
+    const connectionCaller = await options.authenticator.withCurrentTenant(connection.caller);
+    const authorization = operationAuthorization(payload.extensions);
+    const authentication = typeof authorization === "string" ? await options.authenticator.fromAuthorization(authorization) : null;
+    const caller = authentication?.ok ? authentication.caller : connectionCaller;
+    const rateLimited = (await options.rateLimits?.refusal(caller, connection.address)) ?? null;
+    if (authorization !== undefined && typeof authorization !== "string") {
+      return [new GraphQLError("The Authorization header must be 'Bearer <access token>'.", { extensions: { code: ErrorCode.UNAUTHENTICATED } })];
+    }
+    if (authentication && !authentication.ok) return [new GraphQLError(authentication.message, { extensions: { code: authentication.code } })];
+    const prepared = documents.prepare(payload);
+    if (!("document" in prepared)) return prepared;
+    const costly = documents.costRefusal(prepared, caller);
+    if (costly) return [costly];
+    // A well-formed operation beyond the budget is answered like one that ran (a result with the error, then
+    // complete), by subscribe or execute below: refused alone, the socket and its other operations untouched.
+    const context = socketContext(ctx.extra, id, payload.extensions, authentication?.ok ? authentication : null);
+    return { schema: options.schema, ...prepared, contextValue: { ...context, caller, rateLimited } satisfies SocketContext };
+  }
 
   /** The context of one operation on the socket: the operation's own caller when its token came with it. */
   function socketContext(extra: Extra, id: string, extensions: Record<string, unknown> | null | undefined, own: Extract<Authentication, { ok: true }> | null): SocketContext {
