@@ -3,7 +3,7 @@ import { inject } from "vitest";
 import { TEST_INSTANCE, testPocketBase } from "./test-subgraph.js";
 import { billingSubscriptions } from "@kombify/subgraph-billing";
 import { InstanceDirectory, TenantDirectory } from "@kombify/subgraph-tenant";
-import { instanceUrlLookup } from "@kombify/subgraph-tenant/tenant-directory";
+import { instanceLookup } from "@kombify/subgraph-tenant/tenant-directory";
 import { NamespaceResolver, type PocketBaseConnections } from "@kombify/homelab-store";
 import type { Db } from "@kombify/service-core/database";
 import type { PlanTier, Role, SignedInCaller, TenantRef } from "@kombify/service-core/auth";
@@ -22,7 +22,7 @@ export interface TestTenant {
 
 /** The namespace resolver the subgraphs build: PocketBase namespaces found through the tenant directory. */
 export function testNamespaces(runtime: { db: Db }): NamespaceResolver {
-  return new NamespaceResolver(instanceUrlLookup(runtime.db), testPocketBase());
+  return new NamespaceResolver(instanceLookup(runtime.db), testPocketBase());
 }
 
 /**

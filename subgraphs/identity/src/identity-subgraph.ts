@@ -3,7 +3,7 @@ import { buildFederatedSubgraph, resolverContainer } from "@kombify/service-core
 import { NamespaceResolver } from "@kombify/homelab-store";
 import { assertHomelabStoreSecrets, connectHomelabStore, homelabStoreSettingsShape } from "@kombify/homelab-store";
 import { defineSubgraph } from "@kombify/service-core/server/subgraph-runtime";
-import { instanceUrlLookup } from "@kombify/subgraph-tenant/tenant-directory";
+import { instanceLookup } from "@kombify/subgraph-tenant/tenant-directory";
 import { identityMigrations } from "./db/schema.js";
 import { HomelabLauncher } from "./launch/homelab-launcher.js";
 import { UserCache } from "./user/user-cache.js";
@@ -27,7 +27,7 @@ export const identitySubgraph = defineSubgraph({
     const homelab = connectHomelabStore(settings);
     await runtime.migrate(identityMigrations);
     const users = new UserCache(runtime.db);
-    const namespaces = new NamespaceResolver(instanceUrlLookup(runtime.db), homelab.connections);
+    const namespaces = new NamespaceResolver(instanceLookup(runtime.db), homelab.connections);
     const launcher = new HomelabLauncher(runtime.db, namespaces, users, {
       tokenTtlSeconds: settings.LAUNCH_TOKEN_TTL_SECONDS,
       redirectUrlTemplate: settings.HOMELAB_URL_TEMPLATE,

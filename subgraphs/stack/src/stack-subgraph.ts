@@ -8,7 +8,7 @@ import { assertHomelabStoreSecrets, connectHomelabStore, homelabStoreSettingsSha
 import { Entitlements, PlanCatalog, planCatalogSettingsShape } from "@kombify/plan-catalog";
 import { StackKitCatalog, stackKitCatalogSettingsShape } from "@kombify/stackkit-catalog";
 import { defineSubgraph } from "@kombify/service-core/server/subgraph-runtime";
-import { instanceUrlLookup } from "@kombify/subgraph-tenant/tenant-directory";
+import { instanceLookup } from "@kombify/subgraph-tenant/tenant-directory";
 import { stackMigrations } from "./db/schema.js";
 import { JobEvents } from "./job/job-events.js";
 import { JobQueue } from "./job/job-queue.js";
@@ -41,7 +41,7 @@ export const stackSubgraph = defineSubgraph({
     const entitlements = new Entitlements(PlanCatalog.load(settings.PLANS_FILE));
     const stackkits = StackKitCatalog.load(settings.STACKKITS_DIR);
     await runtime.migrate(stackMigrations);
-    const namespaces = new NamespaceResolver(instanceUrlLookup(runtime.db), homelab.connections);
+    const namespaces = new NamespaceResolver(instanceLookup(runtime.db), homelab.connections);
     const stores = new HomelabStores(namespaces);
     const queue = new JobQueue(runtime.db);
     const jobs = new JobService(runtime.db, stores, queue);

@@ -6,9 +6,10 @@ import { Entitlements, PlanCatalog, planCatalogSettingsShape } from "@kombify/pl
 import { defineSubgraph } from "@kombify/service-core/server/subgraph-runtime";
 import { tenantMigrations } from "./db/schema.js";
 import { InstanceDirectory } from "./directory/instance-directory.js";
+import { InstanceHealth } from "./instance/instance-health.js";
 import { hasLegacyCollections, migrateLegacyCollections } from "./directory/legacy-namespace-migration.js";
 import { TenantDirectory } from "./directory/tenant-directory.js";
-import { directoryAnswers, instanceUrlLookup, PLAN_CHANGED_CHANNEL } from "./published/tenant-directory.js";
+import { directoryAnswers, instanceLookup, PLAN_CHANGED_CHANNEL } from "./published/tenant-directory.js";
 import { AuditLogResolver } from "./audit/audit-log.resolver.js";
 import { FeatureFlags } from "./feature-flag/feature-flags.js";
 import { StackInstanceResolver } from "./instance/stack-instance.resolver.js";
@@ -20,6 +21,8 @@ const instanceSettings = {
   STACK_INSTANCE_MODE: z.enum(["SHARED", "DEDICATED"]).default("SHARED").describe("SHARED or DEDICATED"),
   STACK_INSTANCE_MAX_TENANTS: z.coerce.number().int().positive().optional().describe("a positive integer"),
   LEGACY_DEFAULT_TENANT_ORG_ID: z.string().min(1).optional().describe("the Zitadel organisation id that owns pre-multi-tenant data"),
+  INSTANCE_HEALTH_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(10_000).describe("milliseconds between health checks of the instances, 100 to 600000"),
+  INSTANCE_HEALTH_FAILURES: z.coerce.number().int().min(1).max(100).default(3).describe("failed health checks in a row that make an instance unhealthy, 1 to 100"),
 };
 
 /** Tenants, the KombiStack instances they live on, feature flags and the audit log (PostgreSQL). */
@@ -31,8 +34,9 @@ export const tenantSubgraph = defineSubgraph({
     const homelab = connectHomelabStore(settings);
     const entitlements = new Entitlements(PlanCatalog.load(settings.PLANS_FILE));
     await runtime.migrate(tenantMigrations);
-    const namespaces = new NamespaceResolver(instanceUrlLookup(runtime.db), homelab.connections);
+    const namespaces = new NamespaceResolver(instanceLookup(runtime.db), homelab.connections);
     const instances = new InstanceDirectory(runtime.db);
+    const health = new InstanceHealth(instances, { intervalMs: settings.INSTANCE_HEALTH_INTERVAL_MS, failuresToUnhealthy: settings.INSTANCE_HEALTH_FAILURES }, runtime.log);
     const tenants = new TenantDirectory(runtime.db, namespaces);
     const flags = new FeatureFlags(runtime.db, entitlements, namespaces);
     const subgraph = await buildFederatedSubgraph({
@@ -59,7 +63,9 @@ export const tenantSubgraph = defineSubgraph({
 
     return {
       subgraph,
-      readiness: { database: runtime.checks.database, pocketbase: homelab.answers, directory: () => directoryAnswers(runtime.db) },
+      // Ready while a new tenant could be placed (some healthy instance has room), not while one PocketBase answers.
+      readiness: { database: runtime.checks.database, instances: () => instances.canTakeTenants().catch(() => false), directory: () => directoryAnswers(runtime.db) },
+      stop: () => health.stop(),
       async start() {
         const pocketbaseUrl = homelab.url;
         const instance = await instances.register({
@@ -72,6 +78,7 @@ export const tenantSubgraph = defineSubgraph({
         await migrateLegacyNamespace(instance.id, pocketbaseUrl).catch((error) =>
           runtime.log.error({ err: error }, "could not migrate the un-namespaced PocketBase collections"),
         );
+        health.start();
         // Billing announces plan changes; the flags a plan gives live in the tenant's namespace too, so they follow.
         await runtime.database.sql.listen(PLAN_CHANGED_CHANNEL, (tenantId) => {
           tenants

@@ -1,4 +1,4 @@
-import { eq, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { Db } from "@kombify/service-core/database";
 import { stackInstances, type StackInstanceRow } from "../db/schema.js";
 
@@ -18,6 +18,7 @@ export interface InstanceSummary {
   maxTenants: number;
   tenantCount: number;
   healthy: boolean;
+  pocketbaseUrl: string;
 }
 
 /** Tenants on the instance row of the enclosing query (spelled out: drizzle would leave the columns unqualified). */
@@ -50,6 +51,26 @@ export class InstanceDirectory {
     return rows.map(({ row, tenantCount }) => toSummary(row, tenantCount));
   }
 
+  /** Marks an instance healthy or not; true when that changed something (its tenants' directory entries change with it). */
+  async setHealthy(id: string, healthy: boolean): Promise<boolean> {
+    const changed = await this.db
+      .update(stackInstances)
+      .set({ healthy })
+      .where(and(eq(stackInstances.id, id), eq(stackInstances.healthy, !healthy)))
+      .returning({ id: stackInstances.id });
+    return changed.length > 0;
+  }
+
+  /** Whether a new tenant could be placed now: some healthy instance has room. */
+  async canTakeTenants(): Promise<boolean> {
+    const [row] = await this.db
+      .select({ id: stackInstances.id })
+      .from(stackInstances)
+      .where(and(eq(stackInstances.healthy, true), sql`${tenantCount} < ${stackInstances.maxTenants}`))
+      .limit(1);
+    return Boolean(row);
+  }
+
   async get(id: string): Promise<InstanceSummary | null> {
     const [found] = await this.db.select({ row: stackInstances, tenantCount }).from(stackInstances).where(eq(stackInstances.id, id));
     return found ? toSummary(found.row, found.tenantCount) : null;
@@ -65,5 +86,6 @@ function toSummary(row: StackInstanceRow, count: number): InstanceSummary {
     maxTenants: row.maxTenants,
     tenantCount: count,
     healthy: row.healthy,
+    pocketbaseUrl: row.pocketbaseUrl,
   };
 }

@@ -104,7 +104,10 @@ export async function directoryAnswers(db: Pick<PostgresJsDatabase, "execute">):
   }
 }
 
-/** The tenant directory as the PocketBase namespace resolver asks it: the instance URL a tenant is placed on. */
-export function instanceUrlLookup(db: Reader): (tenantId: string) => Promise<string | null> {
-  return async (tenantId) => (await tenantById(db, tenantId))?.instance.pocketbaseUrl ?? null;
+/** The tenant directory as the PocketBase namespace resolver asks it: the instance a tenant is placed on, and its health. */
+export function instanceLookup(db: Reader): (tenantId: string) => Promise<{ url: string; name: string; healthy: boolean } | null> {
+  return async (tenantId) => {
+    const instance = (await tenantById(db, tenantId))?.instance;
+    return instance ? { url: instance.pocketbaseUrl, name: instance.name, healthy: instance.healthy } : null;
+  };
 }

@@ -21,8 +21,8 @@ export interface NamespaceOwner {
   slug: string;
 }
 
-/** The PocketBase instance URL a tenant is placed on, or null for no such tenant: the tenant directory's answer. */
-export type InstanceLookup = (tenantId: string) => Promise<string | null>;
+/** The instance a tenant is placed on, as the tenant directory says, or null for no such tenant. */
+export type InstanceLookup = (tenantId: string) => Promise<{ url: string; name: string; healthy: boolean } | null>;
 
 /** A tenant's slice of a PocketBase instance: the only handle through which tenant homelab data is reached. */
 export interface TenantNamespace {
@@ -52,7 +52,7 @@ function assertValidSlugOrDefault(slug: string): string {
  * No resolver builds a collection name itself: this is the one place.
  */
 export class NamespaceResolver {
-  private readonly instanceUrlByTenant = new Map<string, { url: string; until: number }>();
+  private readonly instanceByTenant = new Map<string, { url: string; name: string; healthy: boolean; until: number }>();
 
   constructor(
     private readonly instanceOf: InstanceLookup,
@@ -76,11 +76,15 @@ export class NamespaceResolver {
   }
 
   private async instanceUrlOf(tenantId: string): Promise<string> {
-    const cached = this.instanceUrlByTenant.get(tenantId);
-    if (cached && cached.until > Date.now()) return cached.url;
-    const url = await this.instanceOf(tenantId);
-    if (!url) throw errors.notFound("Tenant", tenantId);
-    this.instanceUrlByTenant.set(tenantId, { url, until: Date.now() + this.cacheMs });
-    return url;
+    let instance = this.instanceByTenant.get(tenantId);
+    if (!instance || instance.until <= Date.now()) {
+      const found = await this.instanceOf(tenantId);
+      if (!found) throw errors.notFound("Tenant", tenantId);
+      instance = { ...found, until: Date.now() + this.cacheMs };
+      this.instanceByTenant.set(tenantId, instance);
+    }
+    // The tenant subgraph's health checks say the instance does not answer: say which, rather than wait on it.
+    if (!instance.healthy) throw errors.unavailable(`Your homelab's instance ${instance.name} is not answering its health checks; retry in a while.`);
+    return instance.url;
   }
 }
