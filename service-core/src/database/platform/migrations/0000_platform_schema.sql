@@ -3,6 +3,36 @@
 -- another owner's tables are dropped: tenant ids are kept by value.
 CREATE SCHEMA IF NOT EXISTS "platform";
 --> statement-breakpoint
+-- Used by every owner's first migration to adopt its tables (and enum types) from public, where the releases with
+-- shared tables kept them all: moved, not copied (rows, sequences, indexes and constraints go with them), once, and
+-- only when the owner has none yet. Constraints naming another owner's tables are dropped first: ids are kept by value.
+CREATE OR REPLACE FUNCTION platform.adopt_shared_table(legacy_table text, owner_schema text, crossing_constraints text[] DEFAULT '{}')
+RETURNS boolean LANGUAGE plpgsql AS $$
+DECLARE
+  crossing text;
+BEGIN
+  IF to_regclass(format('public.%I', legacy_table)) IS NULL OR to_regclass(format('%I.%I', owner_schema, legacy_table)) IS NOT NULL THEN
+    RETURN false;
+  END IF;
+  FOREACH crossing IN ARRAY crossing_constraints LOOP
+    EXECUTE format('ALTER TABLE public.%I DROP CONSTRAINT IF EXISTS %I', legacy_table, crossing);
+  END LOOP;
+  EXECUTE format('ALTER TABLE public.%I SET SCHEMA %I', legacy_table, owner_schema);
+  RETURN true;
+END;
+$$;
+--> statement-breakpoint
+CREATE OR REPLACE FUNCTION platform.adopt_shared_type(legacy_type text, owner_schema text)
+RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+  IF to_regtype(format('public.%I', legacy_type)) IS NULL OR to_regtype(format('%I.%I', owner_schema, legacy_type)) IS NOT NULL THEN
+    RETURN false;
+  END IF;
+  EXECUTE format('ALTER TYPE public.%I SET SCHEMA %I', legacy_type, owner_schema);
+  RETURN true;
+END;
+$$;
+--> statement-breakpoint
 DO $$
 BEGIN
   -- The shared era's change notifiers were the kernel's, and read tables by unqualified names that are about to
@@ -13,14 +43,11 @@ BEGIN
   IF to_regclass('public.simulation_nodes') IS NOT NULL THEN DROP TRIGGER IF EXISTS simulation_nodes_changed ON public.simulation_nodes; END IF;
   DROP FUNCTION IF EXISTS public.kombify_notify_tenant_changed();
   DROP FUNCTION IF EXISTS public.kombify_notify_simulation_changed();
-  IF to_regclass('public.installation') IS NOT NULL AND to_regclass('platform.installation') IS NULL THEN
-    ALTER TABLE public.installation SET SCHEMA platform;
-  END IF;
-  IF to_regclass('public.audit_log') IS NOT NULL AND to_regclass('platform.audit_log') IS NULL THEN
-    ALTER TABLE public.audit_log DROP CONSTRAINT IF EXISTS audit_log_tenant_id_tenants_id_fk;
-    ALTER TABLE public.audit_log SET SCHEMA platform;
-  END IF;
 END $$;
+--> statement-breakpoint
+SELECT platform.adopt_shared_table('installation', 'platform');
+--> statement-breakpoint
+SELECT platform.adopt_shared_table('audit_log', 'platform', ARRAY['audit_log_tenant_id_tenants_id_fk']);
 --> statement-breakpoint
 CREATE TABLE IF NOT EXISTS "platform"."installation" (
 	"singleton" boolean PRIMARY KEY DEFAULT true NOT NULL,

@@ -3,15 +3,11 @@
 -- tenants belong to the tenant subgraph, and billing keeps their ids by value.
 CREATE SCHEMA IF NOT EXISTS "billing";
 --> statement-breakpoint
-DO $$
-BEGIN
-  IF to_regclass('public.billing_subscriptions') IS NOT NULL AND to_regclass('billing.billing_subscriptions') IS NULL THEN
-    ALTER TABLE public.billing_subscriptions DROP CONSTRAINT IF EXISTS billing_subscriptions_tenant_id_tenants_id_fk;
-    ALTER TYPE public.plan_tier SET SCHEMA billing;
-    ALTER TABLE public.billing_subscriptions SET SCHEMA billing;
-    ALTER TABLE public.stripe_events SET SCHEMA billing;
-  END IF;
-END $$;
+SELECT platform.adopt_shared_type('plan_tier', 'billing');
+--> statement-breakpoint
+SELECT platform.adopt_shared_table('billing_subscriptions', 'billing', ARRAY['billing_subscriptions_tenant_id_tenants_id_fk']);
+--> statement-breakpoint
+SELECT platform.adopt_shared_table('stripe_events', 'billing');
 --> statement-breakpoint
 DO $$ BEGIN
   CREATE TYPE "billing"."plan_tier" AS ENUM('FREE', 'PRO', 'ENTERPRISE');

@@ -3,13 +3,7 @@
 -- tenants belong to the tenant subgraph, and identity keeps the id by value.
 CREATE SCHEMA IF NOT EXISTS "identity";
 --> statement-breakpoint
-DO $$
-BEGIN
-  IF to_regclass('public.users') IS NOT NULL AND to_regclass('identity.users') IS NULL THEN
-    ALTER TABLE public.users DROP CONSTRAINT IF EXISTS users_tenant_id_tenants_id_fk;
-    ALTER TABLE public.users SET SCHEMA identity;
-  END IF;
-END $$;
+SELECT platform.adopt_shared_table('users', 'identity', ARRAY['users_tenant_id_tenants_id_fk']);
 --> statement-breakpoint
 CREATE TABLE IF NOT EXISTS "identity"."users" (
 	"id" text PRIMARY KEY NOT NULL,

@@ -3,16 +3,11 @@
 -- here. Keys into tenants are dropped: tenants belong to the tenant subgraph, and their ids are kept by value.
 CREATE SCHEMA IF NOT EXISTS "simulation";
 --> statement-breakpoint
-DO $$
-BEGIN
-  IF to_regclass('public.simulations') IS NOT NULL AND to_regclass('simulation.simulations') IS NULL THEN
-    ALTER TABLE public.simulations DROP CONSTRAINT IF EXISTS simulations_tenant_id_tenants_id_fk;
-    ALTER TABLE public.simulation_nodes DROP CONSTRAINT IF EXISTS simulation_nodes_tenant_id_tenants_id_fk;
-    ALTER TYPE public.simulation_status SET SCHEMA simulation;
-    ALTER TABLE public.simulations SET SCHEMA simulation;
-    ALTER TABLE public.simulation_nodes SET SCHEMA simulation;
-  END IF;
-END $$;
+SELECT platform.adopt_shared_type('simulation_status', 'simulation');
+--> statement-breakpoint
+SELECT platform.adopt_shared_table('simulations', 'simulation', ARRAY['simulations_tenant_id_tenants_id_fk']);
+--> statement-breakpoint
+SELECT platform.adopt_shared_table('simulation_nodes', 'simulation', ARRAY['simulation_nodes_tenant_id_tenants_id_fk']);
 --> statement-breakpoint
 DO $$ BEGIN
   CREATE TYPE "simulation"."simulation_status" AS ENUM('PENDING', 'PROVISIONING', 'RUNNING', 'STOPPING', 'STOPPED', 'FAILED');

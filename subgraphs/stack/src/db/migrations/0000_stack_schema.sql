@@ -3,18 +3,9 @@
 -- simulations are dropped: their owners publish what the stack needs, and the ids are kept by value.
 CREATE SCHEMA IF NOT EXISTS "stack";
 --> statement-breakpoint
-DO $$
-BEGIN
-  IF to_regclass('public.job_queue') IS NOT NULL AND to_regclass('stack.job_queue') IS NULL THEN
-    ALTER TABLE public.job_queue DROP CONSTRAINT IF EXISTS job_queue_tenant_id_tenants_id_fk;
-    ALTER TABLE public.job_queue SET SCHEMA stack;
-  END IF;
-  IF to_regclass('public.stack_simulations') IS NOT NULL AND to_regclass('stack.stack_simulations') IS NULL THEN
-    ALTER TABLE public.stack_simulations DROP CONSTRAINT IF EXISTS stack_simulations_tenant_id_tenants_id_fk;
-    ALTER TABLE public.stack_simulations DROP CONSTRAINT IF EXISTS stack_simulations_simulation_id_simulations_id_fk;
-    ALTER TABLE public.stack_simulations SET SCHEMA stack;
-  END IF;
-END $$;
+SELECT platform.adopt_shared_table('job_queue', 'stack', ARRAY['job_queue_tenant_id_tenants_id_fk']);
+--> statement-breakpoint
+SELECT platform.adopt_shared_table('stack_simulations', 'stack', ARRAY['stack_simulations_tenant_id_tenants_id_fk', 'stack_simulations_simulation_id_simulations_id_fk']);
 --> statement-breakpoint
 CREATE TABLE IF NOT EXISTS "stack"."job_queue" (
 	"job_id" text PRIMARY KEY NOT NULL,

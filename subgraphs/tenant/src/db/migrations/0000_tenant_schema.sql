@@ -2,15 +2,13 @@
 -- schema) into tenant, keeping every row, index and constraint; on a new installation they are created here.
 CREATE SCHEMA IF NOT EXISTS "tenant";
 --> statement-breakpoint
-DO $$
-BEGIN
-  IF to_regclass('public.tenants') IS NOT NULL AND to_regclass('tenant.tenants') IS NULL THEN
-    ALTER TYPE public.deployment_mode SET SCHEMA tenant;
-    ALTER TABLE public.stack_instances SET SCHEMA tenant;
-    ALTER TABLE public.tenants SET SCHEMA tenant;
-    ALTER TABLE public.feature_flag_overrides SET SCHEMA tenant;
-  END IF;
-END $$;
+SELECT platform.adopt_shared_type('deployment_mode', 'tenant');
+--> statement-breakpoint
+SELECT platform.adopt_shared_table('stack_instances', 'tenant');
+--> statement-breakpoint
+SELECT platform.adopt_shared_table('tenants', 'tenant');
+--> statement-breakpoint
+SELECT platform.adopt_shared_table('feature_flag_overrides', 'tenant');
 --> statement-breakpoint
 DO $$ BEGIN
   CREATE TYPE "tenant"."deployment_mode" AS ENUM('SHARED', 'DEDICATED');
