@@ -4,7 +4,7 @@ import { TEST_INSTANCE, testPocketBase } from "./test-subgraph.js";
 import { billingSubscriptions } from "@kombify/subgraph-billing";
 import { InstanceDirectory, TenantDirectory } from "@kombify/subgraph-tenant";
 import { instanceLookup } from "@kombify/subgraph-tenant/tenant-directory";
-import { NamespaceResolver, type PocketBaseConnections } from "@kombify/homelab-store";
+import { NamespaceResolver } from "@kombify/homelab-store";
 import type { Db } from "@kombify/service-core/database";
 import type { PlanTier, Role, SignedInCaller, TenantRef } from "@kombify/service-core/auth";
 

@@ -32,8 +32,6 @@ function random(seed: number): () => number {
   };
 }
 
-const RANK: Record<StripeStatus, number> = { incomplete: 0, trialing: 1, active: 2, past_due: 3, unpaid: 4, paused: 5, canceled: 6 };
-
 interface SubscriptionModel {
   fixture: SubscriptionFixture;
   tier: "PRO" | "ENTERPRISE";

@@ -6,7 +6,7 @@ import type { Logger } from "@kombify/service-core/logging";
 import { stripeCustomers, stripeEvents, stripeSubscriptions } from "../db/schema.js";
 import { PlanPrices } from "../stripe/stripe-settings.js";
 import { chooseTenantSubscription } from "../subscription/tenant-subscription-choice.js";
-import { idOf, invoicePayment, isGranting, statusRank, subscriptionState, type InvoicePayment, type SubscriptionState } from "./subscription-state.js";
+import { idOf, invoicePayment, isGranting, statusRank, subscriptionState, type InvoicePayment } from "./subscription-state.js";
 
 /** What became of one event: its effect applied (or found stale), seen before, or not ours to act on. */
 export type EventOutcome = "applied" | "stale" | "duplicate" | "unhandled" | "unknown-tenant";
