@@ -1,6 +1,6 @@
 export { startEmbeddedPostgres, type RunningPostgres } from "./postgres/embedded-postgres.js";
 export { databaseAndDescendants, dropDatabaseAndDescendants, ensureDatabaseExists } from "./postgres/postgres-database.js";
-export { pocketBaseBinary, startPocketBase, type RunningPocketBase } from "./pocketbase/pocketbase-process.js";
+export { pocketBaseBinary, startPocketBase, type RunningPocketBase } from "@kombify/pocketbase-process";
 export { assertPortFree, freePort, waitForOk } from "./services/ports.js";
 export { type ServiceProcess } from "./services/service-process.js";
 export { startSupergraphProcesses } from "./services/supergraph-processes.js";

@@ -13,7 +13,7 @@ import { DASHBOARD_DIST, ensureDashboardBuilt, startDashboardServer } from "../.
 import { prepareSimulationEngine } from "./docker/sim-node-image.js";
 import { parseLauncherConfig } from "./config.js";
 import { loadOrCreateContextKeys } from "./keys/context-keys.js";
-import { pocketBaseBinary } from "./pocketbase/pocketbase-process.js";
+import { pocketBaseBinary } from "@kombify/pocketbase-process";
 import { redact } from "./postgres/postgres-database.js";
 import { DEMO_USER, seedDemoTenant } from "./seed/demo-seed.js";
 import { assertPortFree } from "./services/ports.js";

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { SHUTDOWN_BUDGET_MS } from "@kombify/service-core/server";
-import { stopChild } from "../pocketbase/pocketbase-process.js";
+import { stopChild } from "@kombify/pocketbase-process";
 import type { StoresMessage } from "../stores/stores-process.js";
 import { waitForOk } from "./ports.js";
 

@@ -1,9 +1,9 @@
 import type { Logger } from "@kombify/service-core/logging";
 import type { LauncherConfig } from "../config.js";
-import { pocketBaseBinary, startPocketBase } from "../pocketbase/pocketbase-process.js";
+import { pocketBaseBinary, startPocketBase, waitForOk } from "@kombify/pocketbase-process";
 import { startEmbeddedPostgres } from "../postgres/embedded-postgres.js";
 import { ensureDatabaseExists } from "../postgres/postgres-database.js";
-import { assertPortFree, waitForOk } from "../services/ports.js";
+import { assertPortFree } from "../services/ports.js";
 
 export interface Stores {
   databaseUrl: string;

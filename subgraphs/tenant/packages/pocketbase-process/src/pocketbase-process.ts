@@ -4,12 +4,14 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import type { Logger } from "@kombify/service-core/logging";
-import { waitForOk } from "../services/ports.js";
+import { waitForOk } from "./wait-for-ok.js";
 
 const run = promisify(execFile);
 
 export interface RunningPocketBase {
   url: string;
+  /** The child's process id. */
+  pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -34,12 +36,9 @@ export function pocketBaseBinary(override?: string): string {
   );
 }
 
-/**
- * Starts PocketBase as our child: creates (or updates) the superuser from configuration, serves on
- * 127.0.0.1:<port> with its data in `<dataDir>/pocketbase`, and resolves once /api/health answers.
- */
-export async function startPocketBase(options: {
+export interface PocketBaseProcessOptions {
   binary: string;
+  /** This PocketBase's own folder: its data in `<dataDir>/pocketbase`, its migrations in `<dataDir>/pb_migrations`. */
   dataDir: string;
   port: number;
   superuser: { email: string; password: string };
@@ -48,12 +47,25 @@ export async function startPocketBase(options: {
   onSpawn?: (stop: () => Promise<void>) => void;
   /** Told when PocketBase exits after it was up, without having been stopped. */
   onUnexpectedExit?: (description: string) => void;
-}): Promise<RunningPocketBase> {
+  /** How long to wait for /api/health. @default 20000 */
+  startTimeoutMs?: number;
+}
+
+/**
+ * Starts PocketBase as our child: creates (or updates) the superuser from configuration, serves on
+ * 127.0.0.1:<port> with its data in `<dataDir>/pocketbase`, and resolves once /api/health answers.
+ * The migrations folder is named, not left to PocketBase: the prebuilt binary writes a JS migration for every
+ * collection created through its API beside its data directory, and another PocketBase finding them in a shared
+ * folder fails at start applying them. Each PocketBase gets its own `dataDir`, so its own migrations too.
+ */
+export async function startPocketBase(options: PocketBaseProcessOptions): Promise<RunningPocketBase> {
   const binary = options.binary;
   const dir = join(options.dataDir, "pocketbase");
+  const migrationsDir = join(options.dataDir, "pb_migrations");
   mkdirSync(dir, { recursive: true });
-  await run(binary, ["superuser", "upsert", options.superuser.email, options.superuser.password, "--dir", dir]);
-  const child: ChildProcess = spawn(binary, ["serve", "--http", `127.0.0.1:${options.port}`, "--dir", dir], {
+  mkdirSync(migrationsDir, { recursive: true });
+  await run(binary, ["superuser", "upsert", options.superuser.email, options.superuser.password, "--dir", dir, "--migrationsDir", migrationsDir]);
+  const child: ChildProcess = spawn(binary, ["serve", "--http", `127.0.0.1:${options.port}`, "--dir", dir, "--migrationsDir", migrationsDir], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stopping = false;
@@ -71,7 +83,7 @@ export async function startPocketBase(options: {
   child.stderr?.on("data", (chunk: Buffer) => options.log.warn({ pocketbase: chunk.toString().trim() }));
   const url = `http://127.0.0.1:${options.port}`;
   try {
-    await waitForOk(`${url}/api/health`, 20_000, () => exit);
+    await waitForOk(`${url}/api/health`, options.startTimeoutMs ?? 20_000, () => exit);
   } catch (error) {
     child.kill("SIGKILL");
     throw error;
@@ -79,7 +91,7 @@ export async function startPocketBase(options: {
   child.once("exit", (code, signal) => {
     if (!stopping) options.onUnexpectedExit?.(`PocketBase exited unexpectedly (${signal ?? `code ${code}`})`);
   });
-  return { url, stop };
+  return { url, pid: child.pid, stop };
 }
 
 /** SIGTERM, then SIGKILL after `graceMs`; resolves when the process has exited. */
