@@ -1,4 +1,4 @@
-import { boolean, integer, pgSchema, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { bigserial, boolean, index, integer, pgSchema, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
 import { migrationSet } from "@kombify/service-core/database";
 
 /** The tenant subgraph's tables. Others learn of tenants only through the published `tenant_directory` view. */
@@ -19,6 +19,12 @@ export const stackInstances = tenantSchema.table("stack_instances", {
   maxTenants: integer("max_tenants").notNull(),
   pocketbaseUrl: text("pocketbase_url").notNull(),
   healthy: boolean("healthy").notNull().default(true),
+  /** Which provisioner made it (`process`, `docker`, …), or `configured`: registered from this deployment's configuration. */
+  provisioner: text("provisioner").notNull().default("configured"),
+  /** The provisioner's own handle on it (opaque to everyone else), to remove it by. */
+  provisionerHandle: text("provisioner_handle"),
+  /** Retired: takes no tenants, is not health-checked, its PocketBase removed. */
+  retiredAt: timestamp("retired_at", { withTimezone: true }),
   createdAt: createdAt(),
 });
 
@@ -45,6 +51,17 @@ export const featureFlagOverrides = tenantSchema.table(
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [primaryKey({ columns: [t.tenantId, t.key] })],
+);
+
+/** Tenant creations admitted within the rate limits' window, by the client address the gateway signed. */
+export const tenantCreationAdmissions = tenantSchema.table(
+  "tenant_creation_admissions",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    clientAddress: text("client_address"),
+    admittedAt: timestamp("admitted_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index("tenant_creation_admissions_admitted_at_idx").on(t.admittedAt), index("tenant_creation_admissions_address_idx").on(t.clientAddress, t.admittedAt)],
 );
 
 export type StackInstanceRow = typeof stackInstances.$inferSelect;

@@ -1,4 +1,4 @@
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, isNull, sql } from "drizzle-orm";
 import type { Db } from "@kombify/service-core/database";
 import { stackInstances, type StackInstanceRow } from "../db/schema.js";
 
@@ -8,6 +8,8 @@ export interface ConfiguredInstance {
   deploymentMode: "SHARED" | "DEDICATED";
   maxTenants: number;
   pocketbaseUrl: string;
+  /** The provisioner that made it and its handle on it; absent: registered from configuration. */
+  provisioner?: { kind: string; handle: string };
 }
 
 export interface InstanceSummary {
@@ -19,7 +21,14 @@ export interface InstanceSummary {
   tenantCount: number;
   healthy: boolean;
   pocketbaseUrl: string;
+  /** `configured` (from this deployment's configuration) or the provisioner that made it (`process`, `docker`, …). */
+  provisioner: string;
+  /** The provisioner's handle on it; null for configured instances. */
+  provisionerHandle: string | null;
 }
+
+/** Instances in service: every one not retired. */
+const inService = isNull(stackInstances.retiredAt);
 
 /** Tenants on the instance row of the enclosing query (spelled out: drizzle would leave the columns unqualified). */
 export const tenantCount = sql<number>`(select count(*)::int from tenant.tenants as placed where placed.instance_id = tenant.stack_instances.id)`;
@@ -30,9 +39,11 @@ export class InstanceDirectory {
 
   /** Registers (or updates) an instance this deployment is configured with; returns its row. */
   async register(instance: ConfiguredInstance): Promise<StackInstanceRow> {
+    const { provisioner, ...fields } = instance;
+    const made = provisioner ? { provisioner: provisioner.kind, provisionerHandle: provisioner.handle } : {};
     const [row] = await this.db
       .insert(stackInstances)
-      .values(instance)
+      .values({ ...fields, ...made })
       .onConflictDoUpdate({
         target: stackInstances.name,
         set: {
@@ -40,15 +51,42 @@ export class InstanceDirectory {
           deploymentMode: instance.deploymentMode,
           maxTenants: instance.maxTenants,
           pocketbaseUrl: instance.pocketbaseUrl,
+          ...made,
         },
       })
       .returning();
     return row!;
   }
 
+  /** The instances in service (not retired), by name. */
   async list(): Promise<InstanceSummary[]> {
-    const rows = await this.db.select({ row: stackInstances, tenantCount }).from(stackInstances).orderBy(stackInstances.name);
+    const rows = await this.db.select({ row: stackInstances, tenantCount }).from(stackInstances).where(inService).orderBy(stackInstances.name);
     return rows.map(({ row, tenantCount }) => toSummary(row, tenantCount));
+  }
+
+  /**
+   * Free places on the healthy SHARED instances in service (what automatic growth watches), and whether any of
+   * them has a place at all.
+   */
+  async sharedRoom(): Promise<{ free: number; anyRoom: boolean }> {
+    const [row] = await this.db
+      .select({
+        free: sql<number>`coalesce(sum(greatest(${stackInstances.maxTenants} - ${tenantCount}, 0)), 0)::int`,
+        anyRoom: sql<boolean>`coalesce(bool_or(${tenantCount} < ${stackInstances.maxTenants}), false)`,
+      })
+      .from(stackInstances)
+      .where(and(inService, eq(stackInstances.healthy, true), eq(stackInstances.deploymentMode, "SHARED")));
+    return { free: Number(row?.free ?? 0), anyRoom: Boolean(row?.anyRoom) };
+  }
+
+  /** Takes an instance out of service for good; false when it was retired already or does not exist. */
+  async markRetired(id: string): Promise<boolean> {
+    const retired = await this.db
+      .update(stackInstances)
+      .set({ retiredAt: new Date() })
+      .where(and(eq(stackInstances.id, id), inService))
+      .returning({ id: stackInstances.id });
+    return retired.length > 0;
   }
 
   /** Marks an instance healthy or not; true when that changed something (its tenants' directory entries change with it). */
@@ -66,11 +104,12 @@ export class InstanceDirectory {
     const [row] = await this.db
       .select({ id: stackInstances.id })
       .from(stackInstances)
-      .where(and(eq(stackInstances.healthy, true), sql`${tenantCount} < ${stackInstances.maxTenants}`))
+      .where(and(inService, eq(stackInstances.healthy, true), sql`${tenantCount} < ${stackInstances.maxTenants}`))
       .limit(1);
     return Boolean(row);
   }
 
+  /** The instance, retired or not. */
   async get(id: string): Promise<InstanceSummary | null> {
     const [found] = await this.db.select({ row: stackInstances, tenantCount }).from(stackInstances).where(eq(stackInstances.id, id));
     return found ? toSummary(found.row, found.tenantCount) : null;
@@ -87,5 +126,7 @@ function toSummary(row: StackInstanceRow, count: number): InstanceSummary {
     tenantCount: count,
     healthy: row.healthy,
     pocketbaseUrl: row.pocketbaseUrl,
+    provisioner: row.provisioner,
+    provisionerHandle: row.provisionerHandle,
   };
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { asc, eq, sql } from "drizzle-orm";
+import { and, asc, eq, isNull, sql } from "drizzle-orm";
 import { assertValidSlug, isUuid, slugFromName } from "@kombify/service-core/identifiers";
 import { errors } from "@kombify/service-core/errors";
 import { isUniqueViolation, type Db } from "@kombify/service-core/database";
@@ -87,7 +87,7 @@ export class TenantDirectory {
 
   /** Places the tenant on the healthy instance with the most room (rows locked, so none is overfilled). */
   private async insertAndProvision(tx: Transaction, input: NewTenant): Promise<TenantRow> {
-    const eligible = input.instanceId ? eq(stackInstances.id, input.instanceId) : eq(stackInstances.healthy, true);
+    const eligible = input.instanceId ? eq(stackInstances.id, input.instanceId) : and(eq(stackInstances.healthy, true), isNull(stackInstances.retiredAt));
     await tx.select({ id: stackInstances.id }).from(stackInstances).where(eligible).orderBy(asc(stackInstances.name)).for("update");
     // Counted only now that the rows are ours: a count taken in the locking statement itself is of the snapshot
     // before the wait, blind to the tenants the transactions ahead of us placed (concurrent creates overfilled).

@@ -29,4 +29,10 @@ export interface InstanceProvisioner {
   remove(handle: string): Promise<void>;
   /** Stops what this process supervises, without removing data (shutdown). */
   close(): Promise<void>;
+  /**
+   * Brings back, at start, an instance this kind of provisioner made before (a `process` provisioner's children
+   * stop with the service that started them; a container or a StatefulSet keeps running and needs nothing).
+   * Resolves once it answers at `pocketbaseUrl`, or throws. Optional.
+   */
+  resume?(instance: { handle: string; pocketbaseUrl: string }): Promise<void>;
 }
