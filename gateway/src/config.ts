@@ -51,6 +51,7 @@ const gatewayShape = {
   WS_KEEPALIVE_MS: z.coerce.number().int().min(1000).default(12_000).describe("milliseconds between pings"),
   WS_BUFFER_PER_SUBSCRIBER: z.coerce.number().int().min(1).default(1000).describe("events held for a subscriber that is not reading"),
   SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(100).default(15_000).describe("milliseconds before a subgraph request fails"),
+  SUBGRAPH_CONNECTIONS: z.coerce.number().int().min(1).max(1024).default(64).describe("keep-alive connections per subgraph, 1 to 1024"),
   TENANT_CACHE_TTL_MS: z.coerce.number().int().min(0).default(5000).describe("milliseconds, 0 to disable"),
   APOLLO_TELEMETRY_DISABLED: envTypes.boolean(true),
   INTROSPECTION_ENABLED: z
@@ -107,6 +108,8 @@ export interface GatewayConfig {
   } | null;
   tenantCacheTtlMs: number;
   subgraphTimeoutMs: number;
+  /** Keep-alive connections the gateway keeps to each subgraph at most. */
+  subgraphConnections: number;
   /** Whether @apollo/gateway's anonymous usage metrics to Apollo stay off (they do unless an operator opts in). */
   apolloTelemetryDisabled: boolean;
   /** Whether the schema may be introspected and validation errors suggest field names (off in production by default). */
@@ -207,6 +210,7 @@ export function parseGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gatewa
       : null,
     tenantCacheTtlMs: raw.TENANT_CACHE_TTL_MS,
     subgraphTimeoutMs: raw.SUBGRAPH_TIMEOUT_MS,
+    subgraphConnections: raw.SUBGRAPH_CONNECTIONS,
     apolloTelemetryDisabled: raw.APOLLO_TELEMETRY_DISABLED,
     introspection,
     playground: raw.PLAYGROUND_ENABLED ?? (raw.NODE_ENV !== "production" && introspection),

@@ -1,7 +1,6 @@
 import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { ApolloGateway } from "@apollo/gateway";
 import { ApolloServer } from "@apollo/server";
 import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import type { Logger } from "@kombify/service-core/logging";
@@ -36,6 +35,8 @@ import { TENANT_DIRECTORY_CHANNELS, TenantResolver } from "./tenancy/tenant-reso
 import { attachGraphQLWebSocket } from "./subscriptions/transport/gateway-websocket.js";
 import { SubscriptionHub } from "./subscriptions/core/subscription-hub.js";
 import { SubscriptionPlanner } from "./subscriptions/core/subscription-planner.js";
+import { SupergraphPlanner } from "./federation/supergraph-planner.js";
+import { FederatedExecutor } from "./execution/federated-executor.js";
 import { UpstreamSubscriptions } from "./subscriptions/upstream/upstream-subscriptions.js";
 import { SubgraphFetches } from "./telemetry/subgraph-fetches.js";
 import { RateLimits } from "./rate-limits/rate-limits.js";
@@ -61,19 +62,17 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   const dataSources: Record<string, SubgraphDataSource> = Object.fromEntries(
     Object.entries(subgraphUrls).map(([name, url]) => [name, new SubgraphDataSource(name, url, signer, config.subgraphTimeoutMs, fetches)]),
   );
-  // @apollo/gateway sends anonymous usage metrics to Apollo (and probes every cloud's metadata address to label
-  // them) unless APOLLO_TELEMETRY_DISABLED in the process environment says not to. A self-hosted homelab platform
-  // does not phone home by default; the process's edge writes the variable (main.ts), this only refuses to start
-  // a gateway that would send them against its configuration.
-  if (apolloTelemetryWouldBeSent(config)) {
-    throw new ConfigError([
-      "APOLLO_TELEMETRY_DISABLED is not true in the process environment, so @apollo/gateway would send usage metrics to Apollo against this configuration; set it before starting the gateway (gateway/src/main.ts does).",
-    ]);
-  }
-  const gateway = new ApolloGateway({
+  // One planner for queries, mutations and subscriptions; execution over HTTP is ours (FederatedExecutor).
+  const supergraph = new SupergraphPlanner(supergraphSdl);
+  const gateway = new FederatedExecutor({
+    supergraph,
     supergraphSdl,
-    logger: log,
-    buildService: ({ name, url }) => dataSources[name] ?? new SubgraphDataSource(name, url!, signer),
+    subgraphUrls,
+    signer,
+    timeoutMs: config.subgraphTimeoutMs,
+    connectionsPerSubgraph: config.subgraphConnections,
+    fetches,
+    tracing: Boolean(tracing),
   });
   const database = connectDatabase(config.databaseUrl, { max: 5 });
   const tenants = new TenantResolver(database.db, config.tenantCacheTtlMs);
@@ -159,7 +158,7 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       else res.end();
     });
   });
-  const planner = new SubscriptionPlanner(supergraphSdl);
+  const planner = new SubscriptionPlanner(supergraph);
   const upstream = new UpstreamSubscriptions(subgraphUrls, log);
   const hub = new SubscriptionHub(planner, upstream, dataSources, signer, formatError);
   // A tenant, its instance or its plan changed: the cached entry goes, and open subscriptions of that tenant take the

@@ -1,9 +1,12 @@
-import type { GraphQLDataSourceProcessOptions } from "@apollo/gateway";
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import { LATENCY_BUCKETS, operationSpanOf, PlainCounter, PlainHistogram, traceparentOf, type CounterSeries, type HistogramSeries, type Span, type Tracing } from "@kombify/service-core/observability";
 import type { Registry } from "prom-client";
 
-type FetchOptions = GraphQLDataSourceProcessOptions<object>;
+/** A fetch as telemetry knows it: its request's context and its operation name; the object identifies the fetch. */
+export interface FetchOptions {
+  context: object;
+  request: { operationName?: string | null };
+}
 
 /** What a fetch came back with: the subgraph's response (its errors), or no answer at all. */
 export type FetchOutcome = { errors?: readonly { extensions?: Record<string, unknown> }[] | null } | "unavailable";

@@ -33,7 +33,8 @@ export function operationHash(operation: string): OperationHash {
 
 /*
  * Claims: iss, aud (the one subgraph), iat, exp (60 s), rid (the gateway's request id), op (operationHash of the
- * operation text the subgraph receives) and kind. A "user" context adds sub, email, name, org, orgName, roles and
+ * operation text the subgraph receives) or ops (the hashes of every operation one request's plan sends to that
+ * subgraph: one context per subgraph per request, however many fetches) and kind. A "user" context adds sub, email, name, org, orgName, roles and
  * tenant; an "anonymous" one says only that an anonymous caller's request came through the gateway.
  *
  * Why op-hash binding: a context is a bearer token, and whoever could read the gateway's traffic to a subgraph
@@ -45,7 +46,9 @@ export function operationHash(operation: string): OperationHash {
  */
 /** W3C trace context of the gateway's fetch span: in the signed context, so only the gateway can place a subgraph's spans. */
 const TRACEPARENT = /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
-const commonClaims = { rid: z.string(), op: z.string().min(1), tp: z.string().regex(TRACEPARENT).optional() };
+/** `op`: the one operation a context is good for; `ops`: the several operations one request sends to the subgraph. */
+const operationClaims = { op: z.string().min(1).optional(), ops: z.array(z.string().min(1)).min(1).max(100).optional() };
+const commonClaims = { rid: z.string(), ...operationClaims, tp: z.string().regex(TRACEPARENT).optional() };
 const claimsSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("anonymous"), ...commonClaims }),
   z.object({
@@ -69,7 +72,7 @@ export class TenantContextSigner {
    * useless at another, and one captured for one operation is useless for any other. Anonymous callers get one
    * too: it is how a subgraph tells a call through the gateway from a direct one.
    */
-  sign(caller: Caller, requestId: string, subgraph: string, operation: OperationHash, traceparent?: string): Promise<string> {
+  sign(caller: Caller, requestId: string, subgraph: string, operation: OperationHash | readonly OperationHash[], traceparent?: string): Promise<string> {
     const claims =
       caller.kind === "user"
         ? {
@@ -82,7 +85,8 @@ export class TenantContextSigner {
             tenant: caller.tenant,
           }
         : { kind: "anonymous" };
-    const jwt = new SignJWT({ ...claims, rid: requestId, op: operation, ...(traceparent ? { tp: traceparent } : {}) })
+    const operations = typeof operation === "string" ? { op: operation } : operation.length === 1 ? { op: operation[0] } : { ops: [...operation] };
+    const jwt = new SignJWT({ ...claims, rid: requestId, ...operations, ...(traceparent ? { tp: traceparent } : {}) })
       .setProtectedHeader({ alg: ALGORITHM, typ: "kombify-context+jwt" })
       .setIssuer(ISSUER)
       .setAudience(subgraph)
@@ -111,7 +115,7 @@ export class TenantContextVerifier {
    * Contexts already verified, until they expire: the gateway reuses a signed context for a subscription
    * group's fetches, and an Ed25519 verification per event was a quarter of a busy subgraph's CPU.
    */
-  private readonly verified = new Map<string, { verification: ContextVerification; operation: string; expiresAt: number }>();
+  private readonly verified = new Map<string, { verification: ContextVerification; operations: ReadonlySet<string>; expiresAt: number }>();
 
   constructor(
     private readonly key: Key,
@@ -137,11 +141,11 @@ export class TenantContextVerifier {
       if (this.verified.size >= this.cacheSize) this.verified.delete(this.verified.keys().next().value!);
       this.verified.set(token, entry);
     }
-    if (entry.operation !== operationHash(operation)) return { outcome: "rejected", caller: ANONYMOUS, reason: OPERATION_MISMATCH };
+    if (!entry.operations.has(operationHash(operation))) return { outcome: "rejected", caller: ANONYMOUS, reason: OPERATION_MISMATCH };
     return entry.verification;
   }
 
-  private async verifySignature(token: string): Promise<{ verification: ContextVerification; operation: string; expiresAt: number }> {
+  private async verifySignature(token: string): Promise<{ verification: ContextVerification; operations: ReadonlySet<string>; expiresAt: number }> {
     try {
       const { payload } = await jwtVerify(token, this.key, {
         issuer: ISSUER,
@@ -165,10 +169,12 @@ export class TenantContextVerifier {
               tenant: claims.tenant,
             };
       const verification: ContextVerification = { outcome: "verified", requestId: claims.rid, caller, ...(claims.tp ? { traceparent: claims.tp } : {}) };
-      return { verification, operation: claims.op, expiresAt: (payload.exp ?? 0) * 1000 };
+      const operations = new Set(claims.ops ?? (claims.op ? [claims.op] : []));
+      if (operations.size === 0) throw new TypeError("no operation");
+      return { verification, operations, expiresAt: (payload.exp ?? 0) * 1000 };
     } catch (error) {
       const reason = error instanceof joseErrors.JOSEError ? error.code : "malformed claims";
-      return { verification: { outcome: "rejected", caller: ANONYMOUS, reason }, operation: "", expiresAt: 0 };
+      return { verification: { outcome: "rejected", caller: ANONYMOUS, reason }, operations: new Set(), expiresAt: 0 };
     }
   }
 }

@@ -1,10 +1,11 @@
 import { buildOperationContext } from "@apollo/gateway";
-import { operationFromDocument, Supergraph, type Schema } from "@apollo/federation-internals";
-import { QueryPlanner, type FetchNode, type PlanNode, type QueryPlan } from "@apollo/query-planner";
+import { operationFromDocument, type Schema } from "@apollo/federation-internals";
+import type { FetchNode, PlanNode, QueryPlan, QueryPlanner } from "@apollo/query-planner";
 import type { OperationContext } from "@apollo/gateway/dist/operationContext.js";
 import { parse, print, type DocumentNode, type GraphQLSchema } from "graphql";
 import { LRUCache } from "lru-cache";
 import { MAX_REUSED_OPERATION_CHARS, MAX_REUSED_OPERATIONS_CHARS } from "../../operation-limits.js";
+import type { SupergraphPlanner } from "../../federation/supergraph-planner.js";
 
 /** The service name under which each event is handed to executeQueryPlan, as if the primary fetch had returned it. */
 export const EVENT_SOURCE = "__subscription_event__";
@@ -41,12 +42,11 @@ export class SubscriptionPlanner {
   /** Plans by document object: the gateway's documents are shared per operation text (OperationDocuments), so this skips printing. */
   private readonly byDocument = new WeakMap<DocumentNode, Map<string, SubscriptionPlan>>();
 
-  constructor(supergraphSdl: string) {
-    const supergraph = Supergraph.build(supergraphSdl);
-    this.supergraphSchema = supergraph.schema.toGraphQLJSSchema();
-    this.apiSchema = supergraph.apiSchema();
-    this.apiGraphQLSchema = this.apiSchema.toGraphQLJSSchema();
-    this.planner = new QueryPlanner(supergraph);
+  constructor(supergraph: SupergraphPlanner) {
+    this.supergraphSchema = supergraph.supergraphSchema;
+    this.apiSchema = supergraph.apiSchema;
+    this.apiGraphQLSchema = supergraph.apiGraphQLSchema;
+    this.planner = supergraph.planner;
   }
 
   /** A plan already made for this operation, if one is kept: costs a lookup, never planning. */

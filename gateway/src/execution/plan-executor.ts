@@ -1,0 +1,245 @@
+import { evaluateCondition, getResponseName, type FetchNode, type PlanNode, type QueryPlanFieldNode, type QueryPlanSelectionNode, type ResponsePath } from "@apollo/query-planner";
+import { errorCodeDef, ERRORS } from "@apollo/federation-internals";
+import { applyRewrites, isObjectOfType } from "@apollo/gateway/dist/dataRewrites.js";
+import { deepMerge } from "@apollo/gateway/dist/utilities/deepMerge.js";
+import { generateHydratedPaths } from "@apollo/gateway/dist/executeQueryPlan.js";
+import { computeResponse } from "@apollo/gateway/dist/resultShaping.js";
+import { executeSync, GraphQLError, Kind, OperationTypeNode, visit, type DocumentNode, type FieldNode, type GraphQLErrorOptions, type GraphQLFormattedError, type GraphQLSchema, type VariableDefinitionNode } from "graphql";
+import type { GatewayContext } from "../gateway-context.js";
+import type { PreparedFetch, PreparedOperation } from "./prepared-operations.js";
+import type { SubgraphAnswer, SubgraphClient } from "./subgraph-client.js";
+import type { FetchOptions } from "../telemetry/subgraph-fetches.js";
+
+type ResultMap = Record<string, any>;
+
+interface Cursor {
+  path: ResponsePath;
+  data: ResultMap | ResultMap[];
+  fullResult: ResultMap;
+}
+
+/** What a run needs of the gateway: where each subgraph is, who the caller is, and how to sign for a subgraph. */
+export interface PlanRun {
+  prepared: PreparedOperation;
+  variables: Record<string, unknown>;
+  context: GatewayContext;
+  clients: ReadonlyMap<string, SubgraphClient>;
+  supergraphSchema: GraphQLSchema;
+  /** The signed context that goes with `fetch` (one per subgraph per request unless tracing asks for one per fetch). */
+  signedContext(fetch: PreparedFetch, telemetry: FetchOptions): Promise<string>;
+  /** Who may share an identical query fetch in flight; never across tenants or users. */
+  audience: string;
+  /** A subgraph's Cache-Control, for the response's overall cache policy. */
+  onCacheControl?: (cacheControl: string | undefined) => void;
+}
+
+export interface PlanResult {
+  data?: Record<string, unknown> | null;
+  errors?: GraphQLError[];
+  extensions?: Record<string, unknown>;
+}
+
+/**
+ * Runs a query plan: the fetches in the plan's order (Sequence, Parallel, Flatten, Condition), each sent through
+ * its subgraph's client and merged into one result tree, which is then shaped to the operation once. It follows
+ * @apollo/gateway's executeQueryPlan (same merging, entity representations, rewrites, error paths and codes, and
+ * result shaping: partial data when a subgraph fails), without what a self-hosted gateway never uses per fetch
+ * (Studio trace trees, WHATWG Request/Headers objects, building the operation again for every request).
+ */
+export async function runPlan(run: PlanRun): Promise<PlanResult> {
+  const errors: GraphQLError[] = [];
+  const data: ResultMap = Object.create(null);
+  const node = run.prepared.plan.node;
+  if (node?.kind === "Subscription" || node?.kind === "Defer") {
+    return { errors: [new GraphQLError(`${node.kind === "Defer" ? "@defer" : "Subscriptions"} ${node.kind === "Defer" ? "is" : "are"} not served over this transport.`, { extensions: { code: "BAD_REQUEST" } })] };
+  }
+  if (node) await executeNode(run, errors, node, { path: [], data, fullResult: data });
+  try {
+    const shaped = computeResponse({
+      operation: run.prepared.operation,
+      variables: run.variables,
+      input: data,
+      introspectionHandling: (field) =>
+        introspect(run.prepared.context.schema, field.expandFragments().toSelectionNode(), run.prepared.context.operation.variableDefinitions, run.variables),
+    });
+    // As @apollo/gateway: a shaping error after fetch errors repeats them; alone, it goes in extensions.
+    if (errors.length === 0 && shaped.errors.length > 0) return { data: shaped.data, extensions: { valueCompletion: shaped.errors } };
+    return errors.length === 0 ? { data: shaped.data } : { data: shaped.data, errors };
+  } catch (error) {
+    return { errors: [error instanceof GraphQLError ? error : new GraphQLError(error instanceof Error ? error.message : "Unexpected error while shaping the result.")] };
+  }
+}
+
+async function executeNode(run: PlanRun, errors: GraphQLError[], node: PlanNode, cursor: Cursor | undefined): Promise<void> {
+  if (!cursor) return;
+  switch (node.kind) {
+    case "Sequence":
+      for (const child of node.nodes) await executeNode(run, errors, child, cursor);
+      return;
+    case "Parallel":
+      await Promise.all(node.nodes.map((child) => executeNode(run, errors, child, cursor)));
+      return;
+    case "Flatten":
+      return executeNode(run, errors, node.node, moveIntoCursor(cursor, node.path));
+    case "Fetch":
+      try {
+        await executeFetch(run, errors, node, cursor);
+      } catch (error) {
+        errors.push(error instanceof GraphQLError ? error : new GraphQLError(error instanceof Error ? error.message : String(error)));
+      }
+      return;
+    case "Condition": {
+      const branch = evaluateCondition(node, run.prepared.operation.variableDefinitions, run.variables) ? node.ifClause : node.elseClause;
+      if (branch) await executeNode(run, errors, branch, cursor);
+      return;
+    }
+    default:
+      throw new Error(`Plan node ${node.kind} cannot be executed here.`);
+  }
+}
+
+async function executeFetch(run: PlanRun, errors: GraphQLError[], fetch: FetchNode, cursor: Cursor): Promise<void> {
+  const entities: ResultMap[] = Array.isArray(cursor.data) ? cursor.data.filter((entity) => entity !== null && entity !== undefined) : [cursor.data];
+  if (entities.length === 0) return;
+  const variables: Record<string, unknown> = {};
+  for (const name of fetch.variableUsages ?? []) {
+    if (Object.hasOwn(run.variables, name) && run.variables[name] !== undefined) variables[name] = run.variables[name];
+  }
+  if (!fetch.requires) {
+    const received = await send(run, errors, fetch, cursor, variables);
+    if (received) applyRewrites(run.supergraphSchema, fetch.outputRewrites, received);
+    for (const entity of entities) deepMerge(entity, received);
+    return;
+  }
+  const representations: ResultMap[] = [];
+  const representationToEntity: number[] = [];
+  entities.forEach((entity, index) => {
+    const representation = selectFrom(run.supergraphSchema, entity, fetch.requires!);
+    if (representation && representation.__typename) {
+      applyRewrites(run.supergraphSchema, fetch.inputRewrites, representation);
+      representations.push(representation);
+      representationToEntity.push(index);
+    }
+  });
+  if (representations.length === 0) return;
+  if ("representations" in variables) throw new Error(`Variables cannot contain key "representations"`);
+  variables.representations = representations;
+  const received = await send(run, errors, fetch, cursor, variables);
+  if (!received) return;
+  const receivedEntities = received._entities;
+  if (!Array.isArray(receivedEntities)) throw new Error(`Expected "data._entities" in response to be an array`);
+  if (receivedEntities.length !== representations.length) throw new Error(`Expected "data._entities" to contain ${representations.length} elements`);
+  for (let i = 0; i < receivedEntities.length; i++) {
+    const receivedEntity = receivedEntities[i];
+    const existing = entities[representationToEntity[i]!]!;
+    if (receivedEntity && !receivedEntity.__typename) receivedEntity.__typename = existing.__typename;
+    applyRewrites(run.supergraphSchema, fetch.outputRewrites, receivedEntity);
+    deepMerge(existing, receivedEntity);
+  }
+}
+
+/** Sends one fetch; its errors join the result's (with paths into the client's result), its data is returned. */
+async function send(run: PlanRun, errors: GraphQLError[], fetch: FetchNode, cursor: Cursor, variables: Record<string, unknown>): Promise<ResultMap | null | undefined> {
+  const client = run.clients.get(fetch.serviceName);
+  if (!client) throw new Error(`Couldn't find service with name "${fetch.serviceName}"`);
+  const prepared = run.prepared.fetches.get(fetch)!;
+  const telemetry: FetchOptions = { context: run.context, request: { operationName: fetch.operationName } };
+  let answer: SubgraphAnswer;
+  try {
+    answer = await client.send({
+      body: `${prepared.bodyPrefix},"variables":${JSON.stringify(variables)}}`,
+      audience: prepared.shareable ? run.audience : null,
+      requestId: run.context.requestId,
+      signedContext: () => run.signedContext(prepared, telemetry),
+      telemetry,
+    });
+  } catch (error) {
+    run.context.log.warn({ subgraph: fetch.serviceName, err: (error as Error).cause ?? error }, "subgraph unavailable");
+    throw error;
+  }
+  run.onCacheControl?.(answer.cacheControl);
+  const response = JSON.parse(answer.text) as { data?: ResultMap | null; errors?: GraphQLFormattedError[] };
+  if (response.errors) {
+    const errorPath = lazyErrorPaths(fetch, cursor);
+    for (const error of response.errors) errors.push(downstreamError(error, fetch.serviceName, errorPath));
+  }
+  return response.data;
+}
+
+/** A fetch's `requires` selection picked out of an entity: the representation sent to `_entities`. */
+function selectFrom(schema: GraphQLSchema, source: ResultMap | null, selections: QueryPlanSelectionNode[]): ResultMap | null {
+  if (source === null) return null;
+  const result: ResultMap = Object.create(null);
+  for (const selection of selections) {
+    if (selection.kind === Kind.FIELD) {
+      const responseName = getResponseName(selection as QueryPlanFieldNode);
+      const nested = (selection as QueryPlanFieldNode).selections;
+      const value = Object.hasOwn(source, responseName) ? source[responseName] : undefined;
+      // A missing input means the entity could not be fetched whole (its error is already reported): skip it.
+      if (value === undefined) return null;
+      if (Array.isArray(value)) result[responseName] = value.map((item) => (nested ? selectFrom(schema, item, nested) : item));
+      else result[responseName] = nested ? selectFrom(schema, value, nested) : value;
+    } else if (selection.typeCondition && isObjectOfType(schema, source, selection.typeCondition)) {
+      deepMerge(result, selectFrom(schema, source, selection.selections));
+    }
+  }
+  return result;
+}
+
+function moveIntoCursor(cursor: Cursor, path: ResponsePath): Cursor | undefined {
+  const data = flattenAtPath(cursor.data, path);
+  return data ? { path: cursor.path.concat(path), data, fullResult: cursor.fullResult } : undefined;
+}
+
+function flattenAtPath(value: any, path: ResponsePath): any {
+  if (path.length === 0 || value === undefined || value === null) return value;
+  const [current, ...rest] = path;
+  if (current === "@") return (value as unknown[]).flatMap((element) => flattenAtPath(element, rest));
+  return flattenAtPath(Object.hasOwn(value, current as string) ? value[current as string] : undefined, rest);
+}
+
+type ErrorPaths = (path: GraphQLErrorOptions["path"]) => GraphQLErrorOptions["path"];
+
+/** An error's path in the subgraph's answer, as a path in the client's result (entity indexes resolved lazily). */
+function lazyErrorPaths(fetch: FetchNode, cursor: Cursor): ErrorPaths {
+  let hydrated: ResponsePath[] | undefined;
+  return (errorPath) => {
+    if (fetch.requires && typeof errorPath?.[1] === "number") {
+      if (!hydrated) generateHydratedPaths([], cursor.path, cursor.fullResult, (hydrated = []));
+      return [...(hydrated[errorPath[1]] ?? []), ...errorPath.slice(2)];
+    }
+    return errorPath ? [...cursor.path, ...errorPath] : undefined;
+  };
+}
+
+/** A subgraph's error as the client gets it: its own code kept, the subgraph named, the path in the client's result. */
+function downstreamError(original: GraphQLFormattedError, serviceName: string, errorPath: ErrorPaths): GraphQLError {
+  const message = original.message || `Error while fetching subquery from service "${serviceName}"`;
+  const options: GraphQLErrorOptions = {
+    originalError: original as Error,
+    path: errorPath(original.path),
+    extensions: { ...original.extensions, serviceName },
+  };
+  const known = errorCodeDef(original);
+  if (!known && original.extensions?.code) return new GraphQLError(message, options);
+  return (known ?? ERRORS.DOWNSTREAM_SERVICE_ERROR).err(message, options);
+}
+
+/** `__schema`/`__type` fields, answered from the API schema as graphql-js would. */
+function introspect(schema: GraphQLSchema, field: FieldNode, variableDefinitions: readonly VariableDefinitionNode[] | undefined, variables: Record<string, unknown>): unknown {
+  const used = new Set<string>();
+  visit(field, { Variable: ({ name }) => void used.add(name.value) });
+  const document: DocumentNode = {
+    kind: Kind.DOCUMENT,
+    definitions: [
+      {
+        kind: Kind.OPERATION_DEFINITION,
+        operation: OperationTypeNode.QUERY,
+        variableDefinitions: variableDefinitions?.filter((definition) => used.has(definition.variable.name.value)),
+        selectionSet: { kind: Kind.SELECTION_SET, selections: [field] },
+      },
+    ],
+  };
+  const { data } = executeSync({ schema, document, rootValue: {}, variableValues: variables });
+  return data?.[field.alias?.value ?? field.name.value];
+}
