@@ -27,6 +27,8 @@ export interface BenchEnvironment {
   /** The gateway's GET /metrics (Prometheus text), on its own listener; its JSON view is at `${metricsUrl}.json`. */
   metricsUrl: string;
   stackUrl: string;
+  /** Each subgraph's GraphQL endpoint by its variable (SUBGRAPH_<NAME>_URL), as the gateways are given them. */
+  subgraphUrls: Record<string, string>;
   issuer: LocalOidcIssuer;
   signer: TenantContextSigner;
   pb: PocketBase;
@@ -149,6 +151,7 @@ async function start(dataDir: string, stops: (() => Promise<void>)[], stopAll: (
     gatewayUrl: gatewayLocalUrl,
     metricsUrl,
     stackUrl: subgraphUrls[subgraphUrlVariable("stack")]!.replace(/\/graphql$/, ""),
+    subgraphUrls,
     issuer,
     signer: new TenantContextSigner(await importContextSigningKey(keys.signingKey)),
     pb,

@@ -27,7 +27,7 @@ const MAX_CACHED_BODIES = 10_000;
 
 /**
  * The four benchmark subgraphs on one lean node:http listener, one path each (`POST /accounts/graphql`, …), with
- * `GET …/ready` and `GET …/health` answering 200 for the gateways' readiness checks.
+ * `GET …/ready` and `GET …/health` answering 200 for the gateways' readiness checks, and `GET /stats` counting requests.
  */
 export async function serveBenchSubgraphs(options: BenchSubgraphsOptions = {}): Promise<BenchSubgraphsServer> {
   const cacheByBody = options.cacheByBody ?? true;
@@ -70,6 +70,8 @@ export async function serveBenchSubgraphs(options: BenchSubgraphsOptions = {}): 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = req.url ?? "/";
     if (req.method === "GET" && /\/(ready|health)$/.test(path)) return send(res, 200, '{"status":"ok"}');
+    // What the benchmark divides by the gateway's requests: subgraph fetches per request.
+    if (req.method === "GET" && path === "/stats") return send(res, 200, JSON.stringify({ requests, executed }));
     const name = /^\/([a-z]+)\/graphql$/.exec(path)?.[1];
     const schema = name ? schemas.get(name) : undefined;
     if (!schema || req.method !== "POST") return send(res, 404, '{"errors":[{"message":"POST /<subgraph>/graphql"}]}');
