@@ -10,7 +10,18 @@ export {
   type NamespaceOwner,
   type TenantNamespace,
 } from "./namespace-resolver.js";
-export { callPocketBase, isNotFound, PocketBaseConnections, pocketBaseAnswers, type SuperuserCredentials } from "./pocketbase-connections.js";
+export {
+  callPocketBase,
+  homelabMoving,
+  isHomelabMoving,
+  isMissingCollection,
+  isNotFound,
+  MOVING_RETRY_AFTER_SECONDS,
+  PocketBaseConnections,
+  pocketBaseAnswers,
+  type SuperuserCredentials,
+} from "./pocketbase-connections.js";
+export { fenceNamespace, namespaceRecords, removeNamespace, syncNamespaceRecords, unfenceNamespace, type NamespaceSnapshot, type RecordSource } from "./namespace-relocation.js";
 export { RealtimeFanout, type RecordEvent } from "./realtime-fanout.js";
 export {
   assertHomelabStoreSecrets,

@@ -1,7 +1,7 @@
 import type PocketBase from "pocketbase";
 import { errors } from "@kombify/service-core/errors";
 import { assertValidSlug } from "@kombify/service-core/identifiers";
-import { PocketBaseConnections } from "./pocketbase-connections.js";
+import { homelabMoving, PocketBaseConnections } from "./pocketbase-connections.js";
 
 export interface NamespaceCollections {
   users: string;
@@ -21,8 +21,11 @@ export interface NamespaceOwner {
   slug: string;
 }
 
-/** The instance a tenant is placed on, as the tenant directory says, or null for no such tenant. */
-export type InstanceLookup = (tenantId: string) => Promise<{ url: string; name: string; healthy: boolean } | null>;
+/**
+ * The instance a tenant is placed on, as the tenant directory says, or null for no such tenant. `moving`: its
+ * namespace is on its way to another instance (fenced off on this one), so nothing may be read or written now.
+ */
+export type InstanceLookup = (tenantId: string) => Promise<{ url: string; name: string; healthy: boolean; moving?: boolean } | null>;
 
 /** A tenant's slice of a PocketBase instance: the only handle through which tenant homelab data is reached. */
 export interface TenantNamespace {
@@ -52,7 +55,7 @@ function assertValidSlugOrDefault(slug: string): string {
  * No resolver builds a collection name itself: this is the one place.
  */
 export class NamespaceResolver {
-  private readonly instanceByTenant = new Map<string, { url: string; name: string; healthy: boolean; until: number }>();
+  private readonly instanceByTenant = new Map<string, { url: string; name: string; healthy: boolean; moving?: boolean; until: number }>();
 
   constructor(
     private readonly instanceOf: InstanceLookup,
@@ -75,14 +78,24 @@ export class NamespaceResolver {
     };
   }
 
+  /**
+   * Drops what is remembered of the tenant's instance: the directory announced a change (a move began or ended),
+   * so the next resolve asks it again. Subgraphs call this from the directory's change channel.
+   */
+  forget(tenantId: string): void {
+    this.instanceByTenant.delete(tenantId);
+  }
+
   private async instanceUrlOf(tenantId: string): Promise<string> {
     let instance = this.instanceByTenant.get(tenantId);
     if (!instance || instance.until <= Date.now()) {
       const found = await this.instanceOf(tenantId);
       if (!found) throw errors.notFound("Tenant", tenantId);
       instance = { ...found, until: Date.now() + this.cacheMs };
-      this.instanceByTenant.set(tenantId, instance);
+      // A move ends within seconds: its state is asked again on every resolve rather than remembered.
+      if (!found.moving) this.instanceByTenant.set(tenantId, instance);
     }
+    if (instance.moving) throw homelabMoving();
     // The tenant subgraph's health checks say the instance does not answer: say which, rather than wait on it.
     if (!instance.healthy) throw errors.unavailable(`Your homelab's instance ${instance.name} is not answering its health checks; retry in a while.`);
     return instance.url;

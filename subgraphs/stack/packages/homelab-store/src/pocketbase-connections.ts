@@ -1,5 +1,5 @@
 import PocketBase, { ClientResponseError } from "pocketbase";
-import { errors } from "@kombify/service-core/errors";
+import { AppError, ErrorCode, errors } from "@kombify/service-core/errors";
 
 export interface SuperuserCredentials {
   email: string;
@@ -52,7 +52,26 @@ export async function pocketBaseAnswers(url: string): Promise<boolean> {
   }
 }
 
-/** Runs a PocketBase call; an unreachable server becomes UNAVAILABLE naming the URL, never a raw stack. */
+/** Seconds a caller is asked to wait before retrying while its homelab moves between instances. */
+export const MOVING_RETRY_AFTER_SECONDS = 5;
+
+/** UNAVAILABLE with a retry hint (`extensions.retryAfter`, seconds): the tenant's namespace is on its way elsewhere. */
+export function homelabMoving(): AppError {
+  return new AppError(ErrorCode.UNAVAILABLE, `Your homelab is being moved to another instance; retry in ${MOVING_RETRY_AFTER_SECONDS} s.`, {
+    retryAfter: MOVING_RETRY_AFTER_SECONDS,
+  });
+}
+
+/** Whether an error is homelabMoving's (the namespace was fenced off or moved away from the instance asked). */
+export function isHomelabMoving(error: unknown): boolean {
+  return error instanceof AppError && error.code === ErrorCode.UNAVAILABLE && error.extensions.retryAfter === MOVING_RETRY_AFTER_SECONDS;
+}
+
+/**
+ * Runs a PocketBase call; an unreachable server becomes UNAVAILABLE naming the URL, never a raw stack. A
+ * collection that is not there is a namespace fenced off or removed by a move (a writer that resolved the old
+ * instance just before it): UNAVAILABLE with a retry hint, and the retry finds the namespace where it is now.
+ */
 export async function callPocketBase<T>(url: string, call: () => Promise<T>): Promise<T> {
   try {
     return await call();
@@ -61,8 +80,14 @@ export async function callPocketBase<T>(url: string, call: () => Promise<T>): Pr
       const why = error.isAbort ? "timed out" : error.status ? `status ${error.status}` : "connection failed";
       throw errors.unavailable(`PocketBase at ${url} did not answer (${why}).`);
     }
+    if (isMissingCollection(error)) throw homelabMoving();
     throw error;
   }
+}
+
+/** PocketBase's answer to a request on a collection that does not exist (as opposed to a missing record). */
+export function isMissingCollection(error: unknown): boolean {
+  return error instanceof ClientResponseError && error.status === 404 && /collection context/i.test(String(error.response?.message ?? ""));
 }
 
 export function isNotFound(error: unknown): boolean {
