@@ -3,7 +3,7 @@ import { buildFederatedSubgraph, resolverContainer } from "@kombify/service-core
 import { NamespaceResolver } from "@kombify/homelab-store";
 import { assertHomelabStoreSecrets, connectHomelabStore, homelabStoreSettingsShape } from "@kombify/homelab-store";
 import { defineSubgraph } from "@kombify/service-core/server/subgraph-runtime";
-import { instanceLookup } from "@kombify/subgraph-tenant/tenant-directory";
+import { instanceLookup, TENANT_CHANGED_CHANNEL } from "@kombify/subgraph-tenant/tenant-directory";
 import { identityMigrations } from "./db/schema.js";
 import { HomelabLauncher } from "./launch/homelab-launcher.js";
 import { UserCache } from "./user/user-cache.js";
@@ -37,6 +37,13 @@ export const identitySubgraph = defineSubgraph({
       container: resolverContainer([new UserResolver(users, launcher)]),
       referenceResolvers: { User: UserResolver.reference(users) },
     });
-    return { subgraph, readiness: { database: runtime.checks.database, pocketbase: homelab.answers } };
+    return {
+      subgraph,
+      readiness: { database: runtime.checks.database, pocketbase: homelab.answers },
+      // A tenant moved (or began moving): its instance is asked of the directory again, not remembered.
+      start: async () => {
+        await runtime.database.sql.listen(TENANT_CHANGED_CHANNEL, (tenantId) => namespaces.forget(tenantId));
+      },
+    };
   },
 });

@@ -8,7 +8,7 @@ import { assertHomelabStoreSecrets, connectHomelabStore, homelabStoreSettingsSha
 import { Entitlements, PlanCatalog, planCatalogSettingsShape } from "@kombify/plan-catalog";
 import { StackKitCatalog, stackKitCatalogSettingsShape } from "@kombify/stackkit-catalog";
 import { defineSubgraph } from "@kombify/service-core/server/subgraph-runtime";
-import { instanceLookup } from "@kombify/subgraph-tenant/tenant-directory";
+import { instanceLookup, TENANT_CHANGED_CHANNEL } from "@kombify/subgraph-tenant/tenant-directory";
 import { stackMigrations } from "./db/schema.js";
 import { JobEvents } from "./job/job-events.js";
 import { JobQueue } from "./job/job-queue.js";
@@ -84,7 +84,11 @@ export const stackSubgraph = defineSubgraph({
     return {
       subgraph,
       readiness: { database: runtime.checks.database, pocketbase: homelab.answers },
-      start: async () => runner?.start(),
+      start: async () => {
+        // A tenant moved (or began moving): its instance is asked of the directory again, not remembered.
+        await runtime.database.sql.listen(TENANT_CHANGED_CHANNEL, (tenantId) => namespaces.forget(tenantId));
+        await runner?.start();
+      },
       stop: async () => runner?.stop(),
     };
   },

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { ClientResponseError, type RecordModel } from "pocketbase";
-import { callPocketBase, SSO_MAPPINGS_COLLECTION, type NamespaceResolver, type TenantNamespace } from "@kombify/homelab-store";
+import { callPocketBase, isHomelabMoving, SSO_MAPPINGS_COLLECTION, type NamespaceResolver, type TenantNamespace } from "@kombify/homelab-store";
 import { errors } from "@kombify/service-core/errors";
 import { recordAudit } from "@kombify/service-core/audit";
 import { requireUser, type RequestContext, type SignedInCaller } from "@kombify/service-core/auth";
@@ -37,10 +37,19 @@ export class HomelabLauncher {
     if (!tenant) throw errors.unavailable("Your organisation's tenant could not be created for this launch; retry in a moment.");
     const namespace = await this.namespaces.resolve(tenant);
     const record = await this.findOrCreateNamespaceUser(namespace, caller);
-    await this.recordMapping(namespace, caller, record);
+    const createdMapping = await this.recordMapping(namespace, caller, record);
+    // Each launch impersonates anew on the instance the directory names now: a token made before a move (on the
+    // old instance, by its keys) is simply replaced by this one.
     const { token } = await callPocketBase(namespace.instanceUrl, () =>
       namespace.pb.collection(namespace.collections.users).impersonate(record.id, this.settings.tokenTtlSeconds).then((client) => ({ token: client.authStore.token })),
-    );
+    ).catch(async (error) => {
+      // A move fenced the namespace off after we read it: our mapping may have landed on the old instance after
+      // the copy, so it is taken back (the copy has it if it was early enough; the retry writes it otherwise).
+      if (createdMapping && isHomelabMoving(error)) {
+        await namespace.pb.collection(SSO_MAPPINGS_COLLECTION).delete(createdMapping).catch(() => {});
+      }
+      throw error;
+    });
     const user = await this.users.remember(caller);
     await recordAudit(this.db, context, { action: "homelab.launch", target: `user:${caller.userId}`, tenantId: tenant.id, details: { namespaceUser: record.id } });
     return {
@@ -76,16 +85,19 @@ export class HomelabLauncher {
     }
   }
 
-  private async recordMapping(namespace: TenantNamespace, caller: SignedInCaller, record: RecordModel): Promise<void> {
+  /** The id of the mapping this call created, or null when it was there already. */
+  private async recordMapping(namespace: TenantNamespace, caller: SignedInCaller, record: RecordModel): Promise<string | null> {
     const mappings = namespace.pb.collection(SSO_MAPPINGS_COLLECTION);
     const filter = namespace.pb.filter("zitadel_sub = {:sub} && tenant_id = {:tenant}", { sub: caller.userId, tenant: namespace.tenant.id });
-    await callPocketBase(namespace.instanceUrl, async () => {
+    return callPocketBase(namespace.instanceUrl, async () => {
       const existing = await mappings.getList(1, 1, { filter });
-      if (existing.items[0]) return;
-      await mappings
+      if (existing.items[0]) return null;
+      return mappings
         .create({ zitadel_sub: caller.userId, tenant_id: namespace.tenant.id, tenant_slug: namespace.tenant.slug, user_record: record.id })
+        .then((created) => created.id)
         .catch(async (error) => {
           if (!(await mappings.getList(1, 1, { filter })).items[0]) throw error;
+          return null;
         });
     });
   }

@@ -1,5 +1,5 @@
 import { eq } from "drizzle-orm";
-import { callPocketBase, FEATURE_FLAGS_COLLECTION, namespaceCollections, type NamespaceResolver } from "@kombify/homelab-store";
+import { callPocketBase, FEATURE_FLAGS_COLLECTION, isHomelabMoving, namespaceCollections, type NamespaceResolver, type TenantNamespace } from "@kombify/homelab-store";
 import { errors } from "@kombify/service-core/errors";
 import type { Db } from "@kombify/service-core/database";
 import type { Entitlements } from "@kombify/plan-catalog";
@@ -63,6 +63,24 @@ export class FeatureFlags {
         }
       }
     });
+    await this.takeBackIfFenced(namespace, owner);
+  }
+
+  /**
+   * A move may have fenced the namespace off between our resolve and our writes: then those rows may have landed
+   * on the old instance after its copy, and are taken back (the mover syncs the flags again on the new instance
+   * once it switches). Checked after writing, so a write either preceded the fence (and was copied) or is undone.
+   */
+  private async takeBackIfFenced(namespace: TenantNamespace, owner: string): Promise<void> {
+    try {
+      await callPocketBase(namespace.instanceUrl, () => namespace.pb.collection(owner).getList(1, 1, { fields: "id", skipTotal: true }));
+    } catch (error) {
+      if (!isHomelabMoving(error)) throw error;
+      const collection = namespace.pb.collection(FEATURE_FLAGS_COLLECTION);
+      const written = await collection.getFullList({ filter: namespace.pb.filter("namespace = {:ns}", { ns: owner }), fields: "id" }).catch(() => []);
+      for (const row of written) await collection.delete(row.id).catch(() => {});
+      throw error;
+    }
   }
 
 }
