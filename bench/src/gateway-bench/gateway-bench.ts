@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { createLogger } from "@kombify/service-core/logging";
-import { freePort, generateContextKeyPair, LocalOidcIssuer, startEmbeddedPostgres } from "@kombify/launcher";
+import { ensureDatabaseExists, freePort, generateContextKeyPair, LocalOidcIssuer, startEmbeddedPostgres } from "@kombify/launcher";
 import { quantile, table } from "../stats.js";
 import { startHive, startOurs, startStock, type Contestant, type ContestantName } from "./contestants.js";
 import { postJson, runLoad, type LoadSample } from "./load.js";
@@ -242,6 +242,7 @@ async function oursSettings(workDir: string, supergraphFile: string, options: Ga
     stops.push(embedded.stop);
     databaseUrl = embedded.url;
   }
+  await ensureDatabaseExists(databaseUrl);
   const keys = await generateContextKeyPair();
   const issuer = await LocalOidcIssuer.start({ audience: "kombify-bench" });
   stops.push(() => issuer.stop());
