@@ -66,3 +66,34 @@ export const tenantCreationAdmissions = tenantSchema.table(
 
 export type StackInstanceRow = typeof stackInstances.$inferSelect;
 export type TenantRow = typeof tenants.$inferSelect;
+
+export const relocationPhases = ["fencing", "copying", "switching", "cleaning", "rolling_back", "done", "rolled_back"] as const;
+export type RelocationPhase = (typeof relocationPhases)[number];
+
+/**
+ * A move of a tenant's namespace from one instance to another, kept phase by phase so a mover that dies is
+ * resumed (or rolled back) by the next: at most one unfinished move per tenant (a partial unique index).
+ */
+export const tenantRelocations = tenantSchema.table("tenant_relocations", {
+  id: uuid("id").primaryKey().defaultRandom(),
+  tenantId: uuid("tenant_id")
+    .notNull()
+    .references(() => tenants.id, { onDelete: "cascade" }),
+  fromInstanceId: uuid("from_instance_id")
+    .notNull()
+    .references(() => stackInstances.id),
+  toInstanceId: uuid("to_instance_id")
+    .notNull()
+    .references(() => stackInstances.id),
+  reason: text("reason").notNull(),
+  phase: text("phase", { enum: relocationPhases }).notNull().default("fencing"),
+  copiedRecords: integer("copied_records").notNull().default(0),
+  checksum: text("checksum"),
+  error: text("error"),
+  requestedBy: text("requested_by"),
+  createdAt: createdAt(),
+  updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  finishedAt: timestamp("finished_at", { withTimezone: true }),
+});
+
+export type TenantRelocationRow = typeof tenantRelocations.$inferSelect;

@@ -30,8 +30,14 @@ export interface InstanceSummary {
 /** Instances in service: every one not retired. */
 const inService = isNull(stackInstances.retiredAt);
 
-/** Tenants on the instance row of the enclosing query (spelled out: drizzle would leave the columns unqualified). */
-export const tenantCount = sql<number>`(select count(*)::int from tenant.tenants as placed where placed.instance_id = tenant.stack_instances.id)`;
+/**
+ * Tenants on the instance row of the enclosing query, and those on their way to it by a move not yet switched
+ * (their place is taken already). Spelled out: drizzle would leave the columns unqualified.
+ */
+export const tenantCount = sql<number>`(
+  (select count(*)::int from tenant.tenants as placed where placed.instance_id = tenant.stack_instances.id)
+  + (select count(*)::int from tenant.tenant_relocations as arriving
+     where arriving.to_instance_id = tenant.stack_instances.id and arriving.phase in ('fencing', 'copying', 'switching')))`;
 
 /** The KombiStack instances tenants are placed on, with their live tenant counts. */
 export class InstanceDirectory {

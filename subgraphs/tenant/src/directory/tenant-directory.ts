@@ -17,6 +17,9 @@ export interface NewTenant {
 
 type Transaction = Parameters<Parameters<Db["transaction"]>[0]>[0];
 
+/** New tenants go to SHARED instances not being drained: a DEDICATED one is its ENTERPRISE tenant's alone, and arrives by a move. */
+const placeable = and(eq(stackInstances.deploymentMode, "SHARED"), sql`${stackInstances.id} not in (select id from tenant.stack_instances where draining_since is not null)`);
+
 /**
  * Tenant records in PostgreSQL and their PocketBase namespaces, created together in one transaction:
  * if the namespace cannot be made, no tenant row remains. Creation for one organisation is serialised
@@ -87,7 +90,7 @@ export class TenantDirectory {
 
   /** Places the tenant on the healthy instance with the most room (rows locked, so none is overfilled). */
   private async insertAndProvision(tx: Transaction, input: NewTenant): Promise<TenantRow> {
-    const eligible = input.instanceId ? eq(stackInstances.id, input.instanceId) : and(eq(stackInstances.healthy, true), isNull(stackInstances.retiredAt));
+    const eligible = input.instanceId ? eq(stackInstances.id, input.instanceId) : and(eq(stackInstances.healthy, true), isNull(stackInstances.retiredAt), placeable);
     await tx.select({ id: stackInstances.id }).from(stackInstances).where(eligible).orderBy(asc(stackInstances.name)).for("update");
     // Counted only now that the rows are ours: a count taken in the locking statement itself is of the snapshot
     // before the wait, blind to the tenants the transactions ahead of us placed (concurrent creates overfilled).

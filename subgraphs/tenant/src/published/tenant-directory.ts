@@ -26,6 +26,8 @@ export const tenantDirectory = tenantSchema
     pocketbaseUrl: text("pocketbase_url").notNull(),
     instanceHealthy: boolean("instance_healthy").notNull(),
     plan: text("plan").notNull(),
+    /** The tenant's namespace is on its way to another instance: nothing may read or write it until the move ends. */
+    moving: boolean("moving").notNull(),
   })
   .existing();
 
@@ -104,10 +106,13 @@ export async function directoryAnswers(db: Pick<PostgresJsDatabase, "execute">):
   }
 }
 
-/** The tenant directory as the PocketBase namespace resolver asks it: the instance a tenant is placed on, and its health. */
-export function instanceLookup(db: Reader): (tenantId: string) => Promise<{ url: string; name: string; healthy: boolean } | null> {
+/** The tenant directory as the PocketBase namespace resolver asks it: the instance a tenant is placed on, its health, and whether the tenant is moving. */
+export function instanceLookup(db: Reader): (tenantId: string) => Promise<{ url: string; name: string; healthy: boolean; moving: boolean } | null> {
   return async (tenantId) => {
-    const instance = (await tenantById(db, tenantId))?.instance;
-    return instance ? { url: instance.pocketbaseUrl, name: instance.name, healthy: instance.healthy } : null;
+    const [row] = await db
+      .select({ url: tenantDirectory.pocketbaseUrl, name: tenantDirectory.instanceName, healthy: tenantDirectory.instanceHealthy, moving: tenantDirectory.moving })
+      .from(tenantDirectory)
+      .where(eq(tenantDirectory.tenantId, tenantId));
+    return row ?? null;
   };
 }
