@@ -22,7 +22,7 @@ export interface BenchSubgraphsOptions {
   cacheByBody?: boolean;
 }
 
-/** Distinct bodies kept; a gateway sends a few dozen, so this only bounds a misbehaving one. */
+/** Distinct bodies (and documents) kept; a gateway sends a few dozen, so this only bounds a misbehaving one. */
 const MAX_CACHED_BODIES = 10_000;
 
 /**
@@ -53,6 +53,7 @@ export async function serveBenchSubgraphs(options: BenchSubgraphsOptions = {}): 
       } catch (error) {
         parsed = { document: { kind: "Document", definitions: [] } as unknown as DocumentNode, errors: [error as Error] };
       }
+      if (documents.size >= MAX_CACHED_BODIES) documents.clear();
       documents.set(request.query, parsed);
     }
     if (parsed.errors.length > 0) return Buffer.from(JSON.stringify({ errors: parsed.errors.map((error) => ({ message: error.message })) }));
