@@ -3,6 +3,7 @@ import { ConfigError, envTypes, parseEnv } from "@kombify/service-core/config";
 import { tracingEnvShape, tracingOptions, type TracingOptions } from "@kombify/service-core/observability";
 import { fileURLToPath } from "node:url";
 import { isIP } from "node:net";
+import { availableParallelism } from "node:os";
 import { planCatalogSettingsShape } from "@kombify/plan-catalog";
 import { subgraphUrlOverrides } from "./federation/supergraph-subgraphs.js";
 import { DEFAULT_OPERATION_CEILINGS, type OperationCeilings } from "./operation-ceilings.js";
@@ -21,6 +22,7 @@ const gatewayShape = {
   PORT: envTypes.port(4000),
   METRICS_HOST: z.string().default("127.0.0.1").describe("the interface the metrics listener binds to"),
   METRICS_PORT: envTypes.port(9464),
+  GATEWAY_WORKERS: z.coerce.number().int().min(1).max(256).optional().describe("an integer from 1 to 256 (default: the available cores in production, 1 elsewhere)"),
   ...tracingEnvShape,
   SUPERGRAPH_FILE: z.string().default(DEFAULT_SUPERGRAPH_FILE).describe("the composed supergraph SDL file"),
   PERSISTED_DOCUMENTS_FILE: z.string().default(DEFAULT_PERSISTED_DOCUMENTS_FILE).describe("a JSON manifest of sha256 hash → document text"),
@@ -92,6 +94,11 @@ export interface GatewayConfig {
   port: number;
   /** Where GET /metrics is served: its own listener, loopback by default, never the public port. */
   metrics: { host: string; port: number };
+  /**
+   * Gateway processes sharing the one port (GATEWAY_WORKERS). Above 1, a cluster primary forks them, replaces any
+   * that dies, serves /metrics summed over them and keeps the counts they must share; 1: this process alone.
+   */
+  workers: number;
   supergraphFile: string;
   /** Registered documents (the typed client's manifest); with `safelist`, the only ones that run. */
   persistedDocuments: { file: string; safelist: boolean };
@@ -123,8 +130,10 @@ export interface GatewayConfig {
   rateLimits: {
     enabled: boolean;
     anonymousPerMinute: number;
-    /** Counters shared by every replica in Redis; null: in this process. */
+    /** Counters shared by every replica in Redis; null: in this process, or with more than one worker in their primary. */
     redis: { url: string; keyPrefix: string } | null;
+    /** Without Redis and with more than one worker: counted by the cluster's primary for all of them (over IPC). */
+    countedByPrimary: boolean;
     /** Peers whose X-Forwarded-For is believed (addresses or CIDR ranges); empty: the socket's peer is the client. */
     trustedProxies: string[];
   };
@@ -134,6 +143,8 @@ export interface GatewayConfig {
     maxConnectionsPerTenant: number;
     keepAliveMs: number;
     bufferPerSubscriber: number;
+    /** With more than one worker: the per-tenant connection and subscription counts are the cluster primary's. */
+    tenantQuotasInPrimary: boolean;
   };
   /** `SUBGRAPH_<NAME>_URL` overrides by variable; the subgraphs themselves come from the supergraph (join__graph). */
   subgraphUrlOverrides: Record<string, string>;
@@ -188,12 +199,15 @@ export function parseGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gatewa
     problems.push("PLAYGROUND_ENABLED=true needs INTROSPECTION_ENABLED=true: the playground reads the schema by introspection (off in production unless enabled).");
   }
   if (problems.length > 0) throw new ConfigError(problems);
+  // In production every core the process may run on; elsewhere (development, tests) one process, as before.
+  const workers = raw.GATEWAY_WORKERS ?? (raw.NODE_ENV === "production" ? availableParallelism() : 1);
   return {
     nodeEnv: raw.NODE_ENV,
     logLevel: raw.LOG_LEVEL,
     host: raw.HOST,
     port: raw.PORT,
     metrics: { host: raw.METRICS_HOST, port: raw.METRICS_PORT },
+    workers,
     supergraphFile: raw.SUPERGRAPH_FILE,
     persistedDocuments: { file: raw.PERSISTED_DOCUMENTS_FILE, safelist: raw.OPERATIONS_SAFELIST },
     databaseUrl: raw.DATABASE_URL,
@@ -229,6 +243,7 @@ export function parseGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gatewa
       enabled: raw.RATE_LIMIT_ENABLED,
       anonymousPerMinute: raw.RATE_LIMIT_ANONYMOUS_PER_MINUTE,
       redis: raw.REDIS_URL ? { url: raw.REDIS_URL, keyPrefix: raw.RATE_LIMIT_REDIS_PREFIX } : null,
+      countedByPrimary: workers > 1 && !raw.REDIS_URL,
       trustedProxies: raw.TRUSTED_PROXIES,
     },
     webSocket: {
@@ -237,6 +252,7 @@ export function parseGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gatewa
       maxConnectionsPerTenant: raw.WS_MAX_CONNECTIONS_PER_TENANT,
       keepAliveMs: raw.WS_KEEPALIVE_MS,
       bufferPerSubscriber: raw.WS_BUFFER_PER_SUBSCRIBER,
+      tenantQuotasInPrimary: workers > 1,
     },
     subgraphUrlOverrides: overrides,
     tracing: tracingOptions(raw, "gateway"),

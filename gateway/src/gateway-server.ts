@@ -8,7 +8,7 @@ import { ConfigError } from "@kombify/service-core/config";
 import { ErrorCode, logUnexpectedErrors } from "@kombify/service-core/errors";
 import { handleGraphQLHttp, REQUEST_TIMEOUTS, REQUEST_ID_HEADER, requestIdOf, sendGraphQLError, sendJson } from "@kombify/service-core/http";
 import { importContextSigningKey, TenantContextSigner } from "@kombify/service-core/tenant-context";
-import { createMetricsRegistry, OperationMetrics, operationTracing, sendPrometheus, Tracing } from "@kombify/service-core/observability";
+import { createMetricsRegistry, metricsAsJson, OperationMetrics, operationTracing, sendPrometheus, Tracing } from "@kombify/service-core/observability";
 import { listen } from "@kombify/service-core/server";
 import { connectDatabase } from "@kombify/service-core/database";
 import { Entitlements, PlanCatalog } from "@kombify/plan-catalog";
@@ -45,11 +45,18 @@ export interface RunningGateway {
   url: string;
   /** The metrics listener's base URL (GET /metrics in Prometheus text format, GET /metrics.json), apart from the public port. */
   metricsUrl: string;
+  /** Its series (prom-client's JSON) and its /metrics.json view: what a cluster worker hands its primary to sum. */
+  readMetrics(): Promise<{ series: Awaited<ReturnType<typeof metricsAsJson>>; json: ReturnType<typeof gatewayMetrics> }>;
   stop(): Promise<void>;
 }
 
+export interface GatewayOptions {
+  /** Whether this process serves /metrics itself: not in a cluster worker, whose primary serves them for all. @default true */
+  metricsListener?: boolean;
+}
+
 /** The supergraph's front door: verifies the caller, resolves the tenant, plans and runs each operation. */
-export async function startGateway(config: GatewayConfig, log: Logger): Promise<RunningGateway> {
+export async function startGateway(config: GatewayConfig, log: Logger, options: GatewayOptions = {}): Promise<RunningGateway> {
   const supergraphSdl = readFileSync(config.supergraphFile, "utf8");
   // The subgraphs are the supergraph's (join__graph), each at its SUBGRAPH_<NAME>_URL when set: any composed supergraph.
   const subgraphUrls = subgraphsOfSupergraph(supergraphSdl, config.subgraphUrlOverrides);
@@ -195,17 +202,19 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
   });
 
   await listen(server, config.host, config.port);
-  await listen(metricsServer, config.metrics.host, config.metrics.port).catch(async (error: Error) => {
+  const metricsListener = options.metricsListener !== false;
+  if (metricsListener) await listen(metricsServer, config.metrics.host, config.metrics.port).catch(async (error: Error) => {
     server.close();
     throw new Error(`${error.message} (METRICS_PORT)`);
   });
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host === "0.0.0.0" ? "localhost" : config.host}:${port}`;
-  const metricsUrl = `http://${config.metrics.host === "0.0.0.0" ? "localhost" : config.metrics.host}:${(metricsServer.address() as AddressInfo).port}`;
+  const metricsUrl = metricsListener ? `http://${config.metrics.host === "0.0.0.0" ? "localhost" : config.metrics.host}:${(metricsServer.address() as AddressInfo).port}` : "";
   log.info({ url: `${url}/graphql`, metrics: `${metricsUrl}/metrics` }, "gateway listening");
   return {
     url,
     metricsUrl,
+    readMetrics: async () => ({ series: await metricsAsJson(registry), json: gatewayMetrics(webSocket.stats(), liveHeap.bytes()) }),
     async stop() {
       await new Promise<void>((resolve) => {
         metricsServer.close(() => resolve());

@@ -1,20 +1,28 @@
+import cluster from "node:cluster";
 import { configOrExit, loadDotEnv } from "@kombify/service-core/config";
 import { createLogger } from "@kombify/service-core/logging";
-import { onShutdown } from "@kombify/service-core/server";
 import { parseGatewayConfig } from "./config.js";
-import { startGateway } from "./gateway-server.js";
 
 loadDotEnv();
 const config = configOrExit(() => parseGatewayConfig());
-const log = createLogger("gateway", config.logLevel);
+// A cluster's workers are told their slot (1 to GATEWAY_WORKERS) by the primary that forks them.
+const slot = cluster.isWorker ? Number(process.env.GATEWAY_WORKER_SLOT) || cluster.worker!.id : null;
+const log = slot === null ? createLogger("gateway", config.logLevel) : createLogger("gateway", config.logLevel).child({ worker: slot });
 // @apollo/gateway has no option for its usage metrics to Apollo (nor does @apollo/server, which sends none without
 // APOLLO_KEY): the ApolloGateway constructor reads APOLLO_TELEMETRY_DISABLED from the process environment. This
 // entry point is the edge that owns the environment, so it writes the parsed setting (off unless an operator opts
 // in) here, before startGateway constructs the gateway; the gateway itself only checks it (apolloTelemetryWouldBeSent).
 process.env.APOLLO_TELEMETRY_DISABLED = String(config.apolloTelemetryDisabled);
 try {
-  const gateway = await startGateway(config, log);
-  onShutdown(log, () => gateway.stop());
+  // Several workers: this process is their primary and does no request work, so it loads none of the gateway's
+  // request path (about 120 MB it would keep for nothing). One: this process is the gateway, as it always was.
+  if (config.workers > 1 && cluster.isPrimary) {
+    const { runClusterPrimary } = await import("./cluster/cluster-primary.js");
+    await runClusterPrimary(config, log);
+  } else {
+    const { runGatewayProcess } = await import("./cluster/gateway-process.js");
+    await runGatewayProcess(config, log, { clusterWorker: cluster.isWorker });
+  }
 } catch (error) {
   log.fatal({ err: error }, `gateway could not start: ${(error as Error).message}`);
   process.exit(1);

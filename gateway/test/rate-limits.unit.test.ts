@@ -12,7 +12,7 @@ describe("rate limit settings and headers", () => {
   const base = async () => ({ NODE_ENV: "development", DATABASE_URL: "postgres://postgres@127.0.0.1:5432/x", CONTEXT_SIGNING_KEY: (await testContextKeys()).signingKey });
 
   it("is on by default, in the process, with 60 a minute for anonymous callers and no trusted proxies", async () => {
-    expect(parseGatewayConfig(await base()).rateLimits).toEqual({ enabled: true, anonymousPerMinute: 60, redis: null, trustedProxies: [] });
+    expect(parseGatewayConfig(await base()).rateLimits).toEqual({ enabled: true, anonymousPerMinute: 60, redis: null, countedByPrimary: false, trustedProxies: [] });
     const configured = parseGatewayConfig({
       ...(await base()),
       RATE_LIMIT_ENABLED: "false",
@@ -25,6 +25,7 @@ describe("rate limit settings and headers", () => {
       enabled: false,
       anonymousPerMinute: 30,
       redis: { url: "redis://:secret@10.0.0.5:6379/2", keyPrefix: "kombify:eu" },
+      countedByPrimary: false,
       trustedProxies: ["10.0.0.0/8", "127.0.0.1", "::1", "fd00::/8"],
     });
   });

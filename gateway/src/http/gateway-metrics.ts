@@ -6,23 +6,64 @@ type SubscriptionStats = ReturnType<ReturnType<typeof attachGraphQLWebSocket>["s
 
 /** What GET /metrics.json answers: the subscriptions' state, and the process's memory and CPU. */
 export function gatewayMetrics(subscriptions: SubscriptionStats, heapAfterGcBytes: number | null) {
+  return { subscriptions, process: processReading(heapAfterGcBytes) };
+}
+
+/** This process's memory and CPU. */
+export function processReading(heapAfterGcBytes: number | null) {
   const memory = process.memoryUsage();
   const cpu = process.cpuUsage();
   return {
-    subscriptions,
-    process: {
-      rssBytes: memory.rss,
-      heapUsedBytes: memory.heapUsed,
-      /** The heap just after the last full collection (null before the first): what the process really keeps. */
-      heapAfterGcBytes,
-      cpuUserMicros: cpu.user,
-      cpuSystemMicros: cpu.system,
-      uptimeSeconds: process.uptime(),
-    },
+    rssBytes: memory.rss,
+    heapUsedBytes: memory.heapUsed,
+    /** The heap just after the last full collection (null before the first): what the process really keeps. */
+    heapAfterGcBytes,
+    cpuUserMicros: cpu.user,
+    cpuSystemMicros: cpu.system,
+    uptimeSeconds: process.uptime(),
   };
 }
 
+type ProcessReading = ReturnType<typeof processReading>;
+
 export type GatewayMetrics = ReturnType<typeof gatewayMetrics>;
+
+/** One worker's GET /metrics.json view as its cluster primary collected it. */
+export interface WorkerMetrics extends GatewayMetrics {
+  /** The worker's slot, 1 to GATEWAY_WORKERS (a replacement takes the slot of the worker it replaces). */
+  worker: number;
+  pid: number;
+}
+
+/**
+ * GET /metrics.json of a gateway of several workers: the same shape as one process's, with the subscriptions
+ * summed over the workers and the process figures summed over them and the primary (what the whole gateway
+ * holds and has spent; its uptime is the primary's), then each process as it is.
+ */
+export function clusterGatewayMetrics(workers: readonly WorkerMetrics[], primary: ProcessReading & { pid: number }) {
+  const { pid: _pid, ...primaryProcess } = primary;
+  const processes: ProcessReading[] = [primaryProcess, ...workers.map((worker) => worker.process)];
+  const heaps = processes.map((reading) => reading.heapAfterGcBytes).filter((bytes): bytes is number => bytes !== null);
+  return {
+    subscriptions: sumReadings(workers.map((worker) => worker.subscriptions)) as SubscriptionStats,
+    process: {
+      ...(sumReadings(processes.map(({ heapAfterGcBytes: _heap, uptimeSeconds: _uptime, ...summable }) => summable)) as Omit<ProcessReading, "heapAfterGcBytes" | "uptimeSeconds">),
+      heapAfterGcBytes: heaps.length > 0 ? heaps.reduce((total, bytes) => total + bytes, 0) : null,
+      uptimeSeconds: primary.uptimeSeconds,
+    },
+    primary,
+    workers,
+  };
+}
+
+/** Adds up readings of one shape, number by number (nested objects alike); what is no number is the first's. */
+function sumReadings(readings: readonly unknown[]): unknown {
+  if (readings.length === 0) return {};
+  const [first] = readings;
+  if (typeof first === "number") return readings.reduce<number>((total, value) => total + (typeof value === "number" ? value : 0), 0);
+  if (typeof first !== "object" || first === null) return first;
+  return Object.fromEntries(Object.keys(first).map((key) => [key, sumReadings(readings.map((reading) => (reading as Record<string, unknown> | null)?.[key]))]));
+}
 
 /**
  * The subscriptions' state as Prometheus series, read from the stats the gateway keeps anyway, once per scrape

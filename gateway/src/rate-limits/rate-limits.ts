@@ -7,7 +7,7 @@ import { sendJson } from "@kombify/service-core/http";
 import type { Logger } from "@kombify/service-core/logging";
 import type { GatewayConfig } from "../config.js";
 import { budgetAddress, ClientAddresses } from "./client-address.js";
-import { inProcessCounter, redisCounter, WINDOW_SECONDS, type RequestCounter } from "./request-counters.js";
+import { inProcessCounter, primaryCounter, redisCounter, WINDOW_SECONDS, type RequestCounter } from "./request-counters.js";
 
 /** What one request was allowed, and what the IETF RateLimit headers say about the budget it came out of. */
 export interface RateLimitDecision {
@@ -30,7 +30,8 @@ type Transport = "http" | "websocket";
  * next request on, with the count so far kept). A signed-in caller whose organisation has no tenant yet gets the
  * FREE budget as a user; anonymous callers one per client address (RATE_LIMIT_ANONYMOUS_PER_MINUTE). Each
  * operation counts once before it runs, over HTTP (one request) and over the socket (each query, mutation or
- * subscribe message). Counters live in Redis when REDIS_URL is set (shared by every replica), else in this process.
+ * subscribe message). Counters live in Redis when REDIS_URL is set (shared by every replica), else in this process,
+ * or with several gateway workers in their cluster primary (shared by every worker).
  */
 export class RateLimits {
   private readonly addresses: ClientAddresses;
@@ -54,7 +55,7 @@ export class RateLimits {
     });
     new Gauge({
       name: "kombify_gateway_rate_limit_degraded",
-      help: "1 while Redis does not answer and rate limits are counted in this process alone (per replica), else 0.",
+      help: "1 while Redis (or the cluster primary) does not answer and rate limits are counted in this process alone, else 0; with several workers, how many of them are.",
       registers: [registry],
       collect() {
         this.set(counter.degraded ? 1 : 0);
@@ -70,8 +71,9 @@ export class RateLimits {
     onRefused: (code: string) => void;
   }): RateLimits {
     const { settings, log } = options;
-    const counter = settings.redis ? redisCounter(settings.redis, log) : inProcessCounter();
-    log.info({ store: settings.redis ? "redis" : "process", anonymousPerMinute: settings.anonymousPerMinute }, "rate limits on");
+    const counter = settings.redis ? redisCounter(settings.redis, log) : settings.countedByPrimary ? primaryCounter(log) : inProcessCounter();
+    const store = settings.redis ? "redis" : settings.countedByPrimary ? "cluster primary" : "process";
+    log.info({ store, anonymousPerMinute: settings.anonymousPerMinute }, "rate limits on");
     return new RateLimits(options.entitlements, settings.anonymousPerMinute, counter, options.registry, settings.trustedProxies, options.onRefused);
   }
 

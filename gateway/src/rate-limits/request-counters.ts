@@ -1,5 +1,5 @@
 import { Redis } from "ioredis";
-import { RateLimiterMemory, RateLimiterRedis, type RateLimiterRes } from "rate-limiter-flexible";
+import { RateLimiterCluster, RateLimiterClusterMaster, RateLimiterMemory, RateLimiterRedis, type RateLimiterRes } from "rate-limiter-flexible";
 import { LRUCache } from "lru-cache";
 import type { Logger } from "@kombify/service-core/logging";
 
@@ -32,6 +32,64 @@ const count = (res: RateLimiterRes): Count => ({ consumed: res.consumedPoints, m
 export function inProcessCounter(): RequestCounter {
   const limiter = new RateLimiterMemory({ points: UNCAPPED, duration: WINDOW_SECONDS });
   return { degraded: false, take: async (key) => count(await limiter.consume(key)), close() {} };
+}
+
+/** The key prefix of the primary's counters (one limiter, so one prefix). */
+const PRIMARY_KEY_PREFIX = "kombify-gateway-rate";
+/** How long a worker waits for the primary's count before its own insurance counter answers. */
+const PRIMARY_TIMEOUT_MS = 500;
+
+/**
+ * In the cluster's primary (GATEWAY_WORKERS > 1 without REDIS_URL): the counters every worker's primaryCounter
+ * counts in, rate-limiter-flexible's in-memory limiter answering them over the cluster's IPC channel. Counts
+ * outlive the workers: one that dies and is replaced does not hand its tenants a fresh budget.
+ */
+export function servePrimaryCounts(): void {
+  new RateLimiterClusterMaster();
+}
+
+/**
+ * In a cluster worker without Redis: every request is counted by the primary (see servePrimaryCounts), so N
+ * workers enforce one budget, not N. The answer need not wait for the primary far from a limit (the same
+ * estimate the Redis counter keeps, learned from each of the primary's answers); near it, or with another count
+ * of the key in flight, it waits, so refusals stay exact but for at most one request per worker. Should the
+ * primary not answer in time, this worker's own counter answers (logged once) until it does again.
+ */
+export function primaryCounter(log: Logger): RequestCounter {
+  if (!process.send) throw new Error("Rate limits counted by a cluster primary need a cluster worker (gateway/src/main.ts forks them).");
+  const limiter = new RateLimiterCluster({ keyPrefix: PRIMARY_KEY_PREFIX, points: UNCAPPED, duration: WINDOW_SECONDS, timeoutMs: PRIMARY_TIMEOUT_MS });
+  const insurance = new RateLimiterMemory({ points: UNCAPPED, duration: WINDOW_SECONDS });
+  const estimates = new CountEstimates();
+  let degraded = false;
+  return {
+    get degraded() {
+      return degraded;
+    },
+    async take(key, limit) {
+      estimates.sent(key);
+      const counted = limiter
+        .consume(key)
+        .finally(() => estimates.answered(key))
+        .then(
+          (res) => {
+            if (degraded) log.info("the cluster primary answers again: rate limits are shared by every worker again");
+            degraded = false;
+            estimates.learn(key, res);
+            return count(res);
+          },
+          async (error: unknown) => {
+            if (!degraded) log.warn({ err: error }, "the cluster primary did not count in time: rate limits are counted in this worker until it does");
+            degraded = true;
+            return count(await insurance.consume(key));
+          },
+        );
+      const estimated = degraded ? null : estimates.takeIfFarFrom(key, limit);
+      if (!estimated) return counted;
+      counted.catch(() => {});
+      return estimated;
+    },
+    close() {},
+  };
 }
 
 /** The in-process counter that answers while Redis does not; it marks what it answered, so outages can be told. */

@@ -3,6 +3,7 @@ export {
   CounterSeries,
   createMetricsRegistry,
   HistogramSeries,
+  metricsAsJson,
   PlainCounter,
   PlainHistogram,
   prometheusText,

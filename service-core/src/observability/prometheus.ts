@@ -1,5 +1,5 @@
 import type { ServerResponse } from "node:http";
-import { collectDefaultMetrics, Counter, Registry, type Metric } from "prom-client";
+import { collectDefaultMetrics, Counter, Registry, type Metric, type MetricObjectWithValues, type MetricValue } from "prom-client";
 
 let processRegistry: Registry | undefined;
 
@@ -29,6 +29,15 @@ export function createMetricsRegistry(): Registry {
 export async function prometheusText(registry: Registry): Promise<string> {
   const [own, process] = await Promise.all([registry.metrics(), processMetrics().metrics()]);
   return own.trim() === "" ? process : `${own}\n${process}`;
+}
+
+/**
+ * The same series as prometheusText, as prom-client's JSON (`Registry.getMetricsAsJSON`): what a cluster worker
+ * hands its primary, which sums the workers' with prom-client's AggregatorRegistry.
+ */
+export async function metricsAsJson(registry: Registry): Promise<MetricObjectWithValues<MetricValue<string>>[]> {
+  const [own, process] = await Promise.all([registry.getMetricsAsJSON(), processMetrics().getMetricsAsJSON()]);
+  return [...own, ...process];
 }
 
 export async function sendPrometheus(res: ServerResponse, registry: Registry): Promise<void> {

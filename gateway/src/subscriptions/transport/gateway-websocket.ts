@@ -16,7 +16,8 @@ import { FrameWriter } from "./frame-writer.js";
 import { MAX_WEBSOCKET_MESSAGE_BYTES } from "../../operation-limits.js";
 import { OperationDocuments, type DocumentValidation } from "./operation-documents.js";
 import { SocketSubscription } from "./socket-subscription.js";
-import { ConnectionQuotas, type CountedConnection } from "../limits/connection-quotas.js";
+import type { CountedConnection } from "../limits/connection-quotas.js";
+import { connectionQuotas } from "../limits/primary-connection-quotas.js";
 import { quotaAudience } from "../limits/quota-audience.js";
 import { whenTokenExpires } from "../limits/token-expiry.js";
 import type { RateLimits } from "../../rate-limits/rate-limits.js";
@@ -35,6 +36,8 @@ export interface WebSocketLimits {
   keepAliveMs: number;
   /** Events held for one subscription whose client is not reading; beyond it only that one is cut off (`RATE_LIMITED`). @default 1000 */
   bufferPerSubscriber: number;
+  /** With several gateway workers: the per-tenant counts are the cluster primary's, so the limits hold for the whole gateway. */
+  tenantQuotasInPrimary?: boolean;
 }
 
 interface Connection extends CountedConnection {
@@ -107,7 +110,7 @@ export function attachGraphQLWebSocket(options: {
   // frame for each subscriber would cost more than everything else a delivered event costs.
   const webSockets = new WebSocketServer({ server: options.server, path: "/graphql", perMessageDeflate: false, maxPayload: MAX_WEBSOCKET_MESSAGE_BYTES });
   const documents = new OperationDocuments(options.schema, options.validation);
-  const quotas = new ConnectionQuotas(limits);
+  const quotas = connectionQuotas(limits);
 
   const disposable = useServer<Record<string, unknown>, Extra>(
     {
@@ -122,9 +125,14 @@ export function attachGraphQLWebSocket(options: {
           return false;
         }
         const audience = quotaAudience(authentication.caller);
-        if (!quotas.admitConnection(audience)) {
+        if (!(await quotas.admitConnection(audience))) {
           options.onRefused?.(ErrorCode.RATE_LIMITED);
           ctx.extra.socket.close(CloseCode.TooManyRequests, "Too many connections for this tenant.");
+          return false;
+        }
+        // Closed while the primary counted it (several workers): onClose came first and had nothing to give back.
+        if (ctx.extra.socket.readyState !== ctx.extra.socket.OPEN) {
+          quotas.releaseConnection(audience);
           return false;
         }
         const address = options.rateLimits?.clientAddress(ctx.extra.request) ?? "";
@@ -158,13 +166,15 @@ export function attachGraphQLWebSocket(options: {
       subscribe: async (args) => {
         const context = args.contextValue as SocketContext;
         if (context.rateLimited) return { errors: [context.rateLimited] };
-        // Check and take the slot before the first await, so back-to-back subscribes cannot all slip through.
-        const refusal = quotas.subscriptionRefusal(context.connection, context.audience);
-        if (refusal) {
-          options.onRefused?.(ErrorCode.RATE_LIMITED);
-          return { errors: [new GraphQLError(refusal, { extensions: { code: ErrorCode.RATE_LIMITED } })] };
+        // The connection's slot is taken before anything is awaited, so back-to-back subscribes cannot all slip
+        // through; counted in this process the whole answer is immediate.
+        const reserved = quotas.reserveSubscription(context.connection, context.audience);
+        const reservation = reserved instanceof Promise ? await reserved : reserved;
+        if ("refusal" in reservation) {
+          if (reservation.code === ErrorCode.RATE_LIMITED) options.onRefused?.(ErrorCode.RATE_LIMITED);
+          return { errors: [new GraphQLError(reservation.refusal, { extensions: { code: reservation.code } })] };
         }
-        const release = quotas.reserveSubscription(context.connection, context.audience);
+        const release = reservation.release;
         try {
           const subscription = await options.hub.subscribe(
             args.document,
