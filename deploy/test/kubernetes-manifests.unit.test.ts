@@ -456,6 +456,12 @@ describe.each(Object.entries(PRODUCTION_BUILDS))("the production overlay: %s", (
     expect(unread).toEqual([]);
   });
 
+  it("runs one gateway worker per pod, so that the autoscaler's pods and their CPU requests are the unit of scale", () => {
+    const gateway = deployments(objects).find((deployment) => deployment.metadata.name === "gateway")!;
+    const { env } = resolveEnv(objects, kombifyContainer(gateway), true);
+    expect(parseGatewayConfig(env).workers).toBe(1);
+  });
+
   it("points the gateway at each subgraph's Service, in-cluster", () => {
     const gateway = deployments(objects).find((deployment) => deployment.metadata.name === "gateway")!;
     const { env } = resolveEnv(objects, kombifyContainer(gateway), true);

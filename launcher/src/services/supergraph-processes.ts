@@ -72,6 +72,9 @@ export async function startSupergraphProcesses(options: SupergraphProcessesOptio
       OIDC_ISSUER: oidc.issuer,
       OIDC_AUDIENCE: oidc.audience,
       ...(oidc.jwksUrl ? { OIDC_JWKS_URL: oidc.jwksUrl } : {}),
+      // One gateway process unless told otherwise: the six subgraphs and the stores share this machine's cores with
+      // it, and what runs here (development, the benchmarks) measures one process. GATEWAY_WORKERS says otherwise.
+      GATEWAY_WORKERS: options.env.GATEWAY_WORKERS || "1",
     },
     nodeArgs: options.gateway.nodeArgs,
     readyUrl: `http://${localHost}:${port}/ready`,
