@@ -66,6 +66,8 @@ export async function subgraphTestEnv(keys: ContextKeyPair): Promise<NodeJS.Proc
     STACK_INSTANCE_NAME: TEST_INSTANCE.name,
     STACK_INSTANCE_MAX_TENANTS: String(TEST_INSTANCE.maxTenants),
     SIMULATION_SSH_PORTS: await testSshPortRange(),
+    // Test files share one database: a plan change in one must not move another's tenants between instances.
+    PLAN_PLACEMENT_REGIONS: "none",
   };
 }
 

@@ -1,0 +1,206 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eq, sql } from "drizzle-orm";
+import { callPocketBase, FEATURE_FLAGS_COLLECTION, namespaceCollections, NamespaceResolver } from "@kombify/homelab-store";
+import { Role, type SignedInCaller, type TenantRef } from "@kombify/service-core/auth";
+import { startTestSubgraph, SUBGRAPH_DEFINITIONS, tables, testPocketBase, uniqueSuffix, type TestSubgraph } from "@kombify/testkit";
+import { tenantSubgraph } from "../src/index.js";
+import { instanceLookup } from "../src/published/tenant-directory.js";
+import { collectionsOf, comparable, recordsOn, seedNamespace, startSpareInstance, tenantOn, type SpareInstance } from "./relocation-fixtures.js";
+
+const MOVE = `mutation($t: ID!, $i: ID!) { moveTenant(tenantId: $t, instanceId: $i) { id phase tenantId fromInstanceId toInstanceId } }`;
+const DRAIN = `mutation($id: ID!) { drainInstance(id: $id) { id phase tenantId fromInstanceId } }`;
+const RELOCATION = `query($id: ID!) { tenantRelocation(id: $id) { id phase copiedRecords checksum error } }`;
+const CREATE_STACK = `mutation($name: String!) { createStack(name: $name, stackKitId: "base-homelab", nodes: [{ hostname: "w-1", address: "10.1.1.1" }]) { id name } }`;
+
+function memberOf(tenant: TenantRef, orgId: string, roles: Role[] = []): SignedInCaller {
+  return { kind: "user", userId: `user-${uniqueSuffix()}`, email: "someone@example.test", name: "Someone", orgId, orgName: null, roles, tenant };
+}
+
+/**
+ * Issue 15, point 4: a tenant's namespace moves between KombiStack instances (admin moves, plan changes, drains)
+ * with every record, while its writes answer UNAVAILABLE with a retry hint and never land behind the move.
+ */
+describe("moving tenants between instances", () => {
+  const region = `rl-${uniqueSuffix()}`;
+  let tenantApi: TestSubgraph;
+  let stackApi: TestSubgraph;
+  let home: SpareInstance;
+  const dedicated: SpareInstance[] = [];
+  let admin: SignedInCaller;
+  let big: Awaited<ReturnType<typeof tenantOn>>;
+
+  beforeAll(async () => {
+    tenantApi = await startTestSubgraph(tenantSubgraph, {
+      env: { PLAN_PLACEMENT_REGIONS: region, RELOCATION_SWEEP_INTERVAL_MS: "1000", INSTANCE_PROVISIONER: "none" },
+    });
+    stackApi = await startTestSubgraph(SUBGRAPH_DEFINITIONS.stack, { env: { JOB_RUNNER_ENABLED: "false" } });
+    const { db } = tenantApi.runtime;
+    // SHARED, and half full at once: other test files' new tenants go to the roomier instance they share.
+    home = await startSpareInstance(db, region, "SHARED", 6);
+    await tenantOn(db, home.id, "FREE");
+    dedicated.push(...(await Promise.all([1, 2, 3].map(() => startSpareInstance(db, region, "DEDICATED", 1)))));
+    const platform = await tenantOn(db, home.id, "FREE");
+    admin = memberOf(platform.tenant, platform.orgId, [Role.PLATFORM_ADMIN]);
+    big = await tenantOn(db, dedicated[0]!.id, "ENTERPRISE");
+  });
+  afterAll(async () => {
+    await stackApi?.stop();
+    await tenantApi?.stop();
+    for (const instance of [home, ...dedicated]) await instance?.stop();
+  });
+
+  const relocation = async (id: string) => (await tenantApi.query(RELOCATION, { caller: admin, variables: { id } })).data.tenantRelocation;
+  const finished = (id: string) =>
+    expect.poll(async () => (await relocation(id)).phase, { timeout: 60_000, interval: 100 }).toMatch(/^(DONE|ROLLED_BACK)$/);
+  const instanceOf = async (tenantId: string) =>
+    (await tenantApi.runtime.db.select().from(tables.tenants).where(eq(tables.tenants.id, tenantId)))[0]!.instanceId;
+
+  it("moves a tenant with 1,000 records while a client keeps writing: every record once, the writes made meanwhile too, the old namespace gone", async () => {
+    const [from, to] = [dedicated[0]!, dedicated[1]!];
+    const seeded = await seedNamespace(from.pb, big.tenant, 1000);
+    const users = namespaceCollections(big.tenant.slug).users;
+    await from.pb.collection(FEATURE_FLAGS_COLLECTION).create({ namespace: users, key: "seed-flag", enabled: true });
+    const member = memberOf(big.tenant, big.orgId);
+
+    // A writer in another process that resolved the old instance just before the move (and never hears of it).
+    const stale = await new NamespaceResolver(instanceLookup(tenantApi.runtime.db), testPocketBase(), 600_000).resolve(big.tenant);
+
+    let writing = true;
+    const landed: string[] = [];
+    const refusals: Record<string, unknown>[] = [];
+    const writer = (async () => {
+      for (let i = 0; writing; i++) {
+        const name = `during-${i}`;
+        for (let attempt = 0; ; attempt++) {
+          const { data, errors } = await stackApi.query(CREATE_STACK, { caller: member, variables: { name } });
+          if (data?.createStack) break;
+          const code = errors?.[0]?.extensions?.code;
+          // An earlier attempt landed its stack just before the fence; the copy carried it.
+          if (code === "CONFLICT" && attempt > 0) break;
+          expect(code, JSON.stringify(errors)).toBe("UNAVAILABLE");
+          refusals.push(errors![0]!.extensions!);
+          await new Promise((resolve) => setTimeout(resolve, 25));
+        }
+        landed.push(name);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    })();
+    await expect.poll(() => landed.length, { timeout: 20_000 }).toBeGreaterThanOrEqual(3);
+
+    const started = await tenantApi.query(MOVE, { caller: admin, variables: { t: big.tenant.id, i: to.id } });
+    expect(started.errors).toBeUndefined();
+    const move = started.data.moveTenant;
+    expect(move).toMatchObject({ tenantId: big.tenant.id, fromInstanceId: from.id, toInstanceId: to.id });
+
+    await expect.poll(async () => (await relocation(move.id)).phase, { timeout: 30_000, interval: 20 }).not.toBe("FENCING");
+    const staleWrite = callPocketBase(stale.instanceUrl, () => stale.pb.collection(stale.collections.stacks).create({ name: "stale", status: "DRAFT", stack_kit_id: "base-homelab" }));
+    await expect(staleWrite).rejects.toMatchObject({ extensions: { code: "UNAVAILABLE", retryAfter: 5 } });
+
+    await finished(move.id);
+    const afterMove = landed.length;
+    await expect.poll(() => landed.length, { timeout: 20_000 }).toBeGreaterThanOrEqual(afterMove + 3);
+    writing = false;
+    await writer;
+
+    const done = await relocation(move.id);
+    expect(done).toMatchObject({ phase: "DONE", error: null, checksum: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(done.copiedRecords).toBeGreaterThanOrEqual(1000);
+    expect(await instanceOf(big.tenant.id)).toBe(to.id);
+    // The writes were told to come back, with a hint when.
+    expect(refusals.length).toBeGreaterThan(0);
+    expect(refusals.every((extensions) => extensions.code === "UNAVAILABLE")).toBe(true);
+    expect(refusals.some((extensions) => extensions.retryAfter === 5)).toBe(true);
+
+    const arrived = await recordsOn(to.pb, big.tenant);
+    for (const [collection, records] of seeded) {
+      const byId = new Map(arrived.get(collection)!.map((record) => [record.id, record]));
+      expect(byId.size, collection).toBe(arrived.get(collection)!.length);
+      for (const record of records) {
+        const copy = byId.get(record.id as string);
+        expect(copy, `${collection} ${record.id}`).toBeDefined();
+        expect(comparable(copy!)).toEqual(comparable(record));
+      }
+    }
+    const stackNames = arrived.get(namespaceCollections(big.tenant.slug).stacks)!.map((stack) => stack.name as string);
+    expect(new Set(stackNames).size).toBe(stackNames.length);
+    for (const name of landed) expect(stackNames.filter((each) => each === name)).toHaveLength(1);
+    expect(stackNames).not.toContain("stale");
+    expect(arrived.get(FEATURE_FLAGS_COLLECTION)!.map((flag) => flag.key)).toContain("seed-flag");
+    expect(arrived.get("_sso_mappings")).toHaveLength(1);
+
+    // The old namespace is gone, fence and all, and so are its rows in the platform collections.
+    expect(await collectionsOf(from.pb, big.tenant.slug)).toEqual([]);
+    const left = await recordsOn(from.pb, big.tenant);
+    expect([...left.values()].flat()).toEqual([]);
+
+    const audit = await tenantApi.runtime.db.select().from(tables.auditLog).where(eq(tables.auditLog.action, "tenant.move"));
+    expect(audit).toContainEqual(expect.objectContaining({ tenantId: big.tenant.id, actorUserId: admin.userId, target: `tenant:${big.tenant.id}` }));
+  }, 120_000);
+
+  it("moves a tenant to a DEDICATED instance when it upgrades to ENTERPRISE, and back to a SHARED one when it downgrades", async () => {
+    const { db } = tenantApi.runtime;
+    const upgrading = await tenantOn(db, home.id, "FREE");
+    const seeded = await seedNamespace(home.pb, upgrading.tenant, 40);
+
+    await db.insert(tables.billingSubscriptions).values({ tenantId: upgrading.tenant.id, status: "active", planTier: "ENTERPRISE" });
+    await db.execute(sql`select pg_notify('kombify_plan_changed', ${upgrading.tenant.id})`);
+    const free = dedicated.filter((instance) => instance !== dedicated[1]).map((instance) => instance.id);
+    await expect.poll(() => instanceOf(upgrading.tenant.id), { timeout: 30_000, interval: 100 }).toBeOneOf(free);
+    const upgradedTo = await instanceOf(upgrading.tenant.id);
+    await expect.poll(async () => collectionsOf(home.pb, upgrading.tenant.slug), { timeout: 30_000 }).toEqual([]);
+    const there = await recordsOn(dedicated.find((instance) => instance.id === upgradedTo)!.pb, upgrading.tenant);
+    for (const [collection, records] of seeded) expect(there.get(collection)!.map((record) => record.id).sort()).toEqual(records.map((record) => record.id).sort());
+
+    await db.delete(tables.billingSubscriptions).where(eq(tables.billingSubscriptions.tenantId, upgrading.tenant.id));
+    await db.execute(sql`select pg_notify('kombify_plan_changed', ${upgrading.tenant.id})`);
+    await expect.poll(() => instanceOf(upgrading.tenant.id), { timeout: 30_000, interval: 100 }).toBe(home.id);
+    const back = await recordsOn(home.pb, upgrading.tenant);
+    for (const [collection, records] of seeded) expect(back.get(collection)!.map((record) => record.id).sort()).toEqual(records.map((record) => record.id).sort());
+  });
+
+  it("drains an instance: its tenants move to another instance of the kind their plan calls for, and it takes no tenant again", async () => {
+    const { db } = tenantApi.runtime;
+    const draining = dedicated[2]!;
+    const resident = await tenantOn(db, draining.id, "ENTERPRISE");
+    const seeded = await seedNamespace(draining.pb, resident.tenant, 30);
+    const { data, errors } = await tenantApi.query(DRAIN, { caller: admin, variables: { id: draining.id } });
+    expect(errors).toBeUndefined();
+    expect(data.drainInstance).toEqual([expect.objectContaining({ tenantId: resident.tenant.id, fromInstanceId: draining.id })]);
+    await finished(data.drainInstance[0].id);
+    expect((await relocation(data.drainInstance[0].id)).phase).toBe("DONE");
+    // The one DEDICATED instance in the region with room: the first, which the big tenant left.
+    expect(await instanceOf(resident.tenant.id)).toBe(dedicated[0]!.id);
+    const there = await recordsOn(dedicated[0]!.pb, resident.tenant);
+    for (const [collection, records] of seeded) expect(there.get(collection)!.map((record) => record.id).sort()).toEqual(records.map((record) => record.id).sort());
+    expect(await collectionsOf(draining.pb, resident.tenant.slug)).toEqual([]);
+
+    // Drained: no move lands on it.
+    const refused = await tenantApi.query(MOVE, { caller: admin, variables: { t: resident.tenant.id, i: draining.id } });
+    expect(refused.errors?.[0]?.extensions?.code).toBe("CONFLICT");
+    const audit = await db.select().from(tables.auditLog).where(eq(tables.auditLog.target, `instance:${draining.id}`));
+    expect(audit).toEqual([expect.objectContaining({ action: "instance.drain", actorUserId: admin.userId })]);
+  });
+
+  it("refuses every caller but platform admins, and moves nowhere it should not", async () => {
+    const owner = memberOf(big.tenant, big.orgId, [Role.TENANT_ADMIN]);
+    const other = await tenantOn(tenantApi.runtime.db, home.id, "FREE");
+    const stranger = memberOf(other.tenant, other.orgId, [Role.TENANT_ADMIN]);
+    for (const caller of [memberOf(big.tenant, big.orgId), owner, stranger]) {
+      const moved = await tenantApi.query(MOVE, { caller, variables: { t: big.tenant.id, i: home.id } });
+      expect(moved.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
+      const drained = await tenantApi.query(DRAIN, { caller, variables: { id: home.id } });
+      expect(drained.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
+    }
+    expect(await instanceOf(big.tenant.id)).not.toBe(home.id);
+
+    const unknownTenant = await tenantApi.query(MOVE, { caller: admin, variables: { t: "not-a-tenant", i: home.id } });
+    expect(unknownTenant.errors?.[0]?.extensions?.code).toBe("NOT_FOUND");
+    const unknownInstance = await tenantApi.query(MOVE, { caller: admin, variables: { t: other.tenant.id, i: crypto.randomUUID() } });
+    expect(unknownInstance.errors?.[0]?.extensions?.code).toBe("NOT_FOUND");
+    const sameInstance = await tenantApi.query(MOVE, { caller: admin, variables: { t: other.tenant.id, i: home.id } });
+    expect(sameInstance.errors?.[0]?.extensions?.code).toBe("CONFLICT");
+    // A DEDICATED instance holds one tenant: the one there leaves no room.
+    const crowded = await tenantApi.query(MOVE, { caller: admin, variables: { t: other.tenant.id, i: await instanceOf(big.tenant.id) } });
+    expect(crowded.errors?.[0]?.extensions?.code).toBe("CONFLICT");
+  });
+});
