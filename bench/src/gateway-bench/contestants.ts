@@ -38,7 +38,10 @@ const STOCK_MAIN = fileURLToPath(new URL("./contestants/stock-apollo-gateway.ts"
 const OURS_MAIN = fileURLToPath(new URL("../../../gateway/src/main.ts", import.meta.url));
 const HIVE_BIN = join(dirname(createRequire(import.meta.url).resolve("@graphql-hive/gateway/package.json")), "dist", "bin.js");
 
-/** Stock @apollo/gateway on @apollo/server 5, defaults (contestants/stock-apollo-gateway.ts). */
+/**
+ * Stock @apollo/gateway on @apollo/server 5, defaults (contestants/stock-apollo-gateway.ts), run through tsx as the
+ * public benchmark runs it (`tsx index.ts`) and as ours runs: the loader's memory weighs on both alike.
+ */
 export async function startStock(supergraphFile: string, logDir: string): Promise<Contestant> {
   const port = await freePort();
   return start("stock", "stock @apollo/gateway", [...NODE_TSX, STOCK_MAIN], { NODE_ENV: "production", SUPERGRAPH_FILE: supergraphFile, PORT: String(port), APOLLO_TELEMETRY_DISABLED: "true" }, `http://127.0.0.1:${port}/`, logDir);

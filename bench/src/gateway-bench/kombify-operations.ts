@@ -9,7 +9,7 @@ import { startBenchEnvironment, type BenchEnvironment } from "../bench-environme
 import { quantile, table } from "../stats.js";
 import { postJson, runClosedLoop, runLoad, type LoadSample } from "./load.js";
 import { GATEWAY_CPU, OTHERS_CPU, pinProcess } from "./pinning.js";
-import { processTree } from "./process-usage.js";
+import { processTree, runQueueWaitSeconds } from "./process-usage.js";
 import { plannedFetches } from "./query-plan.js";
 import { DirectReplay, startRecordingProxies } from "./recorded-fetches.js";
 
@@ -64,11 +64,19 @@ export async function runKombifyOperationsTable(options: KombifyOperationsOption
     const rows: Record<string, string | number>[] = [];
     for (const operation of operations) {
       const body = JSON.stringify({ query: operation.query });
-      const viaGateway = (connections: number, seconds: number) => runLoad({ url: `${gateway.url}/graphql`, body, headers: operation.headers, connections, seconds });
-      const direct = (connections: number, seconds: number) => runClosedLoop(connections, seconds, () => operation.replay!.once());
+      let waited = 0;
+      const viaGateway = async (connections: number, seconds: number) => {
+        const before = runQueueWaitSeconds(gateway.pid);
+        const sample = await runLoad({ url: `${gateway.url}/graphql`, body, headers: operation.headers, connections, seconds });
+        waited += runQueueWaitSeconds(gateway.pid) - before;
+        return sample;
+      };
+      const direct = (connections: number, seconds: number) =>
+        runClosedLoop(connections, seconds, (prepared) => operation.replay!.once(prepared), () => operation.replay!.prepare());
       for (const connections of [1, options.connections]) {
         await viaGateway(connections, options.warmupSeconds);
         await direct(connections, options.warmupSeconds);
+        waited = 0;
         const samples = { gateway: [] as LoadSample[], direct: [] as LoadSample[] };
         for (let round = 0; round < options.rounds; round++) {
           // Alternating which goes first, so that drift over a round falls on both alike.
@@ -76,7 +84,7 @@ export async function runKombifyOperationsTable(options: KombifyOperationsOption
             samples[target].push(await (target === "gateway" ? viaGateway : direct)(connections, options.durationSeconds));
           }
         }
-        rows.push(row(operation, connections, samples));
+        rows.push(row(operation, connections, samples, waited));
       }
     }
     say(`\n${options.rounds} rounds of ${options.durationSeconds} s per target, alternating; added = gateway − direct (all requests pooled)`);
@@ -89,7 +97,7 @@ export async function runKombifyOperationsTable(options: KombifyOperationsOption
   }
 }
 
-function row(operation: Operation, connections: number, samples: { gateway: LoadSample[]; direct: LoadSample[] }): Record<string, string | number> {
+function row(operation: Operation, connections: number, samples: { gateway: LoadSample[]; direct: LoadSample[] }, waitedSeconds: number): Record<string, string | number> {
   const pooled = (list: LoadSample[]) => list.flatMap((sample) => sample.latencies);
   const [gateway, direct] = [pooled(samples.gateway), pooled(samples.direct)];
   const at = (values: number[], q: number) => quantile(values, q);
@@ -108,6 +116,8 @@ function row(operation: Operation, connections: number, samples: { gateway: Load
     "added p99 ms": (at(gateway, 0.99) - at(direct, 0.99)).toFixed(2),
     "gateway req/s": rps(samples.gateway),
     "direct req/s": rps(samples.direct),
+    // Runnable but off its core: what other work on the machine added to the gateway's latency.
+    "gateway waited for CPU %": Math.round((waitedSeconds / samples.gateway.reduce((sum, sample) => sum + sample.seconds, 0)) * 100),
     errors: errors === 0 ? 0 : `${errors} (${firstError?.slice(0, 80)})`,
   };
 }
@@ -129,7 +139,7 @@ async function recordFetches(env: BenchEnvironment, operations: Operation[], set
       if (status !== 200 || json?.errors) throw new Error(`${operation.name} failed through the gateway: HTTP ${status} ${JSON.stringify(json).slice(0, 400)}`);
       const fetches = proxies.take();
       operation.replay = new DirectReplay(fetches, env.signer, operation.caller, connections);
-      const check = await operation.replay.once();
+      const check = await operation.replay.once(await operation.replay.prepare());
       if (check) throw new Error(`${operation.name}'s fetches sent straight to the subgraphs failed: ${check.detail}`);
       say(`${operation.name}: the query plan fetches from ${plannedFetches(supergraph, operation.query).join(", ")}; the gateway sent ${operation.replay.describe()}`);
     }

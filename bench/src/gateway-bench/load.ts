@@ -41,9 +41,10 @@ export function outcomeOf(statusCode: number, bytes: Buffer): Outcome {
 
 /**
  * A closed loop of `connections` workers for `seconds`, each calling `once` again as soon as its last call ended; every
- * call's time from start to end is a latency, and its outcome counted.
+ * call's time from start to end is a latency, and its outcome counted. `prepare`, when given, runs before each call,
+ * untimed, and hands it what it made.
  */
-export async function runClosedLoop(connections: number, seconds: number, once: () => Promise<Outcome>): Promise<LoadSample> {
+export async function runClosedLoop<T = void>(connections: number, seconds: number, once: (prepared: T) => Promise<Outcome>, prepare?: () => Promise<T>): Promise<LoadSample> {
   const latencies: number[] = [];
   const counts = { non200: 0, graphqlErrors: 0, failed: 0 };
   let firstError: string | null = null;
@@ -51,8 +52,9 @@ export async function runClosedLoop(connections: number, seconds: number, once: 
   const end = started + seconds * 1000;
   const worker = async () => {
     while (performance.now() < end) {
+      const prepared = (await prepare?.()) as T;
       const sent = performance.now();
-      const outcome = await once().catch((error: Error): Outcome => ({ kind: "failed", detail: `no answer: ${error.message}` }));
+      const outcome = await once(prepared).catch((error: Error): Outcome => ({ kind: "failed", detail: `no answer: ${error.message}` }));
       latencies.push(performance.now() - sent);
       if (outcome) {
         counts[outcome.kind] += 1;

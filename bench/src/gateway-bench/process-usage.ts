@@ -59,3 +59,19 @@ export function peakRssBytes(pid: number): number {
   }
   return kilobytes * 1024;
 }
+
+/**
+ * Seconds the main thread of each process in `pid`'s tree has spent runnable but waiting for a CPU
+ * (/proc/<pid>/schedstat): how much other work on its core held it back.
+ */
+export function runQueueWaitSeconds(pid: number): number {
+  let nanoseconds = 0;
+  for (const member of processTree(pid)) {
+    try {
+      nanoseconds += Number(readFileSync(`/proc/${member}/schedstat`, "utf8").split(" ")[1]);
+    } catch {
+      // Gone meanwhile, or a kernel without scheduler statistics.
+    }
+  }
+  return nanoseconds / 1e9;
+}

@@ -6,6 +6,11 @@ import { REQUEST_ID_HEADER } from "@kombify/service-core/http";
 import { operationHash, TENANT_CONTEXT_HEADER, type TenantContextSigner } from "@kombify/service-core/tenant-context";
 import { outcomeOf, type Outcome } from "./load.js";
 
+interface Prepared {
+  requestId: string;
+  contexts: string[];
+}
+
 /** One subgraph request a gateway made for an operation, and when, relative to the operation's other fetches. */
 export interface RecordedFetch {
   subgraph: string;
@@ -74,13 +79,13 @@ export async function startRecordingProxies(subgraphs: Record<string, string>) {
  * The recorded fetches sent again straight to the subgraphs, with the order the gateway gave them: a fetch waits for
  * every fetch that had ended before the gateway started it (its plan's dependencies, and no more than the gateway
  * waited for), and the others run side by side. Each carries a tenant context signed for its subgraph and operation,
- * as the gateway's do; the contexts are signed ahead (renewed every 20 s), so the floor is the subgraph calls alone.
+ * fresh for every replay as the gateway's are (so the subgraphs verify each), but signed before the replay's clock
+ * starts: the floor is the subgraph calls alone.
  */
 export class DirectReplay {
   private readonly dependencies: number[][];
   private readonly pools = new Map<string, Pool>();
-  private contexts: string[] = [];
-  private signedAt = 0;
+  private replays = 0;
 
   constructor(
     private readonly fetches: RecordedFetch[],
@@ -95,7 +100,7 @@ export class DirectReplay {
     }
   }
 
-  /** The fetches' structure, for the report: `tenant → stack, billing → stackkit`. */
+  /** The fetches' structure, for the report: `tenant → stack + billing → stackkit`. */
   describe(): string {
     const waves: string[][] = [];
     const waveOf = this.fetches.map(() => 0);
@@ -106,25 +111,27 @@ export class DirectReplay {
     return waves.map((wave) => wave.join(" + ")).join(" → ");
   }
 
-  async once(): Promise<Outcome> {
-    if (performance.now() - this.signedAt > 20_000) {
-      this.signedAt = performance.now();
-      this.contexts = await Promise.all(this.fetches.map((fetch) => this.signer.sign(this.caller, "bench-direct", fetch.subgraph, operationHash(fetch.query))));
-    }
+  /** One replay's contexts and request id (untimed: the gateway's signing is its own work, not the subgraphs'). */
+  async prepare(): Promise<Prepared> {
+    const requestId = `bench-direct-${(this.replays += 1)}`;
+    return { requestId, contexts: await Promise.all(this.fetches.map((fetch) => this.signer.sign(this.caller, requestId, fetch.subgraph, operationHash(fetch.query)))) };
+  }
+
+  async once(prepared: Prepared): Promise<Outcome> {
     const outcomes: Promise<Outcome>[] = [];
     const run = (index: number): Promise<Outcome> =>
-      (outcomes[index] ??= Promise.all(this.dependencies[index]!.map(run)).then(async (before) => before.find(Boolean) ?? this.send(index)));
+      (outcomes[index] ??= Promise.all(this.dependencies[index]!.map(run)).then(async (before) => before.find(Boolean) ?? this.send(index, prepared)));
     const results = await Promise.all(this.fetches.map((_, index) => run(index)));
     return results.find(Boolean) ?? null;
   }
 
-  private async send(index: number): Promise<Outcome> {
+  private async send(index: number, prepared: Prepared): Promise<Outcome> {
     const fetch = this.fetches[index]!;
     const url = new URL(fetch.url);
     const response = await this.pools.get(url.origin)!.request({
       path: url.pathname,
       method: "POST",
-      headers: { "content-type": "application/json", [TENANT_CONTEXT_HEADER]: this.contexts[index]!, [REQUEST_ID_HEADER]: "bench-direct" },
+      headers: { "content-type": "application/json", [TENANT_CONTEXT_HEADER]: prepared.contexts[index]!, [REQUEST_ID_HEADER]: prepared.requestId },
       body: fetch.body,
     });
     return outcomeOf(response.statusCode, Buffer.from(await response.body.arrayBuffer()));
