@@ -46,7 +46,7 @@ export async function runKombifyOperationsTable(options: KombifyOperationsOption
   for (const plan of catalog.plans) plan.limits.requestsPerMinute = 1_000_000_000;
   const plansFile = join(dir, "plans.json");
   writeFileSync(plansFile, JSON.stringify(catalog));
-  const measuredSettings = { PLANS_FILE: plansFile, RATE_LIMIT_ANONYMOUS_PER_MINUTE: "1000000000" };
+  const measuredSettings = { PLANS_FILE: plansFile, RATE_LIMIT_ANONYMOUS_PER_MINUTE: "1000000000", GATEWAY_WORKERS: "1" };
 
   const env = await startBenchEnvironment({ JOB_RUNNER_ENABLED: "false" });
   try {
@@ -59,7 +59,7 @@ export async function runKombifyOperationsTable(options: KombifyOperationsOption
     ];
     await recordFetches(env, operations, measuredSettings, options.connections);
     const gateway = await env.startGateway(measuredSettings, { cpu: GATEWAY_CPU });
-    say(`gateway: production defaults, plus PLANS_FILE (every plan's requests per minute at 1e9) and RATE_LIMIT_ANONYMOUS_PER_MINUTE=1000000000: counted, never refused; pinned to core ${GATEWAY_CPU}, all else on core ${OTHERS_CPU}`);
+    say(`gateway: production defaults, plus PLANS_FILE (every plan's requests per minute at 1e9) and RATE_LIMIT_ANONYMOUS_PER_MINUTE=1000000000: counted, never refused; GATEWAY_WORKERS=1; pinned to core ${GATEWAY_CPU}, all else on core ${OTHERS_CPU}`);
 
     const rows: Record<string, string | number>[] = [];
     for (const operation of operations) {
