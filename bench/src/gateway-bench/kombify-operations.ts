@@ -89,6 +89,9 @@ export async function runKombifyOperationsTable(options: KombifyOperationsOption
     }
     say(`\n${options.rounds} rounds of ${options.durationSeconds} s per target, alternating; added = gateway − direct (all requests pooled)`);
     say(table(rows));
+    say(
+      `Under ${options.connections} connections every request is the same operation of one audience: the gateway shares identical subgraph fetches in flight, direct sends every one, so added can be negative there.`,
+    );
     say(`load average after: ${loadavg().map((value) => value.toFixed(1)).join(" ")}`);
     for (const operation of operations) await operation.replay?.close();
   } finally {
