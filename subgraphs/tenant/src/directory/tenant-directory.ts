@@ -15,6 +15,9 @@ export interface NewTenant {
   instanceId?: string;
 }
 
+/** The refusal when no instance could take the tenant: tenant creation waits for growth on this one alone. */
+export const NO_INSTANCE_HAS_ROOM = "No healthy KombiStack instance has room for another tenant.";
+
 type Transaction = Parameters<Parameters<Db["transaction"]>[0]>[0];
 
 /** New tenants go to SHARED instances not being drained: a DEDICATED one is its ENTERPRISE tenant's alone, and arrives by a move. */
@@ -104,7 +107,7 @@ export class TenantDirectory {
       : candidates
           .filter((candidate) => candidate.tenantCount < candidate.maxTenants)
           .sort((a, b) => a.tenantCount / a.maxTenants - b.tenantCount / b.maxTenants)[0];
-    if (!instance) throw errors.unavailable("No healthy KombiStack instance has room for another tenant.");
+    if (!instance) throw errors.unavailable(NO_INSTANCE_HAS_ROOM);
     const [row] = await tx.insert(tenants).values({ ...input, instanceId: instance.id }).returning();
     const tenant = row!;
     await provisionNamespace(await this.namespaces.at(instance.pocketbaseUrl, tenant));

@@ -35,4 +35,15 @@ export class StackInstance {
 
   @Field(() => Boolean)
   healthy!: boolean;
+
+  /** Resolved by InstanceProvisioningResolver.provisioner: null for anyone but platform admins. */
+  @Field(() => String, {
+    nullable: true,
+    description: "For platform admins: what made this instance (`configured`: this deployment's configuration; `process`, `docker`: a provisioner). Null for everyone else.",
+  })
+  provisioner!: string | null;
+
+  /** Resolved by InstanceProvisioningResolver.pocketbaseUrl: null for anyone but platform admins. */
+  @Field(() => String, { nullable: true, description: "For platform admins: where the instance's PocketBase answers. Null for everyone else." })
+  pocketbaseUrl!: string | null;
 }

@@ -10,6 +10,7 @@ import { mayReadTenant } from "../published/tenant-access.js";
 import { FeatureFlag } from "../feature-flag/feature-flag.type.js";
 import type { FeatureFlags } from "../feature-flag/feature-flags.js";
 import { StackInstance } from "../instance/stack-instance.type.js";
+import type { TenantCreation } from "./tenant-creation.js";
 import { Tenant } from "./tenant.type.js";
 
 const FLAG_KEY = /^[a-z][a-z0-9-]{1,63}$/;
@@ -21,6 +22,7 @@ export class TenantResolver {
     private readonly tenants: TenantDirectory,
     private readonly instances: InstanceDirectory,
     private readonly flags: FeatureFlags,
+    private readonly creation: TenantCreation,
   ) {}
 
   @Query(() => Tenant, { nullable: true, description: "The caller's tenant, from the verified token's organisation." })
@@ -45,7 +47,7 @@ export class TenantResolver {
     if (/[\u0000-\u001f\u007f-\u009f]/.test(trimmed)) throw errors.badInput("name", "must not contain control characters.");
     const chosenSlug = assertValidSlug(slug ?? slugFromName(trimmed));
     if (caller.tenant) throw errors.conflict("Your organisation already has a tenant.");
-    const tenant = await this.tenants.create({ name: trimmed, slug: chosenSlug, zitadelOrgId: caller.orgId });
+    const tenant = await this.creation.create({ name: trimmed, slug: chosenSlug, zitadelOrgId: caller.orgId }, clientAddressOf(context));
     await recordAudit(this.db, context, { action: "tenant.create", target: `tenant:${tenant.id}`, tenantId: tenant.id, details: { slug: tenant.slug } });
     await this.flags.syncToNamespace(tenant);
     return tenant;
@@ -62,7 +64,7 @@ export class TenantResolver {
   async enrolOrganisation(@Ctx() context: RequestContext): Promise<Tenant> {
     const caller = requireUser(context);
     if (!caller.orgId) throw errors.forbidden("Your token names no organisation, so there is no tenant to enrol.");
-    const { tenant, created } = await this.tenants.ensureForOrganisation(caller.orgId, caller.orgName ?? `${caller.name ?? "My"} homelab`);
+    const { tenant, created } = await this.creation.ensureForOrganisation(caller.orgId, caller.orgName ?? `${caller.name ?? "My"} homelab`, clientAddressOf(context));
     if (created) await recordAudit(this.db, context, { action: "tenant.create", target: `tenant:${tenant.id}`, tenantId: tenant.id, details: { slug: tenant.slug, via: "launchHomelab" } });
     // Every time, not only on creation: the gateway calls this only while its context knows no tenant, so a sync
     // that failed the first time is retried on the next launch.
@@ -110,4 +112,10 @@ export class TenantResolver {
       },
     };
   }
+}
+
+/** The caller's client address as the gateway signed it into the context, when it did. */
+function clientAddressOf(context: RequestContext): string | null {
+  const address = (context as RequestContext & { clientAddress?: unknown }).clientAddress;
+  return typeof address === "string" && address.length > 0 && address.length <= 64 ? address : null;
 }
