@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import PocketBase from "pocketbase";
 import { eq, sql } from "drizzle-orm";
 import { callPocketBase, FEATURE_FLAGS_COLLECTION, namespaceCollections, NamespaceResolver } from "@kombify/homelab-store";
 import { Role, type SignedInCaller, type TenantRef } from "@kombify/service-core/auth";
@@ -24,6 +25,7 @@ describe("moving tenants between instances", () => {
   const region = `rl-${uniqueSuffix()}`;
   let tenantApi: TestSubgraph;
   let stackApi: TestSubgraph;
+  let identityApi: TestSubgraph;
   let home: SpareInstance;
   const dedicated: SpareInstance[] = [];
   let admin: SignedInCaller;
@@ -34,6 +36,7 @@ describe("moving tenants between instances", () => {
       env: { PLAN_PLACEMENT_REGIONS: region, RELOCATION_SWEEP_INTERVAL_MS: "1000", INSTANCE_PROVISIONER: "none" },
     });
     stackApi = await startTestSubgraph(SUBGRAPH_DEFINITIONS.stack, { env: { JOB_RUNNER_ENABLED: "false" } });
+    identityApi = await startTestSubgraph(SUBGRAPH_DEFINITIONS.identity);
     const { db } = tenantApi.runtime;
     // SHARED, and half full at once: other test files' new tenants go to the roomier instance they share.
     home = await startSpareInstance(db, region, "SHARED", 6);
@@ -45,6 +48,7 @@ describe("moving tenants between instances", () => {
   });
   afterAll(async () => {
     await stackApi?.stop();
+    await identityApi?.stop();
     await tenantApi?.stop();
     for (const instance of [home, ...dedicated]) await instance?.stop();
   });
@@ -141,6 +145,14 @@ describe("moving tenants between instances", () => {
     const { db } = tenantApi.runtime;
     const upgrading = await tenantOn(db, home.id, "FREE");
     const seeded = await seedNamespace(home.pb, upgrading.tenant, 40);
+    const owner = memberOf(upgrading.tenant, upgrading.orgId);
+    const launch = async () => {
+      const { data, errors } = await identityApi.query("mutation { launchHomelab { token redirectUrl } }", { caller: owner });
+      expect(errors).toBeUndefined();
+      return data.launchHomelab as { token: string; redirectUrl: string };
+    };
+    const before = await launch();
+    expect(before.redirectUrl).toContain(home.url);
 
     await db.insert(tables.billingSubscriptions).values({ tenantId: upgrading.tenant.id, status: "active", planTier: "ENTERPRISE" });
     await db.execute(sql`select pg_notify('kombify_plan_changed', ${upgrading.tenant.id})`);
@@ -149,13 +161,29 @@ describe("moving tenants between instances", () => {
     const upgradedTo = await instanceOf(upgrading.tenant.id);
     await expect.poll(async () => collectionsOf(home.pb, upgrading.tenant.slug), { timeout: 30_000 }).toEqual([]);
     const there = await recordsOn(dedicated.find((instance) => instance.id === upgradedTo)!.pb, upgrading.tenant);
-    for (const [collection, records] of seeded) expect(there.get(collection)!.map((record) => record.id).sort()).toEqual(records.map((record) => record.id).sort());
+    for (const [collection, records] of seeded) expect(there.get(collection)!.map((record) => record.id)).toEqual(expect.arrayContaining(records.map((record) => record.id)));
+
+    // The token launched before the move was the old instance's; the next launch gives one of the new instance.
+    const after = await launch();
+    const newUrl = dedicated.find((instance) => instance.id === upgradedTo)!.url;
+    expect(after.redirectUrl).toContain(newUrl);
+    const users = namespaceCollections(upgrading.tenant.slug).users;
+    const signedIn = async (token: string) => {
+      const client = new PocketBase(newUrl);
+      client.authStore.save(token, null);
+      return client.collection(users).authRefresh().then(() => true, () => false);
+    };
+    expect(await signedIn(after.token)).toBe(true);
+    expect(await signedIn(before.token)).toBe(false);
 
     await db.delete(tables.billingSubscriptions).where(eq(tables.billingSubscriptions.tenantId, upgrading.tenant.id));
     await db.execute(sql`select pg_notify('kombify_plan_changed', ${upgrading.tenant.id})`);
     await expect.poll(() => instanceOf(upgrading.tenant.id), { timeout: 30_000, interval: 100 }).toBe(home.id);
     const back = await recordsOn(home.pb, upgrading.tenant);
-    for (const [collection, records] of seeded) expect(back.get(collection)!.map((record) => record.id).sort()).toEqual(records.map((record) => record.id).sort());
+    for (const [collection, records] of seeded) expect(back.get(collection)!.map((record) => record.id)).toEqual(expect.arrayContaining(records.map((record) => record.id)));
+    // The namespace user the first launch made, and its SSO mapping, came along both ways.
+    expect(back.get(users)).toHaveLength(2);
+    expect(back.get("_sso_mappings")).toHaveLength(2);
   });
 
   it("drains an instance: its tenants move to another instance of the kind their plan calls for, and it takes no tenant again", async () => {
