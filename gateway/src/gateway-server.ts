@@ -15,7 +15,6 @@ import { Entitlements, PlanCatalog } from "@kombify/plan-catalog";
 import { AccessTokenVerifier } from "./auth/access-token-verifier.js";
 import { CallerAuthenticator } from "./auth/caller-authenticator.js";
 import { apolloTelemetryWouldBeSent, type GatewayConfig } from "./config.js";
-import { SubgraphDataSource } from "./federation/subgraph-data-source.js";
 import type { GatewayContext } from "./gateway-context.js";
 import { createGatewayErrorFormatter, isUnexpectedAtGateway } from "./http/gateway-error-formatter.js";
 import { proxyDownload } from "./http/download-proxy.js";
@@ -66,9 +65,6 @@ export async function startGateway(config: GatewayConfig, log: Logger, options: 
   const operationMetrics = new OperationMetrics(registry);
   const tracing = config.tracing ? Tracing.start(config.tracing) : null;
   const fetches = new SubgraphFetches(registry, tracing);
-  const dataSources: Record<string, SubgraphDataSource> = Object.fromEntries(
-    Object.entries(subgraphUrls).map(([name, url]) => [name, new SubgraphDataSource(name, url, signer, config.subgraphTimeoutMs, fetches)]),
-  );
   // One planner for queries, mutations and subscriptions; execution over HTTP is ours (FederatedExecutor).
   const supergraph = new SupergraphPlanner(supergraphSdl);
   const gateway = new FederatedExecutor({
@@ -167,7 +163,7 @@ export async function startGateway(config: GatewayConfig, log: Logger, options: 
   });
   const planner = new SubscriptionPlanner(supergraph);
   const upstream = new UpstreamSubscriptions(subgraphUrls, log);
-  const hub = new SubscriptionHub(planner, upstream, dataSources, signer, formatError);
+  const hub = new SubscriptionHub(planner, upstream, gateway.clients, signer, formatError);
   // A tenant, its instance or its plan changed: the cached entry goes, and open subscriptions of that tenant take the
   // directory's answer now for their next event (new operations on open sockets re-read it anyway).
   const tenantChanged = (tenantId: string) => {

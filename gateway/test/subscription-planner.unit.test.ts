@@ -22,6 +22,6 @@ describe("SubscriptionPlanner", () => {
     const padded = `subscription { jobUpdated { id } }${" ".repeat(100_000)}`;
     const plan = planner.plan(parse(padded), undefined);
     expect(plan.text.length).toBeLessThan(100);
-    expect(plan.operationContext.operation.loc).toBeUndefined();
+    expect(plan.prepared.context.operation.loc).toBeUndefined();
   });
 });

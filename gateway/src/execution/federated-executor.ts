@@ -75,14 +75,25 @@ export class FederatedExecutor implements GatewayInterface {
     const variableErrors = invalidVariables(prepared, variables);
     if (variableErrors) return { errors: variableErrors };
     const policy = requestContext.overallCachePolicy;
+    const audience = fetchAudience(context.caller);
+    const signedContext = this.contextSigner(prepared, context);
     return runPlan({
       prepared,
       variables,
       context,
-      clients: this.clients,
       supergraphSchema: this.options.supergraph.supergraphSchema,
-      audience: fetchAudience(context.caller),
-      signedContext: this.contextSigner(prepared, context),
+      fetcher: async (fetch, body, telemetry) => {
+        const client = this.clients.get(fetch.node.serviceName);
+        if (!client) throw new Error(`Couldn't find service with name "${fetch.node.serviceName}"`);
+        const answer = await client.send({
+          body,
+          audience: fetch.shareable ? audience : null,
+          requestId: context.requestId,
+          signedContext: () => signedContext(fetch, telemetry),
+          telemetry,
+        });
+        return { response: JSON.parse(answer.text), cacheControl: answer.cacheControl };
+      },
       onCacheControl: policy ? (header) => policy.restrict(cacheHint(header)) : undefined,
     });
   }

@@ -2,12 +2,9 @@ import { evaluateCondition, getResponseName, type FetchNode, type PlanNode, type
 import { errorCodeDef, ERRORS } from "@apollo/federation-internals";
 import { applyRewrites, isObjectOfType } from "@apollo/gateway/dist/dataRewrites.js";
 import { deepMerge } from "@apollo/gateway/dist/utilities/deepMerge.js";
-import { generateHydratedPaths } from "@apollo/gateway/dist/executeQueryPlan.js";
-import { computeResponse } from "@apollo/gateway/dist/resultShaping.js";
 import { executeSync, GraphQLError, Kind, OperationTypeNode, visit, type DocumentNode, type FieldNode, type GraphQLErrorOptions, type GraphQLFormattedError, type GraphQLSchema, type VariableDefinitionNode } from "graphql";
 import type { GatewayContext } from "../gateway-context.js";
 import type { PreparedFetch, PreparedOperation } from "./prepared-operations.js";
-import type { SubgraphAnswer, SubgraphClient } from "./subgraph-client.js";
 import type { FetchOptions } from "../telemetry/subgraph-fetches.js";
 
 type ResultMap = Record<string, any>;
@@ -18,17 +15,22 @@ interface Cursor {
   fullResult: ResultMap;
 }
 
-/** What a run needs of the gateway: where each subgraph is, who the caller is, and how to sign for a subgraph. */
+/** A subgraph's answer to one fetch: its GraphQL response, and its Cache-Control. */
+export interface FetchedResponse {
+  response: { data?: ResultMap | null; errors?: GraphQLFormattedError[] };
+  cacheControl?: string;
+}
+
+/** Sends one fetch of the plan (its JSON body already built) and answers with the response, parsed for this run alone. */
+export type PlanFetcher = (fetch: PreparedFetch, body: string, telemetry: FetchOptions) => Promise<FetchedResponse>;
+
+/** What a run needs: the prepared operation, the request's variables and context, and how its fetches are sent. */
 export interface PlanRun {
   prepared: PreparedOperation;
   variables: Record<string, unknown>;
   context: GatewayContext;
-  clients: ReadonlyMap<string, SubgraphClient>;
   supergraphSchema: GraphQLSchema;
-  /** The signed context that goes with `fetch` (one per subgraph per request unless tracing asks for one per fetch). */
-  signedContext(fetch: PreparedFetch, telemetry: FetchOptions): Promise<string>;
-  /** Who may share an identical query fetch in flight; never across tenants or users. */
-  audience: string;
+  fetcher: PlanFetcher;
   /** A subgraph's Cache-Control, for the response's overall cache policy. */
   onCacheControl?: (cacheControl: string | undefined) => void;
 }
@@ -55,13 +57,8 @@ export async function runPlan(run: PlanRun): Promise<PlanResult> {
   }
   if (node) await executeNode(run, errors, node, { path: [], data, fullResult: data });
   try {
-    const shaped = computeResponse({
-      operation: run.prepared.operation,
-      variables: run.variables,
-      input: data,
-      introspectionHandling: (field) =>
-        introspect(run.prepared.context.schema, field.expandFragments().toSelectionNode(), run.prepared.context.operation.variableDefinitions, run.variables),
-    });
+    const { context } = run.prepared;
+    const shaped = run.prepared.shape.shape(data, run.variables, (field) => introspect(context.schema, field, context.operation.variableDefinitions, run.variables));
     // As @apollo/gateway: a shaping error after fetch errors repeats them; alone, it goes in extensions.
     if (errors.length === 0 && shaped.errors.length > 0) return { data: shaped.data, extensions: { valueCompletion: shaped.errors } };
     return errors.length === 0 ? { data: shaped.data } : { data: shaped.data, errors };
@@ -140,25 +137,18 @@ async function executeFetch(run: PlanRun, errors: GraphQLError[], fetch: FetchNo
 
 /** Sends one fetch; its errors join the result's (with paths into the client's result), its data is returned. */
 async function send(run: PlanRun, errors: GraphQLError[], fetch: FetchNode, cursor: Cursor, variables: Record<string, unknown>): Promise<ResultMap | null | undefined> {
-  const client = run.clients.get(fetch.serviceName);
-  if (!client) throw new Error(`Couldn't find service with name "${fetch.serviceName}"`);
-  const prepared = run.prepared.fetches.get(fetch)!;
+  const prepared = run.prepared.fetches.get(fetch);
+  if (!prepared) throw new Error(`Couldn't find service with name "${fetch.serviceName}"`);
   const telemetry: FetchOptions = { context: run.context, request: { operationName: fetch.operationName } };
-  let answer: SubgraphAnswer;
+  let fetched: FetchedResponse;
   try {
-    answer = await client.send({
-      body: `${prepared.bodyPrefix},"variables":${JSON.stringify(variables)}}`,
-      audience: prepared.shareable ? run.audience : null,
-      requestId: run.context.requestId,
-      signedContext: () => run.signedContext(prepared, telemetry),
-      telemetry,
-    });
+    fetched = await run.fetcher(prepared, `${prepared.bodyPrefix},"variables":${JSON.stringify(variables)}}`, telemetry);
   } catch (error) {
     run.context.log.warn({ subgraph: fetch.serviceName, err: (error as Error).cause ?? error }, "subgraph unavailable");
     throw error;
   }
-  run.onCacheControl?.(answer.cacheControl);
-  const response = JSON.parse(answer.text) as { data?: ResultMap | null; errors?: GraphQLFormattedError[] };
+  run.onCacheControl?.(fetched.cacheControl);
+  const response = fetched.response;
   if (response.errors) {
     const errorPath = lazyErrorPaths(fetch, cursor);
     for (const error of response.errors) errors.push(downstreamError(error, fetch.serviceName, errorPath));
@@ -191,11 +181,11 @@ function moveIntoCursor(cursor: Cursor, path: ResponsePath): Cursor | undefined 
   return data ? { path: cursor.path.concat(path), data, fullResult: cursor.fullResult } : undefined;
 }
 
-function flattenAtPath(value: any, path: ResponsePath): any {
-  if (path.length === 0 || value === undefined || value === null) return value;
-  const [current, ...rest] = path;
-  if (current === "@") return (value as unknown[]).flatMap((element) => flattenAtPath(element, rest));
-  return flattenAtPath(Object.hasOwn(value, current as string) ? value[current as string] : undefined, rest);
+function flattenAtPath(value: any, path: ResponsePath, from = 0): any {
+  if (from === path.length || value === undefined || value === null) return value;
+  const current = path[from]!;
+  if (current === "@") return (value as unknown[]).flatMap((element) => flattenAtPath(element, path, from + 1));
+  return flattenAtPath(Object.hasOwn(value, current as string) ? value[current as string] : undefined, path, from + 1);
 }
 
 type ErrorPaths = (path: GraphQLErrorOptions["path"]) => GraphQLErrorOptions["path"];
@@ -205,11 +195,33 @@ function lazyErrorPaths(fetch: FetchNode, cursor: Cursor): ErrorPaths {
   let hydrated: ResponsePath[] | undefined;
   return (errorPath) => {
     if (fetch.requires && typeof errorPath?.[1] === "number") {
-      if (!hydrated) generateHydratedPaths([], cursor.path, cursor.fullResult, (hydrated = []));
+      if (!hydrated) hydratePaths([], cursor.path, 0, cursor.fullResult, (hydrated = []));
       return [...(hydrated[errorPath[1]] ?? []), ...errorPath.slice(2)];
     }
     return errorPath ? [...cursor.path, ...errorPath] : undefined;
   };
+}
+
+/** Every concrete path (`["a", 0, "b", 1]`) a plan path (`["a", "@", "b", "@"]`) takes through the data, in order. */
+function hydratePaths(parent: ResponsePath, path: ResponsePath, from: number, data: any, into: ResponsePath[]): void {
+  if (data === null || data === undefined) return;
+  if (from === path.length) {
+    into.push([...parent]);
+    return;
+  }
+  const head = path[from]!;
+  if (head === "@" || Array.isArray(data)) {
+    if (!Array.isArray(data)) return;
+    (data as unknown[]).forEach((element, index) => {
+      parent.push(index);
+      hydratePaths(parent, path, head === "@" ? from + 1 : from, element, into);
+      parent.pop();
+    });
+  } else if (Object.hasOwn(data, head as string)) {
+    parent.push(head);
+    hydratePaths(parent, path, from + 1, data[head as string], into);
+    parent.pop();
+  }
 }
 
 /** A subgraph's error as the client gets it: its own code kept, the subgraph named, the path in the client's result. */

@@ -1,12 +1,18 @@
-import { buildOperationContext } from "@apollo/gateway";
-import type { OperationContext } from "@apollo/gateway/dist/operationContext.js";
 import { operationFromDocument, type Operation } from "@apollo/federation-internals";
 import type { FetchNode, PlanNode, QueryPlan, SubscriptionNode } from "@apollo/query-planner";
-import type { DocumentNode } from "graphql";
+import { Kind, type DocumentNode, type FragmentDefinitionNode, type GraphQLSchema, type OperationDefinitionNode } from "graphql";
 import { LRUCache } from "lru-cache";
 import { operationHash, type OperationHash } from "@kombify/service-core/tenant-context";
 import { MAX_REUSED_OPERATION_CHARS, MAX_REUSED_OPERATIONS_CHARS } from "../operation-limits.js";
 import type { SupergraphPlanner } from "../federation/supergraph-planner.js";
+import { ResultShape } from "./result-shape.js";
+
+/** The operation a request runs, its fragments, and the schema they are read against. */
+export interface OperationParts {
+  schema: GraphQLSchema;
+  operation: OperationDefinitionNode;
+  fragments: FragmentDefinitionNode[];
+}
 
 /** What a fetch of a plan needs at every run, worked out once per operation. */
 export interface PreparedFetch {
@@ -21,10 +27,12 @@ export interface PreparedFetch {
 /** An operation ready to run: its plan, its fetches' bodies and hashes, and what shapes its result. */
 export interface PreparedOperation {
   plan: QueryPlan;
-  /** federation-internals' form of the operation: what the result is shaped by. */
+  /** federation-internals' form of the operation: what conditions in the plan are evaluated against. */
   operation: Operation;
+  /** What the client's result is shaped by, compiled from the operation. */
+  shape: ResultShape;
   /** graphql-js' form: variable definitions (coercion, introspection). */
-  context: OperationContext;
+  context: OperationParts;
   fetches: Map<FetchNode, PreparedFetch>;
   /** Per subgraph, the hashes of every operation the plan sends it: one signed context covers them all. */
   operationsBySubgraph: Map<string, OperationHash[]>;
@@ -63,24 +71,38 @@ export class PreparedOperations {
 
   private prepareAnew(document: DocumentNode, operationName: string | undefined): PreparedOperation {
     const operation = operationFromDocument(this.supergraph.apiSchema, document, { operationName });
-    const plan = this.supergraph.planner.buildQueryPlan(operation);
-    const fetches = new Map<FetchNode, PreparedFetch>();
-    const operationsBySubgraph = new Map<string, OperationHash[]>();
-    for (const node of fetchNodesOf(plan.node)) {
-      const hash = operationHash(node.operation);
-      fetches.set(node, {
-        node,
-        hash,
-        bodyPrefix: `{"query":${JSON.stringify(node.operation)}${node.operationName ? `,"operationName":${JSON.stringify(node.operationName)}` : ""}`,
-        shareable: node.operationKind === "query",
-      });
-      const hashes = operationsBySubgraph.get(node.serviceName) ?? [];
-      if (!hashes.includes(hash)) hashes.push(hash);
-      operationsBySubgraph.set(node.serviceName, hashes);
-    }
-    const context = buildOperationContext({ schema: this.supergraph.apiGraphQLSchema, operationDocument: document, operationName });
-    return { plan, operation, context, fetches, operationsBySubgraph };
+    return prepareOperation(this.supergraph, document, operationName, operation, this.supergraph.planner.buildQueryPlan(operation));
   }
+}
+
+/** Everything per operation that running `plan` for it needs; shared by queries, mutations and subscription events. */
+export function prepareOperation(supergraph: SupergraphPlanner, document: DocumentNode, operationName: string | undefined, operation: Operation, plan: QueryPlan): PreparedOperation {
+  const fetches = new Map<FetchNode, PreparedFetch>();
+  const operationsBySubgraph = new Map<string, OperationHash[]>();
+  for (const node of fetchNodesOf(plan.node)) {
+    const hash = operationHash(node.operation);
+    fetches.set(node, {
+      node,
+      hash,
+      bodyPrefix: `{"query":${JSON.stringify(node.operation)}${node.operationName ? `,"operationName":${JSON.stringify(node.operationName)}` : ""}`,
+      shareable: node.operationKind === "query",
+    });
+    const hashes = operationsBySubgraph.get(node.serviceName) ?? [];
+    if (!hashes.includes(hash)) hashes.push(hash);
+    operationsBySubgraph.set(node.serviceName, hashes);
+  }
+  const context = operationParts(supergraph.apiGraphQLSchema, document, operationName);
+  const shape = new ResultShape(supergraph.apiGraphQLSchema, context.operation, context.fragments);
+  return { plan, operation, shape, context, fetches, operationsBySubgraph };
+}
+
+/** The named operation (or the only one) of a validated document, and its fragments. */
+function operationParts(schema: GraphQLSchema, document: DocumentNode, operationName: string | undefined): OperationParts {
+  const operations = document.definitions.filter((definition): definition is OperationDefinitionNode => definition.kind === Kind.OPERATION_DEFINITION);
+  const operation = operationName ? operations.find((candidate) => candidate.name?.value === operationName) : operations.length === 1 ? operations[0] : undefined;
+  if (!operation) throw new Error(operationName ? `Unknown operation named "${operationName}".` : "Must provide operation name if query contains multiple operations.");
+  const fragments = document.definitions.filter((definition): definition is FragmentDefinitionNode => definition.kind === Kind.FRAGMENT_DEFINITION);
+  return { schema, operation, fragments };
 }
 
 function* fetchNodesOf(node: PlanNode | SubscriptionNode | undefined): Generator<FetchNode> {

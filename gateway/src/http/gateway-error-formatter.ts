@@ -18,7 +18,7 @@ export function isUnexpectedAtGateway(_error: unknown, code: unknown): boolean {
 
 /**
  * The gateway's last word on every error: our codes pass through with their messages (an unreachable
- * subgraph is already UNAVAILABLE, see SubgraphDataSource); anything else is INTERNAL without raw upstream text.
+ * subgraph is already UNAVAILABLE, see SubgraphClient); anything else is INTERNAL without raw upstream text.
  * Logging is done once per request, with its id, by the logUnexpectedErrors plugin.
  */
 export function createGatewayErrorFormatter(exposeInternals: boolean) {

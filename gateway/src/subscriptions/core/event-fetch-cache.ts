@@ -1,8 +1,5 @@
-import type { GraphQLDataSource } from "@apollo/gateway";
-import type { GatewayGraphQLResponse } from "@apollo/server-gateway-interface";
 import { LRUCache } from "lru-cache";
-import type { GatewayContext } from "../../gateway-context.js";
-import { sharingAudience } from "./sharing-audience.js";
+import type { SubgraphAnswer } from "../../execution/subgraph-client.js";
 
 /** Longest a subgraph's answer is reused, whatever its Cache-Control says. */
 const MAX_AGE_CAP_SECONDS = 300;
@@ -57,30 +54,24 @@ export class EventFetchCache {
     return { entries: this.entries.size, chars: this.entries.calculatedSize, hits: this.hits, misses: this.misses };
   }
 
-  /** Data sources that answer from this cache while they may, and otherwise ask `sources` and keep what may be kept. */
-  wrap(sources: Record<string, GraphQLDataSource>): Record<string, GraphQLDataSource> {
-    return Object.fromEntries(Object.entries(sources).map(([name, source]) => [name, this.wrapOne(name, source)]));
-  }
-
-  private wrapOne(name: string, source: GraphQLDataSource): GraphQLDataSource {
-    return {
-      process: async (options) => {
-        const request = JSON.stringify([name, options.request.query ?? null, options.request.variables ?? null]);
-        const owner = sharingAudience((options.context as GatewayContext).caller);
-        // The data as JSON: every reuse parses its own copy, because executing a plan merges into it.
-        const reusable = this.entries.get(`${owner}\n${request}`) ?? this.entries.get(`*\n${request}`);
-        if (reusable !== undefined) {
-          this.hits += 1;
-          return { data: JSON.parse(reusable) as Record<string, unknown> };
-        }
-        this.misses += 1;
-        const response: GatewayGraphQLResponse = await source.process(options);
-        const policy = reusePolicy(response.http?.headers.get("cache-control"));
-        if (policy && response.data && !response.errors?.length) {
-          this.entries.set(`${policy.shared ? "*" : owner}\n${request}`, JSON.stringify(response.data), { ttl: policy.maxAgeSeconds * 1000 });
-        }
-        return response;
-      },
-    };
+  /**
+   * The answer to `body` at `subgraph` for an audience (see sharingAudience): the kept one while it is fresh,
+   * else what `send` brings, kept if its Cache-Control allows and it has no errors. The answer is JSON text:
+   * every reuse parses its own copy, because running a plan merges into what a fetch returns.
+   */
+  async fetch(subgraph: string, body: string, audience: string, send: () => Promise<SubgraphAnswer>): Promise<SubgraphAnswer> {
+    const request = `${subgraph}\n${body}`;
+    const reusable = this.entries.get(`${audience}\n${request}`) ?? this.entries.get(`*\n${request}`);
+    if (reusable !== undefined) {
+      this.hits += 1;
+      return { text: reusable, cacheControl: undefined };
+    }
+    this.misses += 1;
+    const answer = await send();
+    const policy = reusePolicy(answer.cacheControl);
+    if (policy && !answer.text.includes('"errors"')) {
+      this.entries.set(`${policy.shared ? "*" : audience}\n${request}`, answer.text, { ttl: policy.maxAgeSeconds * 1000 });
+    }
+    return answer;
   }
 }

@@ -1,10 +1,12 @@
-import { executeQueryPlan, type GraphQLDataSource } from "@apollo/gateway";
 import type { DocumentNode, GraphQLFormattedError } from "graphql";
 import { ErrorCode } from "@kombify/service-core/errors";
 import type { Caller } from "@kombify/service-core/auth";
 import { operationHash, TENANT_CONTEXT_EXTENSION, type TenantContextSigner } from "@kombify/service-core/tenant-context";
 import type { GatewayContext } from "../../gateway-context.js";
 import { signTenantContext } from "../../federation/context-signing.js";
+import { fetchAudience } from "../../execution/federated-executor.js";
+import { runPlan, type PlanFetcher } from "../../execution/plan-executor.js";
+import type { SubgraphClient } from "../../execution/subgraph-client.js";
 import { EventFetchCache } from "./event-fetch-cache.js";
 import { PlanningBudget } from "../limits/planning-budget.js";
 import { quotaAudience } from "../limits/quota-audience.js";
@@ -43,7 +45,7 @@ function toFormattedError(error: { message: string; path?: readonly (string | nu
 /**
  * Federated subscriptions. Subscribers of one audience to one operation with the same variables share one
  * upstream subscription to the owning subgraph; for each upstream event, the fields owned by other subgraphs
- * are resolved once (executeQueryPlan over the plan's `rest`, with the event standing in for the primary
+ * are resolved once (the plan's `rest` run as any query's plan is, with the event standing in for the primary
  * fetch; answers a subgraph marks fresh are reused, see EventFetchCache), the shaped result is serialised
  * once, and that JSON is handed to every subscriber, which frames and writes it (bounded, so one that stops
  * reading only loses its own stream). The last subscriber to leave closes the upstream subscription.
@@ -57,18 +59,14 @@ export class SubscriptionHub {
   private readonly fetches = new EventFetchCache();
   private readonly planningBudget = new PlanningBudget();
   private planningTail: Promise<unknown> = Promise.resolve();
-  /** The subgraphs as events' other fields are fetched from them: through the cache. */
-  private readonly serviceMap: Record<string, GraphQLDataSource>;
-
   constructor(
     private readonly planner: SubscriptionPlanner,
     private readonly upstream: UpstreamSource,
-    subgraphs: Record<string, GraphQLDataSource>,
+    /** The subgraphs, as queries reach them: events' fields of other subgraphs are fetched through them (and the cache). */
+    private readonly clients: ReadonlyMap<string, SubgraphClient>,
     private readonly signer: TenantContextSigner,
     private readonly formatError: (error: GraphQLFormattedError) => GraphQLFormattedError,
-  ) {
-    this.serviceMap = this.fetches.wrap(subgraphs);
-  }
+  ) {}
 
   get stats() {
     return {
@@ -189,23 +187,26 @@ export class SubscriptionHub {
 
   /** The event as the primary fetch's answer, then the plan's fetches for other subgraphs' fields. */
   private async resolve(group: Group, event: SubscriptionResult): Promise<SubscriptionResult> {
-    const eventSource: GraphQLDataSource = { process: async () => ({ data: event.data as Record<string, unknown> }) };
-    const requestContext = {
-      request: { query: group.plan.text, variables: group.variables },
-      context: group.context,
-      logger: group.context.log,
-      metrics: {},
-      cache: undefined,
-      overallCachePolicy: undefined,
-    } as unknown as Parameters<typeof executeQueryPlan>[2];
-    const result = await executeQueryPlan(
-      group.plan.eventPlan,
-      { ...this.serviceMap, [EVENT_SOURCE]: eventSource },
-      requestContext,
-      group.plan.operationContext,
-      this.planner.supergraphSchema,
-      this.planner.apiSchema,
-    );
+    const { context } = group;
+    const cacheAudience = sharingAudience(context.caller);
+    const inflightAudience = fetchAudience(context.caller);
+    const fetcher: PlanFetcher = async (fetch, body, telemetry) => {
+      const subgraph = fetch.node.serviceName;
+      if (subgraph === EVENT_SOURCE) return { response: { data: event.data as Record<string, unknown> | null | undefined } };
+      const client = this.clients.get(subgraph);
+      if (!client) throw new Error(`Couldn't find service with name "${subgraph}"`);
+      const answer = await this.fetches.fetch(subgraph, body, cacheAudience, () =>
+        client.send({
+          body,
+          audience: fetch.shareable ? inflightAudience : null,
+          requestId: context.requestId,
+          signedContext: () => signTenantContext(this.signer, context, subgraph, fetch.hash),
+          telemetry,
+        }),
+      );
+      return { response: JSON.parse(answer.text), cacheControl: answer.cacheControl };
+    };
+    const result = await runPlan({ prepared: group.plan.prepared, variables: group.variables, context, supergraphSchema: this.planner.supergraphSchema, fetcher });
     const errors = this.formatAndLog(group, [...(event.errors ?? []), ...(result.errors ?? []).map(toFormattedError)]);
     return { data: result.data as Record<string, unknown> | null | undefined, ...(errors.length > 0 ? { errors } : {}) };
   }

@@ -1,24 +1,24 @@
-import { buildOperationContext } from "@apollo/gateway";
 import { operationFromDocument, type Schema } from "@apollo/federation-internals";
 import type { FetchNode, PlanNode, QueryPlan, QueryPlanner } from "@apollo/query-planner";
-import type { OperationContext } from "@apollo/gateway/dist/operationContext.js";
 import { parse, print, type DocumentNode, type GraphQLSchema } from "graphql";
 import { LRUCache } from "lru-cache";
 import { MAX_REUSED_OPERATION_CHARS, MAX_REUSED_OPERATIONS_CHARS } from "../../operation-limits.js";
 import type { SupergraphPlanner } from "../../federation/supergraph-planner.js";
+import { prepareOperation, type PreparedOperation } from "../../execution/prepared-operations.js";
 
-/** The service name under which each event is handed to executeQueryPlan, as if the primary fetch had returned it. */
+/** The service name under which each event is handed to the plan's run, as if the primary fetch had returned it. */
 export const EVENT_SOURCE = "__subscription_event__";
 
 /** A subscription's plan: the owning subgraph's stream (primary) and the fetches for fields owned elsewhere (rest). */
 export interface SubscriptionPlan {
-  /** The operation as text, as executeQueryPlan's request carries it. */
+  /** The operation as text (printed without the client's padding). */
   text: string;
   primary: FetchNode;
   rest: PlanNode | undefined;
   /** What resolves one event: the primary fetch, answered by EVENT_SOURCE with the event, then `rest`. */
   eventPlan: QueryPlan;
-  operationContext: OperationContext;
+  /** The event plan ready to run (fetch bodies, hashes, the result's shape). */
+  prepared: PreparedOperation;
   /** The primary fetch's variables, picked from the client's. */
   primaryVariables(variables: Record<string, unknown>): Record<string, unknown>;
 }
@@ -42,7 +42,7 @@ export class SubscriptionPlanner {
   /** Plans by document object: the gateway's documents are shared per operation text (OperationDocuments), so this skips printing. */
   private readonly byDocument = new WeakMap<DocumentNode, Map<string, SubscriptionPlan>>();
 
-  constructor(supergraph: SupergraphPlanner) {
+  constructor(private readonly supergraph: SupergraphPlanner) {
     this.supergraphSchema = supergraph.supergraphSchema;
     this.apiSchema = supergraph.apiSchema;
     this.apiGraphQLSchema = supergraph.apiGraphQLSchema;
@@ -78,16 +78,18 @@ export class SubscriptionPlanner {
     // Planned from the printed text, not the client's document: a kept plan holds its document, and the
     // client's one points (through its locations) at the whole text as sent, padding included.
     const planned = parse(text, { noLocation: true });
-    const queryPlan: QueryPlan = this.planner.buildQueryPlan(operationFromDocument(this.apiSchema, planned, { operationName }));
+    const operation = operationFromDocument(this.apiSchema, planned, { operationName });
+    const queryPlan: QueryPlan = this.planner.buildQueryPlan(operation);
     if (queryPlan.node?.kind !== "Subscription") throw new Error("Not a subscription operation.");
     const { primary, rest } = queryPlan.node;
     const eventFetch: FetchNode = { ...primary, serviceName: EVENT_SOURCE };
+    const eventPlan: QueryPlan = { kind: "QueryPlan", node: rest ? { kind: "Sequence", nodes: [eventFetch, rest] } : eventFetch };
     const plan: SubscriptionPlan = {
       text,
       primary,
       rest,
-      eventPlan: { kind: "QueryPlan", node: rest ? { kind: "Sequence", nodes: [eventFetch, rest] } : eventFetch },
-      operationContext: buildOperationContext({ schema: this.apiGraphQLSchema, operationDocument: planned, operationName }),
+      eventPlan,
+      prepared: prepareOperation(this.supergraph, planned, operationName, operation, eventPlan),
       primaryVariables: (variables) =>
         Object.fromEntries((primary.variableUsages ?? []).filter((name) => name in variables).map((name) => [name, variables[name]])),
     };
