@@ -9,7 +9,10 @@ import { InstanceDirectory } from "./directory/instance-directory.js";
 import { InstanceHealth } from "./instance/instance-health.js";
 import { hasLegacyCollections, migrateLegacyCollections } from "./directory/legacy-namespace-migration.js";
 import { TenantDirectory } from "./directory/tenant-directory.js";
-import { directoryAnswers, instanceLookup, PLAN_CHANGED_CHANNEL } from "./published/tenant-directory.js";
+import { directoryAnswers, instanceLookup, PLAN_CHANGED_CHANNEL, TENANT_CHANGED_CHANNEL } from "./published/tenant-directory.js";
+import { parsePlanPlacementRegions, registeredInstancesOnly } from "./relocation/tenant-placement.js";
+import { tenantRelocationService } from "./relocation/tenant-relocation-service.js";
+import { TenantRelocationResolver } from "./relocation/tenant-relocation.resolver.js";
 import { AuditLogResolver } from "./audit/audit-log.resolver.js";
 import { FeatureFlags } from "./feature-flag/feature-flags.js";
 import { StackInstanceResolver } from "./instance/stack-instance.resolver.js";
@@ -25,6 +28,12 @@ const instanceSettings = {
   STACK_INSTANCE_MAX_TENANTS: z.coerce.number().int().positive().optional().describe("a positive integer"),
   LEGACY_DEFAULT_TENANT_ORG_ID: z.string().min(1).optional().describe("the Zitadel organisation id that owns pre-multi-tenant data"),
   INSTANCE_HEALTH_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(10_000).describe("milliseconds between health checks of the instances, 100 to 600000"),
+  PLAN_PLACEMENT_REGIONS: z
+    .string()
+    .regex(/^(\*|none|[a-z0-9-]+(,[a-z0-9-]+)*)$/)
+    .default("*")
+    .describe("the regions whose tenants move when their plan changes (ENTERPRISE to a DEDICATED instance and back): *, none, or a comma-separated list"),
+  RELOCATION_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(15_000).describe("milliseconds between sweeps that resume tenant moves and follow plan changes, 100 to 3600000"),
   INSTANCE_HEALTH_FAILURES: z.coerce.number().int().min(1).max(100).default(3).describe("failed health checks in a row that make an instance unhealthy, 1 to 100"),
 };
 
@@ -47,13 +56,28 @@ export const tenantSubgraph = defineSubgraph({
     const flags = new FeatureFlags(runtime.db, entitlements, namespaces);
     // Instances made on demand (INSTANCE_PROVISIONER), automatic growth, and tenant creation within its rate limits.
     const provisioning = provisioningServices(runtime, settings, instances, tenants);
+    // Moves go to an instance in service with room first; a new one comes from the provisioning service when a
+    // provisioner is configured, and otherwise there is none to move to.
+    const supply = provisioning.provisioning.enabled ? provisioning.provisioning : registeredInstancesOnly(runtime.db, instances, runtime.log);
+    const relocation = tenantRelocationService({
+      runtime,
+      instances,
+      tenants,
+      namespaces,
+      connections: homelab.connections,
+      flags,
+      supply,
+      sweepIntervalMs: settings.RELOCATION_SWEEP_INTERVAL_MS,
+      planRegions: parsePlanPlacementRegions(settings.PLAN_PLACEMENT_REGIONS),
+    });
     const subgraph = await buildFederatedSubgraph({
-      resolvers: [TenantResolver, StackInstanceResolver, InstanceProvisioningResolver, AuditLogResolver],
+      resolvers: [TenantResolver, StackInstanceResolver, InstanceProvisioningResolver, AuditLogResolver, TenantRelocationResolver],
       container: resolverContainer([
         new TenantResolver(runtime.db, tenants, instances, flags, provisioning.creation),
         new StackInstanceResolver(instances),
         new InstanceProvisioningResolver(runtime.db, provisioning.provisioning),
         new AuditLogResolver(runtime.db),
+        relocation.resolver,
       ]),
       referenceResolvers: {
         Tenant: TenantResolver.reference(runtime.db, tenants),
@@ -76,6 +100,7 @@ export const tenantSubgraph = defineSubgraph({
       readiness: { database: runtime.checks.database, instances: () => instances.canTakeTenants().catch(() => false), directory: () => directoryAnswers(runtime.db) },
       stop: async () => {
         await provisioning.stop();
+        await relocation.stop();
         await health.stop();
       },
       async start() {
@@ -92,12 +117,18 @@ export const tenantSubgraph = defineSubgraph({
         );
         health.start();
         await provisioning.start();
+        await runtime.database.sql.listen(TENANT_CHANGED_CHANNEL, (tenantId) => namespaces.forget(tenantId));
+        relocation.start();
         // Billing announces plan changes; the flags a plan gives live in the tenant's namespace too, so they follow.
         await runtime.database.sql.listen(PLAN_CHANGED_CHANNEL, (tenantId) => {
           tenants
             .byId(tenantId)
             .then((tenant) => tenant && flags.syncToNamespace(tenant))
             .catch((error) => runtime.log.warn({ err: error, tenantId }, "could not re-sync feature flags after a plan change"));
+          // ENTERPRISE lives on a DEDICATED instance of its own, every other plan on a SHARED one.
+          relocation.placement
+            .followPlan(tenantId)
+            .catch((error) => runtime.log.warn({ err: error, tenantId }, "could not move a tenant to the instance its new plan calls for"));
         });
       },
     };
