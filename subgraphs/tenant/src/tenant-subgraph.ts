@@ -56,9 +56,9 @@ export const tenantSubgraph = defineSubgraph({
     const flags = new FeatureFlags(runtime.db, entitlements, namespaces);
     // Instances made on demand (INSTANCE_PROVISIONER), automatic growth, and tenant creation within its rate limits.
     const provisioning = provisioningServices(runtime, settings, instances, tenants);
-    // TODO(issue 15, points 1-2): the provisioning service, once wired, supplies new instances; until then a tenant
-    // moves only to an instance already registered (a DEDICATED one with room for an ENTERPRISE upgrade).
-    const supply = registeredInstancesOnly(runtime.db, instances, runtime.log);
+    // Moves go to an instance in service with room first; a new one comes from the provisioning service when a
+    // provisioner is configured, and otherwise there is none to move to.
+    const supply = provisioning.provisioning.enabled ? provisioning.provisioning : registeredInstancesOnly(runtime.db, instances, runtime.log);
     const relocation = tenantRelocationService({
       runtime,
       instances,
