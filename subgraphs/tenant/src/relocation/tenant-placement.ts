@@ -81,10 +81,14 @@ export class TenantPlacement {
     }
   }
 
-  /** A DEDICATED instance left without tenants, or a drained one, is retired. */
+  /**
+   * A drained instance left without tenants is retired, and so is a DEDICATED one a provisioner made (one from
+   * this deployment's configuration is its operator's to retire, by draining it).
+   */
   private async retireIfEmptied(instanceId: string): Promise<void> {
     const instance = await instanceService(this.db, instanceId);
     if (!instance || instance.retired || (instance.mode !== "DEDICATED" && !instance.draining)) return;
+    if (!instance.draining && (await this.instances.get(instanceId))?.provisioner === "configured") return;
     const [held] = await this.db.select({ count: sql<number>`count(*)::int` }).from(tenants).where(eq(tenants.instanceId, instanceId));
     const arriving = (await this.relocations.unfinished()).some((move) => move.toInstanceId === instanceId || move.fromInstanceId === instanceId);
     if ((held?.count ?? 0) > 0 || arriving) return;
