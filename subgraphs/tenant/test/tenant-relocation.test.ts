@@ -186,6 +186,42 @@ describe("moving tenants between instances", () => {
     expect(back.get("_sso_mappings")).toHaveLength(2);
   });
 
+  it("lets a deploy running when its tenant moves finish on the new instance: its writes wait for the move, then follow it", async () => {
+    const { db } = tenantApi.runtime;
+    // A region no plan change moves tenants in: only this test's move happens here.
+    const elsewhere = `rd-${uniqueSuffix()}`;
+    const [from, to] = await Promise.all([startSpareInstance(db, elsewhere, "DEDICATED", 1), startSpareInstance(db, elsewhere, "DEDICATED", 1)]);
+    dedicated.push(from, to);
+    const deployer = await tenantOn(db, from.id, "ENTERPRISE");
+    const member = memberOf(deployer.tenant, deployer.orgId);
+    const runner = await startTestSubgraph(SUBGRAPH_DEFINITIONS.stack, { env: { DRY_RUN_STEP_DELAY_MS: "400" } });
+    try {
+      const created = await runner.query(
+        `mutation { createStack(name: "media", stackKitId: "base-homelab", nodes: [{ hostname: "a", address: "10.2.0.1" }, { hostname: "b", address: "10.2.0.2" }]) { id } }`,
+        { caller: member },
+      );
+      expect(created.errors).toBeUndefined();
+      const deployed = await runner.query(`mutation { deployStack(id: "${created.data.createStack.id}") { id } }`, { caller: member });
+      expect(deployed.errors).toBeUndefined();
+      const jobId = deployed.data.deployStack.id as string;
+      const job = async () => (await runner.query(`{ job(id: "${jobId}") { status progress logs } }`, { caller: member })).data?.job;
+      await expect.poll(async () => (await job())?.progress ?? 0, { timeout: 30_000, interval: 50 }).toBeGreaterThan(0);
+
+      const started = await tenantApi.query(MOVE, { caller: admin, variables: { t: deployer.tenant.id, i: to.id } });
+      expect(started.errors).toBeUndefined();
+      await finished(started.data.moveTenant.id);
+      expect((await relocation(started.data.moveTenant.id)).phase).toBe("DONE");
+
+      await expect.poll(async () => (await job())?.status, { timeout: 60_000, interval: 200 }).toBe("SUCCEEDED");
+      expect(await job()).toMatchObject({ progress: 1 });
+      const [record] = (await recordsOn(to.pb, deployer.tenant)).get(namespaceCollections(deployer.tenant.slug).jobs)!;
+      expect(record).toMatchObject({ id: jobId, status: "SUCCEEDED" });
+      expect(await collectionsOf(from.pb, deployer.tenant.slug)).toEqual([]);
+    } finally {
+      await runner.stop();
+    }
+  }, 90_000);
+
   it("drains an instance: its tenants move to another instance of the kind their plan calls for, and it takes no tenant again", async () => {
     const { db } = tenantApi.runtime;
     const draining = dedicated[2]!;

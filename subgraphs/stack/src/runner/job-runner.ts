@@ -32,6 +32,9 @@ class JobCancelled extends Error {
   }
 }
 
+/** How long a running job's writes wait for its tenant's move to another instance to end. */
+const MOVE_WAIT_MS = 120_000;
+
 /** The advisory-lock key of a runner: its id, hashed by PostgreSQL. */
 const lockKey = (runnerId: string) => `job-runner:${runnerId}`;
 
@@ -125,7 +128,8 @@ export class JobRunner {
   private async execute(row: JobQueueRow, signal: AbortSignal): Promise<void> {
     const namespace = await this.namespaceOf(row);
     if (!namespace) return this.queue.remove(row.jobId);
-    const store = new HomelabStore(namespace);
+    // A deploy outlives a move of its tenant to another instance: its writes wait for the move, then follow it.
+    const store = new HomelabStore(namespace, { resolve: () => this.namespaces.resolve(namespace.tenant), waitMs: MOVE_WAIT_MS });
     // A cancel interrupts the step under way too (a long docker exec), not only the steps after it.
     const running = new AbortController();
     const stopWatching = await this.jobEvents.watch(namespace, { jobId: row.jobId }, (changed) => {

@@ -1,5 +1,6 @@
 import type { RecordModel } from "pocketbase";
-import { callPocketBase, isNotFound, type TenantNamespace } from "@kombify/homelab-store";
+import { setTimeout as sleep } from "node:timers/promises";
+import { callPocketBase, isHomelabMoving, isNotFound, MOVING_RETRY_AFTER_SECONDS, type TenantNamespace } from "@kombify/homelab-store";
 import type { Job } from "../job/job.type.js";
 import type { Node } from "../node/node.type.js";
 import type { NodeInput, Stack } from "./stack.type.js";
@@ -19,12 +20,36 @@ export interface JobPatch {
   finishedAt?: Date;
 }
 
+/**
+ * For a writer that outlives a request (the job runner): while the tenant moves to another instance its calls are
+ * refused, so they wait, then go to the namespace where the tenant lives now.
+ */
+export interface FollowMoves {
+  /** The tenant's namespace as the directory says now (refused UNAVAILABLE while the move runs). */
+  resolve(): Promise<TenantNamespace>;
+  /** How long a call waits for a move to end before it fails as any refused call would. */
+  waitMs: number;
+}
+
 /** Reads and writes one tenant's stacks, nodes and jobs, always inside the namespace it is given. */
 export class HomelabStore {
-  constructor(private readonly namespace: TenantNamespace) {}
+  constructor(
+    private namespace: TenantNamespace,
+    private readonly follow?: FollowMoves,
+  ) {}
 
-  private call<T>(fn: () => Promise<T>): Promise<T> {
-    return callPocketBase(this.namespace.instanceUrl, fn);
+  private async call<T>(fn: () => Promise<T>): Promise<T> {
+    const deadline = Date.now() + (this.follow?.waitMs ?? 0);
+    for (;;) {
+      try {
+        return await callPocketBase(this.namespace.instanceUrl, fn);
+      } catch (error) {
+        // A refused call never reached a collection: repeating it where the tenant lives now cannot duplicate it.
+        if (!this.follow || !isHomelabMoving(error) || Date.now() >= deadline) throw error;
+        await sleep(MOVING_RETRY_AFTER_SECONDS * 200);
+        this.namespace = await this.follow.resolve().catch((refused) => (isHomelabMoving(refused) ? this.namespace : Promise.reject(refused)));
+      }
+    }
   }
 
   private collection(name: keyof TenantNamespace["collections"]) {
