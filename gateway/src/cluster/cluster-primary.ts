@@ -116,9 +116,11 @@ export async function runClusterPrimary(config: GatewayConfig, log: Logger): Pro
     const read: ReadWorker[] = [];
     readings.forEach((outcome, index) => {
       const slot = serving[index]!;
-      if (outcome.status === "rejected") return void log.warn({ worker: slot.slot, reason: (outcome.reason as Error).message }, "a worker's metrics were left out of a scrape");
-      slot.lastReading = outcome.value;
-      read.push({ slot: slot.slot, pid: slot.worker.process.pid ?? 0, reading: outcome.value });
+      if (outcome.status === "fulfilled") slot.lastReading = outcome.value;
+      else log.warn({ worker: slot.slot, reason: (outcome.reason as Error).message }, "a worker did not hand in its metrics: its last reading stands in");
+      // A busy worker's last reading rather than none: left out, its counters would drop from the sums, which
+      // Prometheus takes for a reset.
+      if (slot.lastReading) read.push({ slot: slot.slot, pid: slot.worker.process.pid ?? 0, reading: slot.lastReading });
     });
     return read;
   }
