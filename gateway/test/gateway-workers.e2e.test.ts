@@ -222,6 +222,15 @@ describe("a gateway of two workers on one port (GATEWAY_WORKERS=2)", () => {
     const scrape = await scrapePrometheus(`${gateway.metricsUrl}/metrics`);
     expect(scrape.value("kombify_gateway_rate_limited_total", { policy: "free", transport: "http" })).toBe(4);
     expect(scrape.value("kombify_gateway_rate_limit_degraded")).toBe(0);
+
+    // A burst of 30 at once, on as many connections spread over both workers: at most one more than the budget
+    // (one answer per worker may come from its estimate while another worker's count is on its way).
+    const burst = await tenantWithStack();
+    const all = await Promise.all(Array.from({ length: 30 }, () => postOnNewConnection(gateway.url, { query: "{ myTenant { name } }" }, { authorization: `Bearer ${burst.token}` })));
+    const admitted = all.filter((answer) => answer.status === 200).length;
+    expect(admitted).toBeGreaterThanOrEqual(10);
+    expect(admitted).toBeLessThanOrEqual(11);
+    expect(all.filter((answer) => answer.status === 429)).toHaveLength(30 - admitted);
   });
 
   // A replacement starts like any gateway process (tsx, the supergraph, PostgreSQL): slow on a busy machine.
