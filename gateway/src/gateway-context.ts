@@ -6,6 +6,8 @@ export interface GatewayContext {
   caller: Caller;
   requestId: string;
   log: Logger;
+  /** The client's address as rate limits count it (an IPv6 one by its /64), signed into the contexts for subgraphs. */
+  clientAddress?: string;
   /**
    * Signed tenant contexts by subgraph and operation hash (a context is bound to one operation), reused while
    * they have half their life left, for a context that outlives a request: a subscription group's, whose every

@@ -39,6 +39,7 @@ import { FederatedExecutor } from "./execution/federated-executor.js";
 import { UpstreamSubscriptions } from "./subscriptions/upstream/upstream-subscriptions.js";
 import { SubgraphFetches } from "./telemetry/subgraph-fetches.js";
 import { RateLimits } from "./rate-limits/rate-limits.js";
+import { budgetAddress, ClientAddresses } from "./rate-limits/client-address.js";
 
 export interface RunningGateway {
   url: string;
@@ -120,6 +121,8 @@ export async function startGateway(config: GatewayConfig, log: Logger, options: 
   const authenticator = new CallerAuthenticator(config.oidc ? new AccessTokenVerifier(config.oidc, log) : null, tenants, log);
   if (!config.oidc) log.warn("OIDC_ISSUER is not set: every caller is anonymous (development only)");
   // Requests per minute per tenant by plan, over HTTP and the socket; off (RATE_LIMIT_ENABLED=false): no headers either.
+  // Who the client is (TRUSTED_PROXIES' X-Forwarded-For believed), whether or not requests per minute are counted.
+  const clientAddresses = new ClientAddresses(config.rateLimits.trustedProxies);
   const rateLimits = config.rateLimits.enabled
     ? RateLimits.start({ settings: config.rateLimits, entitlements, registry, log, onRefused: (code) => operationMetrics.refused(code) })
     : null;
@@ -145,7 +148,8 @@ export async function startGateway(config: GatewayConfig, log: Logger, options: 
       if (authentication.code === "BAD_USER_INPUT") return sendGraphQLError(res, 400, ErrorCode.BAD_USER_INPUT, authentication.message, idHeader);
       return sendGraphQLError(res, 401, ErrorCode.UNAUTHENTICATED, authentication.message, { ...idHeader, "www-authenticate": 'Bearer error="invalid_token"' });
     }
-    const context: GatewayContext = { caller: authentication.caller, requestId, log: requestLog };
+    // Subgraphs that limit per client (tenant creation) learn its address from the signed context.
+    const context: GatewayContext = { caller: authentication.caller, requestId, log: requestLog, clientAddress: budgetAddress(clientAddresses.of(req)) };
     // Counted before the operation runs; beyond the budget, rateLimits answered 429 itself.
     const headers = rateLimits ? await rateLimits.http(authentication.caller, req, res, idHeader) : idHeader;
     if (!headers) return;

@@ -28,6 +28,11 @@ describe("tenant context between gateway and subgraphs", async () => {
     await expect(stackVerifier.verify(token, QUERY)).resolves.toEqual({ outcome: "verified", caller, requestId: "req-1" });
   });
 
+  it("carries the client's address when the gateway names it, for limits a subgraph keeps per client", async () => {
+    const token = await signer.sign(caller, "req-ip", "stack", OP, undefined, "2001:db8:1:2::/64");
+    await expect(stackVerifier.verify(token, QUERY)).resolves.toEqual({ outcome: "verified", caller, requestId: "req-ip", clientAddress: "2001:db8:1:2::/64" });
+  });
+
   it("remembers a verified context only until it expires", async () => {
     const token = await signer.sign(caller, "req-cached", "stack", OP);
     await expect(stackVerifier.verify(token, QUERY)).resolves.toMatchObject({ outcome: "verified" });

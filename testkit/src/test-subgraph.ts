@@ -66,6 +66,9 @@ export async function subgraphTestEnv(keys: ContextKeyPair): Promise<NodeJS.Proc
     STACK_INSTANCE_NAME: TEST_INSTANCE.name,
     STACK_INSTANCE_MAX_TENANTS: String(TEST_INSTANCE.maxTenants),
     SIMULATION_SSH_PORTS: await testSshPortRange(),
+    // Every test's tenants come from this one machine: the limits on creating tenants are tested where they are set.
+    TENANT_CREATION_PER_ADDRESS: "100000",
+    TENANT_CREATION_OVERALL: "100000",
     // Test files share one database: a plan change in one must not move another's tenants between instances.
     PLAN_PLACEMENT_REGIONS: "none",
   };

@@ -106,7 +106,7 @@ export class FederatedExecutor implements GatewayInterface {
     return (fetch) => {
       const subgraph = fetch.node.serviceName;
       let token = signed.get(subgraph);
-      if (!token) signed.set(subgraph, (token = signer.sign(context.caller, context.requestId, subgraph, prepared.operationsBySubgraph.get(subgraph)!)));
+      if (!token) signed.set(subgraph, (token = signer.sign(context.caller, context.requestId, subgraph, prepared.operationsBySubgraph.get(subgraph)!, undefined, context.clientAddress)));
       return token;
     };
   }

@@ -17,12 +17,12 @@ export async function signTenantContext(
   traceparent?: string,
 ): Promise<string> {
   const held = context.signedContexts;
-  if (!held) return signer.sign(context.caller, context.requestId, subgraph, operation, traceparent);
+  if (!held) return signer.sign(context.caller, context.requestId, subgraph, operation, traceparent, context.clientAddress);
   const key = `${subgraph}\n${operation}`;
   const now = Date.now();
   const reusable = held.get(key);
   if (reusable && reusable.renewAt > now) return reusable.token;
-  const token = await signer.sign(context.caller, context.requestId, subgraph, operation);
+  const token = await signer.sign(context.caller, context.requestId, subgraph, operation, undefined, context.clientAddress);
   held.set(key, { token, renewAt: now + (TENANT_CONTEXT_LIFETIME_SECONDS * 1000) / 2 });
   return token;
 }

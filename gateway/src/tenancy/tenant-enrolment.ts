@@ -58,7 +58,7 @@ export function tenantEnrolment(options: TenantEnrolmentOptions): ApolloServerPl
             if (!(error instanceof AppError)) throw error;
             // An answer instead of a throw: Apollo answers anything thrown from this hook as a bare 500.
             response.http.status = error.code === ErrorCode.UNAVAILABLE ? 503 : 200;
-            return { http: response.http, body: { kind: "single", singleResult: { errors: [{ message: error.message, extensions: { code: error.code } }] } } };
+            return { http: response.http, body: { kind: "single", singleResult: { errors: [{ message: error.message, extensions: { ...error.extensions, code: error.code } }] } } };
           }
         },
       };
@@ -67,7 +67,7 @@ export function tenantEnrolment(options: TenantEnrolmentOptions): ApolloServerPl
 }
 
 async function enrol(options: TenantEnrolmentOptions, context: GatewayContext): Promise<void> {
-  let body: { errors?: { message?: string; extensions?: { code?: unknown } }[] };
+  let body: { errors?: { message?: string; extensions?: { code?: unknown; retryAfter?: unknown } }[] };
   try {
     const response = await fetch(options.tenantSubgraphUrl, {
       method: "POST",
@@ -92,7 +92,9 @@ async function enrol(options: TenantEnrolmentOptions, context: GatewayContext): 
   const code = refusal.extensions?.code;
   const message = refusal.message ?? "Your organisation's tenant could not be created.";
   if (code === ErrorCode.UNAVAILABLE) throw unavailable(message);
-  if (isErrorCode(code) && CALLERS_CODES.has(code)) throw new AppError(code, message);
+  // A rate limit's retry hint goes with it.
+  const retryAfter = refusal.extensions?.retryAfter;
+  if (isErrorCode(code) && CALLERS_CODES.has(code)) throw new AppError(code, message, typeof retryAfter === "number" ? { retryAfter } : {});
   context.log.error({ refusal }, "enrolOrganisation failed");
   throw new AppError(ErrorCode.INTERNAL, "Your organisation's tenant could not be created. Quote the request id when you report it.");
 }

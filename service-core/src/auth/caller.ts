@@ -37,4 +37,9 @@ export const ANONYMOUS: Caller = Object.freeze({ kind: "anonymous" });
 export interface RequestContext {
   caller: Caller;
   requestId: string;
+  /**
+   * The client's address as the gateway counts it (an IPv6 address by its /64), from the signed context; absent
+   * when the gateway did not say (a direct call, a subscription group's event fetches).
+   */
+  clientAddress?: string;
 }

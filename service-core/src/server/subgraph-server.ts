@@ -96,6 +96,7 @@ export async function startSubgraphServer(options: SubgraphServerOptions, host: 
           contextValue.caller = verification.caller;
           pending.throughGateway = verification.outcome === "verified";
           if (verification.outcome === "verified" && verification.traceparent) contextValue.traceparent = verification.traceparent;
+          if (verification.outcome === "verified" && verification.clientAddress) contextValue.clientAddress = verification.clientAddress;
         },
         async didResolveOperation({ document, contextValue }) {
           if (contextValue[PENDING].throughGateway) return;
@@ -205,7 +206,7 @@ export async function startSubgraphServer(options: SubgraphServerOptions, host: 
       refusedDirectCalls += 1;
       return [gatewayOnlyError(field, "ws")];
     }
-    const contextValue: RequestContext = { caller: verification.caller, requestId };
+    const contextValue: RequestContext = { caller: verification.caller, requestId, ...(verification.outcome === "verified" && verification.clientAddress ? { clientAddress: verification.clientAddress } : {}) };
     return {
       schema: options.subgraph.schema,
       document,

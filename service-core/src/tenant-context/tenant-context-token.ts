@@ -48,7 +48,8 @@ export function operationHash(operation: string): OperationHash {
 const TRACEPARENT = /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 /** `op`: the one operation a context is good for; `ops`: the several operations one request sends to the subgraph. */
 const operationClaims = { op: z.string().min(1).optional(), ops: z.array(z.string().min(1)).min(1).max(100).optional() };
-const commonClaims = { rid: z.string(), ...operationClaims, tp: z.string().regex(TRACEPARENT).optional() };
+/** `ip`: the client's address as the gateway counts it, for limits a subgraph keeps per client (tenant creation). */
+const commonClaims = { rid: z.string(), ...operationClaims, tp: z.string().regex(TRACEPARENT).optional(), ip: z.string().min(1).max(64).optional() };
 const claimsSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("anonymous"), ...commonClaims }),
   z.object({
@@ -72,7 +73,7 @@ export class TenantContextSigner {
    * useless at another, and one captured for one operation is useless for any other. Anonymous callers get one
    * too: it is how a subgraph tells a call through the gateway from a direct one.
    */
-  sign(caller: Caller, requestId: string, subgraph: string, operation: OperationHash | readonly OperationHash[], traceparent?: string): Promise<string> {
+  sign(caller: Caller, requestId: string, subgraph: string, operation: OperationHash | readonly OperationHash[], traceparent?: string, clientAddress?: string): Promise<string> {
     const claims =
       caller.kind === "user"
         ? {
@@ -86,7 +87,7 @@ export class TenantContextSigner {
           }
         : { kind: "anonymous" };
     const operations = typeof operation === "string" ? { op: operation } : operation.length === 1 ? { op: operation[0] } : { ops: [...operation] };
-    const jwt = new SignJWT({ ...claims, rid: requestId, ...operations, ...(traceparent ? { tp: traceparent } : {}) })
+    const jwt = new SignJWT({ ...claims, rid: requestId, ...operations, ...(traceparent ? { tp: traceparent } : {}), ...(clientAddress ? { ip: clientAddress } : {}) })
       .setProtectedHeader({ alg: ALGORITHM, typ: "kombify-context+jwt" })
       .setIssuer(ISSUER)
       .setAudience(subgraph)
@@ -104,7 +105,7 @@ export class TenantContextSigner {
  */
 export type ContextVerification =
   | { outcome: "absent"; caller: Caller }
-  | { outcome: "verified"; caller: Caller; requestId: string; traceparent?: string }
+  | { outcome: "verified"; caller: Caller; requestId: string; traceparent?: string; clientAddress?: string }
   | { outcome: "rejected"; caller: Caller; reason: string };
 
 /** The reason of a rejection for a valid context presented with another operation than the one it was signed for. */
@@ -168,7 +169,13 @@ export class TenantContextVerifier {
               roles: claims.roles,
               tenant: claims.tenant,
             };
-      const verification: ContextVerification = { outcome: "verified", requestId: claims.rid, caller, ...(claims.tp ? { traceparent: claims.tp } : {}) };
+      const verification: ContextVerification = {
+        outcome: "verified",
+        requestId: claims.rid,
+        caller,
+        ...(claims.tp ? { traceparent: claims.tp } : {}),
+        ...(claims.ip ? { clientAddress: claims.ip } : {}),
+      };
       const operations = new Set(claims.ops ?? (claims.op ? [claims.op] : []));
       if (operations.size === 0) throw new TypeError("no operation");
       return { verification, operations, expiresAt: (payload.exp ?? 0) * 1000 };

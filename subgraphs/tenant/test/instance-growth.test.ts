@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { namespaceCollections, PocketBaseConnections } from "@kombify/homelab-store";
+import { namespaceCollections, PocketBaseConnections, pocketBaseAnswers } from "@kombify/homelab-store";
 import type { SignedInCaller } from "@kombify/service-core/auth";
 import { createLogger } from "@kombify/service-core/logging";
 import { pocketBaseBinary } from "@kombify/pocketbase-process";
@@ -121,10 +121,35 @@ describe("automatic growth of the KombiStack instances (process provisioner)", (
       for (const { growth } of replicas) growth.nudge();
       await Promise.all(replicas.map(({ growth }) => growth.stop()));
       const after = await instances.list();
-      expect(after.filter((instance) => instance.region === "twin")).toHaveLength(1);
+      const twins = after.filter((instance) => instance.region === "twin");
+      expect(twins).toHaveLength(1);
       expect(after).toHaveLength(before.length + 1);
+
+      // Retiring it (it holds no tenant) takes it out of service and removes its PocketBase; one with tenants is refused.
+      const twin = twins[0]!;
+      const retired = await replicas[0]!.growth["provisioning"].retireInstance(twin.id);
+      expect(retired).toMatchObject({ id: twin.id });
+      expect((await instances.list()).map((instance) => instance.id)).not.toContain(twin.id);
+      await expect.poll(() => pocketBaseAnswers(twin.pocketbaseUrl), { timeout: 10_000 }).toBe(false);
+      const occupied = before.find((instance) => instance.tenantCount > 0)!;
+      await expect(replicas[0]!.growth["provisioning"].retireInstance(occupied.id)).rejects.toMatchObject({ extensions: { code: "CONFLICT" } });
+      await expect(replicas[0]!.growth["provisioning"].retireInstance(twin.id)).rejects.toMatchObject({ extensions: { code: "NOT_FOUND" } });
     } finally {
       await Promise.all(replicas.map(({ provisioner }) => provisioner.close()));
     }
+  });
+
+  it("lets a platform admin provision an instance, which is in service and audited when the mutation answers", async () => {
+    const caller = admin();
+    const answer = await subgraph.query('mutation { provisionInstance(region: "eu", mode: SHARED) { id name region deploymentMode maxTenants tenantCount healthy provisioner pocketbaseUrl } }', { caller });
+    expect(answer.errors).toBeUndefined();
+    const made = answer.data.provisionInstance;
+    expect(made).toMatchObject({ region: "eu", deploymentMode: "SHARED", maxTenants: 10, tenantCount: 0, healthy: true, provisioner: "process" });
+    expect(await pocketBaseAnswers(made.pocketbaseUrl)).toBe(true);
+    const { sql } = subgraph.runtime.database;
+    const [entry] = await sql`select action, target, actor_user_id from platform.audit_log where action = 'instance.provision'`;
+    expect(entry).toMatchObject({ action: "instance.provision", target: `instance:${made.id}`, actor_user_id: caller.userId });
+    const refused = await subgraph.query('mutation { provisionInstance(region: "eu", mode: SHARED) { id } }', { caller: newcomer() });
+    expect(refused.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
   });
 });

@@ -21,6 +21,7 @@ import { connectionQuotas } from "../limits/primary-connection-quotas.js";
 import { quotaAudience } from "../limits/quota-audience.js";
 import { whenTokenExpires } from "../limits/token-expiry.js";
 import type { RateLimits } from "../../rate-limits/rate-limits.js";
+import { budgetAddress } from "../../rate-limits/client-address.js";
 
 export const CloseCode = { BadRequest: 4400, Unauthorized: 4401, TooManyRequests: 4429, TryAgainLater: 1013 } as const;
 const closeCodeFor = { UNAVAILABLE: CloseCode.TryAgainLater, UNAUTHENTICATED: CloseCode.Unauthorized, BAD_USER_INPUT: CloseCode.BadRequest } as const;
@@ -277,6 +278,7 @@ export function attachGraphQLWebSocket(options: {
       expiresAt: own?.expiresAt ?? null,
       extensions: extensions?.cost === true ? { cost: true } : undefined,
       rateLimited: null,
+      ...(connection.address ? { clientAddress: budgetAddress(connection.address) } : {}),
     };
   }
 

@@ -45,13 +45,17 @@ export class TenantDirectory {
     return row ?? null;
   }
 
-  /** Creates the organisation's tenant with exactly this slug; CONFLICT if it has one or the slug is taken. */
-  async create(input: NewTenant): Promise<TenantRow> {
+  /**
+   * Creates the organisation's tenant with exactly this slug; CONFLICT if it has one or the slug is taken.
+   * `admit` runs under the organisation's lock just before a tenant is made (rate limits count creations, not attempts).
+   */
+  async create(input: NewTenant, admit?: () => Promise<void>): Promise<TenantRow> {
     const slugTakenError = () => errors.conflict(`The slug "${input.slug}" is taken; choose another.`);
     try {
       return await this.forOrganisation(input.zitadelOrgId, async (tx, existing) => {
         if (existing) throw errors.conflict("Your organisation already has a tenant.");
         if (await slugTaken(tx, input.slug)) throw slugTakenError();
+        await admit?.();
         return this.insertAndProvision(tx, input);
       });
     } catch (error) {
@@ -63,7 +67,7 @@ export class TenantDirectory {
   }
 
   /** The organisation's tenant, created (named `name`, slug derived from it) if it has none yet. */
-  async ensureForOrganisation(orgId: string, name: string): Promise<{ tenant: TenantRow; created: boolean }> {
+  async ensureForOrganisation(orgId: string, name: string, admit?: () => Promise<void>): Promise<{ tenant: TenantRow; created: boolean }> {
     // Organisations of one name racing for its slug: the loser of the unique index tries again with a suffix.
     for (let attempt = 0; ; attempt++) {
       let created = false;
@@ -73,6 +77,7 @@ export class TenantDirectory {
           const base = slugFromName(name).slice(0, 30).replace(/-+$/, "");
           let slug = isAcceptableSlug(base) ? base : `lab-${randomBytes(3).toString("hex")}`;
           while (await slugTaken(tx, slug)) slug = `${base.slice(0, 30)}-${randomBytes(3).toString("hex")}`;
+          await admit?.();
           created = true;
           return this.insertAndProvision(tx, { name, slug, zitadelOrgId: orgId });
         });

@@ -45,10 +45,10 @@ export class InstanceProvisioning {
 
   /** Provisions a PocketBase, waits until its health answers, registers it; the instance is in service on return. */
   async provisionInstance(request: ProvisionInstanceRequest): Promise<InstanceSummary> {
-    const provisioner = this.provisioner;
-    if (!provisioner) throw errors.unavailable("No instance provisioner is configured (INSTANCE_PROVISIONER=none), so no instance can be provisioned.");
     if (!REGION.test(request.region)) throw errors.badInput("region", "must be 1 to 20 lower-case letters, digits and '-', starting with a letter or digit.");
     if (request.mode !== "SHARED" && request.mode !== "DEDICATED") throw errors.badInput("mode", "must be SHARED or DEDICATED.");
+    const provisioner = this.provisioner;
+    if (!provisioner) throw errors.unavailable("No instance provisioner is configured (INSTANCE_PROVISIONER=none), so no instance can be provisioned.");
     const name = `${request.region}-${request.mode === "SHARED" ? "s" : "d"}-${randomBytes(4).toString("hex")}`;
     const startedAt = Date.now();
     let made;

@@ -37,16 +37,30 @@ export class TenantCreation {
 
   /** A new tenant for the organisation, with exactly this slug (see TenantDirectory.create). */
   async create(input: NewTenant, clientAddress: string | null): Promise<TenantRow> {
-    await this.limits.admit(clientAddress);
-    return this.placed(() => this.tenants.create(input));
+    const admit = this.admitOnce(clientAddress);
+    return this.placed(() => this.tenants.create(input, admit));
   }
 
   /** The organisation's tenant, created if it has none (only a creation counts against the rate limits). */
   async ensureForOrganisation(orgId: string, name: string, clientAddress: string | null): Promise<{ tenant: TenantRow; created: boolean }> {
     const existing = await this.tenants.byOrganisation(orgId);
     if (existing) return { tenant: existing, created: false };
-    await this.limits.admit(clientAddress);
-    return this.placed(() => this.tenants.ensureForOrganisation(orgId, name));
+    const admit = this.admitOnce(clientAddress);
+    return this.placed(() => this.tenants.ensureForOrganisation(orgId, name, admit));
+  }
+
+  /**
+   * Admission for one creation, counted when the directory is about to make the tenant (under the organisation's
+   * lock: concurrent first launches of one organisation make one tenant and count once), and once only, however
+   * often placement is retried while waiting for room.
+   */
+  private admitOnce(clientAddress: string | null): () => Promise<void> {
+    let admitted = false;
+    return async () => {
+      if (admitted) return;
+      await this.limits.admit(clientAddress);
+      admitted = true;
+    };
   }
 
   private async placed<T>(create: () => Promise<T>): Promise<T> {
