@@ -24,10 +24,6 @@ export default defineConfig({
     hookTimeout: 90_000,
     pool: "forks",
     maxWorkers: 2,
-    // The test process is the edge that owns its environment: @apollo/gateway reads this in its constructor, and
-    // startGateway refuses to start a gateway that would send usage metrics to Apollo (gateway/src/main.ts sets it
-    // for a real gateway process).
-    env: { APOLLO_TELEMETRY_DISABLED: "true" },
     reporters: ["default"],
     projects: [
       { extends: true, test: { name: "unit", include: [UNIT] } },

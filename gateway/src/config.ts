@@ -55,7 +55,6 @@ const gatewayShape = {
   SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(100).default(15_000).describe("milliseconds before a subgraph request fails"),
   SUBGRAPH_CONNECTIONS: z.coerce.number().int().min(1).max(1024).default(64).describe("keep-alive connections per subgraph, 1 to 1024"),
   TENANT_CACHE_TTL_MS: z.coerce.number().int().min(0).default(5000).describe("milliseconds, 0 to disable"),
-  APOLLO_TELEMETRY_DISABLED: envTypes.boolean(true),
   INTROSPECTION_ENABLED: z
     .enum(["true", "false", "1", "0"])
     .optional()
@@ -117,8 +116,6 @@ export interface GatewayConfig {
   subgraphTimeoutMs: number;
   /** Keep-alive connections the gateway keeps to each subgraph at most. */
   subgraphConnections: number;
-  /** Whether @apollo/gateway's anonymous usage metrics to Apollo stay off (they do unless an operator opts in). */
-  apolloTelemetryDisabled: boolean;
   /** Whether the schema may be introspected and validation errors suggest field names (off in production by default). */
   introspection: boolean;
   /** Whether GET /graphql (for browsers) and /graphiql serve the offline GraphiQL playground; it needs introspection. */
@@ -169,16 +166,6 @@ function isAddressOrRange(entry: string): boolean {
   return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
 }
 
-/**
- * Whether @apollo/gateway would send its usage metrics to Apollo although `config` keeps them off. The library has
- * no option for them: its constructor reads APOLLO_TELEMETRY_DISABLED ("true" or "1" is off) from the process
- * environment, which only a process's edge writes (gateway/src/main.ts; vitest.config.ts for in-process gateways).
- */
-export function apolloTelemetryWouldBeSent(config: Pick<GatewayConfig, "apolloTelemetryDisabled">, env: NodeJS.ProcessEnv = process.env): boolean {
-  const offForTheLibrary = env.APOLLO_TELEMETRY_DISABLED === "true" || env.APOLLO_TELEMETRY_DISABLED === "1";
-  return config.apolloTelemetryDisabled && !offForTheLibrary;
-}
-
 /** The gateway's settings from the environment; outside development a token issuer is mandatory. */
 export function parseGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   const raw = parseEnv(gatewayShape, env) as z.infer<z.ZodObject<typeof gatewayShape>> & Record<string, string>;
@@ -225,7 +212,6 @@ export function parseGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gatewa
     tenantCacheTtlMs: raw.TENANT_CACHE_TTL_MS,
     subgraphTimeoutMs: raw.SUBGRAPH_TIMEOUT_MS,
     subgraphConnections: raw.SUBGRAPH_CONNECTIONS,
-    apolloTelemetryDisabled: raw.APOLLO_TELEMETRY_DISABLED,
     introspection,
     playground: raw.PLAYGROUND_ENABLED ?? (raw.NODE_ENV !== "production" && introspection),
     operationCeilings: {

@@ -8,11 +8,6 @@ const config = configOrExit(() => parseGatewayConfig());
 // A cluster's workers are told their slot (1 to GATEWAY_WORKERS) by the primary that forks them.
 const slot = cluster.isWorker ? Number(process.env.GATEWAY_WORKER_SLOT) || cluster.worker!.id : null;
 const log = slot === null ? createLogger("gateway", config.logLevel) : createLogger("gateway", config.logLevel).child({ worker: slot });
-// @apollo/gateway has no option for its usage metrics to Apollo (nor does @apollo/server, which sends none without
-// APOLLO_KEY): the ApolloGateway constructor reads APOLLO_TELEMETRY_DISABLED from the process environment. This
-// entry point is the edge that owns the environment, so it writes the parsed setting (off unless an operator opts
-// in) here, before startGateway constructs the gateway; the gateway itself only checks it (apolloTelemetryWouldBeSent).
-process.env.APOLLO_TELEMETRY_DISABLED = String(config.apolloTelemetryDisabled);
 try {
   // Several workers: this process is their primary and does no request work, so it loads none of the gateway's
   // request path (about 120 MB it would keep for nothing). One: this process is the gateway, as it always was.

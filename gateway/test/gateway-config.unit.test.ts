@@ -1,23 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { testContextKeys } from "@kombify/testkit";
-import { apolloTelemetryWouldBeSent, parseGatewayConfig } from "../src/config.js";
+import { parseGatewayConfig } from "../src/config.js";
 
 describe("gateway config", () => {
   const base = async () => ({ NODE_ENV: "development", DATABASE_URL: "postgres://postgres@127.0.0.1:5432/x", CONTEXT_SIGNING_KEY: (await testContextKeys()).signingKey });
 
-  it("keeps @apollo/gateway's usage metrics to Apollo off unless APOLLO_TELEMETRY_DISABLED=false opts in", async () => {
+  it("keeps SUBGRAPH_CONNECTIONS keep-alive connections per subgraph (64 unless set), and refuses a count outside 1 to 1024", async () => {
     const env = await base();
-    expect(parseGatewayConfig(env).apolloTelemetryDisabled).toBe(true);
-    expect(parseGatewayConfig({ ...env, APOLLO_TELEMETRY_DISABLED: "false" }).apolloTelemetryDisabled).toBe(false);
-    expect(() => parseGatewayConfig({ ...env, APOLLO_TELEMETRY_DISABLED: "maybe" })).toThrow(/APOLLO_TELEMETRY_DISABLED/);
-  });
-
-  it("tells when @apollo/gateway would send usage metrics against the config: it reads only the process environment", () => {
-    const off = { apolloTelemetryDisabled: true };
-    expect(apolloTelemetryWouldBeSent(off, {})).toBe(true);
-    expect(apolloTelemetryWouldBeSent(off, { APOLLO_TELEMETRY_DISABLED: "false" })).toBe(true);
-    expect(apolloTelemetryWouldBeSent(off, { APOLLO_TELEMETRY_DISABLED: "true" })).toBe(false);
-    expect(apolloTelemetryWouldBeSent(off, { APOLLO_TELEMETRY_DISABLED: "1" })).toBe(false);
-    expect(apolloTelemetryWouldBeSent({ apolloTelemetryDisabled: false }, {})).toBe(false);
+    expect(parseGatewayConfig(env).subgraphConnections).toBe(64);
+    expect(parseGatewayConfig({ ...env, SUBGRAPH_CONNECTIONS: "8" }).subgraphConnections).toBe(8);
+    for (const bad of ["0", "1025", "many", "-3"]) expect(() => parseGatewayConfig({ ...env, SUBGRAPH_CONNECTIONS: bad })).toThrow(/SUBGRAPH_CONNECTIONS/);
   });
 });

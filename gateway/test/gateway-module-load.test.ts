@@ -131,6 +131,9 @@ describe("the gateway process's module graph", () => {
     }
     expect([...offenders].map(([what, chain]) => `${what}: ${chain}`)).toEqual([]);
     expect(loaded.eventSource).toBe("undefined");
+    // Execution is ours: @apollo/gateway's entry (ApolloGateway, which phones Apollo home and fetches supergraphs
+    // from Uplink unless told not to) and its node-fetch stack are never loaded, only its result-merging helpers.
+    expect(all.filter((url) => /\/node_modules\/@apollo\/gateway\/dist\/index\.js$|\/node_modules\/(node-fetch|make-fetch-happen)\//.test(url)).map((url) => chainOf(url, loaded.urls))).toEqual([]);
   });
 
   it("loads none of the request path in a cluster's primary (GATEWAY_WORKERS=2), which does no request work", { timeout: 60_000 }, async () => {
