@@ -81,6 +81,15 @@ describe("tenant context between gateway and subgraphs", async () => {
     await expect(stackVerifier.verify(token, `${QUERY} `)).resolves.toMatchObject({ outcome: "rejected", reason: "operation mismatch" });
   });
 
+  it("verifies a request's one context for a subgraph for each operation it names (ops), and for no other", async () => {
+    const second = '{ stacks { id } }';
+    const token = await signer.sign(caller, "req-ops", "stack", [OP, operationHash(second)]);
+    expect(JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString())).toMatchObject({ ops: [OP, operationHash(second)] });
+    await expect(stackVerifier.verify(token, QUERY)).resolves.toMatchObject({ outcome: "verified", caller, requestId: "req-ops" });
+    await expect(stackVerifier.verify(token, second)).resolves.toMatchObject({ outcome: "verified", caller });
+    await expect(stackVerifier.verify(token, '{ nodes { id } }')).resolves.toMatchObject({ outcome: "rejected", reason: "operation mismatch" });
+  });
+
   it("rejects a signed context without an operation hash", async () => {
     const unbound = await new SignJWT({ kind: "user", email: null, name: null, org: null, orgName: null, roles: [], tenant: null, rid: "r" })
       .setProtectedHeader({ alg: "EdDSA", typ: "kombify-context+jwt" })
