@@ -131,6 +131,7 @@ describe("a gateway of two workers on one port (GATEWAY_WORKERS=2)", () => {
       RATE_LIMIT_ANONYMOUS_PER_MINUTE: "100000",
       PLANS_FILE: plansFileWith(dir, { FREE: 10 }),
       WS_MAX_CONNECTIONS_PER_TENANT: "4",
+      WS_MAX_SUBSCRIPTIONS_PER_TENANT: "4",
     });
   }, 240_000);
   afterAll(async () => {
@@ -169,7 +170,7 @@ describe("a gateway of two workers on one port (GATEWAY_WORKERS=2)", () => {
     for (const path of ["/health", "/ready"]) expect((await fetch(`${gateway.url}${path}`)).status).toBe(200);
   });
 
-  it("streams subscriptions from both workers, and holds a tenant to its connection limit across them", { timeout: 90_000 }, async () => {
+  it("streams subscriptions from both workers, and holds a tenant to its connection and subscription limits across them", { timeout: 90_000 }, async () => {
     const { token, stackId } = await tenantWithStack();
     // One connection after another, so that each goes to the next worker.
     const clients = [];
@@ -193,6 +194,10 @@ describe("a gateway of two workers on one port (GATEWAY_WORKERS=2)", () => {
       new Promise((resolve) => setTimeout(() => resolve("still open after 5 s"), 5000)),
     ]);
     expect(refused).toBe(4429);
+    // WS_MAX_SUBSCRIPTIONS_PER_TENANT=4 likewise: a fifth subscription on an open connection is refused alone.
+    const beyond = collect(clients[0]!, WATCH, { stackId });
+    await beyond.done;
+    expect(beyond.events[0]?.errors?.[0]).toMatchObject({ message: "Your tenant has reached 4 open subscriptions.", extensions: { code: "RATE_LIMITED" } });
 
     const deployed = await postOnNewConnection(gateway.url, { query: `mutation { deployStack(id: "${stackId}") { id } }` }, { authorization: `Bearer ${token}` });
     expect(deployed.body.errors).toBeUndefined();
