@@ -97,6 +97,9 @@ try {
     POCKETBASE_URL: pocketbaseUrl,
     POCKETBASE_SUPERUSER_EMAIL: config.POCKETBASE_SUPERUSER_EMAIL,
     POCKETBASE_SUPERUSER_PASSWORD: config.POCKETBASE_SUPERUSER_PASSWORD,
+    // New KombiStack instances are PocketBase children of the tenant service, their data beside the rest.
+    INSTANCE_PROVISIONER: process.env.INSTANCE_PROVISIONER ?? "process",
+    INSTANCE_PROCESS_DATA_DIR: process.env.INSTANCE_PROCESS_DATA_DIR ?? join(config.dataDir, "instances"),
   };
   const { subgraphs: started, gateway, gatewayLocalUrl, metricsUrl } = await startSupergraphProcesses({
     env: shared,
