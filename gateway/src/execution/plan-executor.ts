@@ -177,15 +177,39 @@ function selectFrom(schema: GraphQLSchema, source: ResultMap | null, selections:
 }
 
 function moveIntoCursor(cursor: Cursor, path: ResponsePath): Cursor | undefined {
-  const data = flattenAtPath(cursor.data, path);
+  let data: any;
+  if (path.includes("@")) {
+    data = [];
+    collectAtPath(cursor.data, path, 0, data);
+  } else {
+    data = valueAtPath(cursor.data, path);
+  }
   return data ? { path: cursor.path.concat(path), data, fullResult: cursor.fullResult } : undefined;
 }
 
-function flattenAtPath(value: any, path: ResponsePath, from = 0): any {
-  if (from === path.length || value === undefined || value === null) return value;
-  const current = path[from]!;
-  if (current === "@") return (value as unknown[]).flatMap((element) => flattenAtPath(element, path, from + 1));
-  return flattenAtPath(Object.hasOwn(value, current as string) ? value[current as string] : undefined, path, from + 1);
+/** The value at a path without lists (`["a", "b"]`). */
+function valueAtPath(value: any, path: ResponsePath): any {
+  for (const key of path) {
+    if (value === undefined || value === null) return value;
+    value = Object.hasOwn(value, key as string) ? value[key as string] : undefined;
+  }
+  return value;
+}
+
+/** Every value a path through lists (`["a", "@", "b"]`) reaches, flattened into `into` in order. */
+function collectAtPath(value: any, path: ResponsePath, from: number, into: unknown[]): void {
+  if (value === undefined || value === null) return;
+  if (from === path.length) {
+    if (Array.isArray(value)) for (const element of value) into.push(element);
+    else into.push(value);
+    return;
+  }
+  const key = path[from]!;
+  if (key === "@") {
+    for (const element of value as unknown[]) collectAtPath(element, path, from + 1, into);
+    return;
+  }
+  collectAtPath(Object.hasOwn(value, key as string) ? value[key as string] : undefined, path, from + 1, into);
 }
 
 type ErrorPaths = (path: GraphQLErrorOptions["path"]) => GraphQLErrorOptions["path"];
