@@ -137,10 +137,6 @@ describe("gateway over the six subgraphs", () => {
     expect(basic.status).toBe(401);
   });
 
-  it("started with Apollo's usage metrics off (no call home, no probing of cloud metadata addresses)", () => {
-    expect(process.env.APOLLO_TELEMETRY_DISABLED).toBe("true");
-  });
-
   it("refuses an operation of more than 20,000 tokens before building it: GRAPHQL_PARSE_FAILED", async () => {
     const response = await graph.graphql(`{ plans { ${"tier ".repeat(20_000)} } }`);
     expect(response.status).toBe(400);
