@@ -3,8 +3,11 @@ import { PocketBaseConnections, pocketBaseAnswers } from "@kombify/homelab-store
 import { dockerStatus } from "@kombify/simulation-containers";
 import { createLogger } from "@kombify/service-core/logging";
 import { pocketBaseBinary } from "@kombify/pocketbase-process";
-import { TEST_SUPERUSER, testDocker, uniqueSuffix, type TestDocker } from "@kombify/testkit";
+import { connectDatabase } from "@kombify/service-core/database";
+import { TEST_SUPERUSER, testDatabaseUrl, testDocker, uniqueSuffix, type TestDocker } from "@kombify/testkit";
+import { InstanceDirectory } from "../src/index.js";
 import { DockerProvisioner } from "../src/provisioning/docker-provisioner.js";
+import { InstanceProvisioning } from "../src/provisioning/instance-provisioning.js";
 
 /** Issue 15's docker provisioner: a real PocketBase container with a volume of its own, answering, then gone. */
 describe("the docker instance provisioner", () => {
@@ -23,7 +26,7 @@ describe("the docker instance provisioner", () => {
       reachBy: "published",
       publishHost: "127.0.0.1",
       superuser: TEST_SUPERUSER,
-      labels: { "io.kombify.test": "docker-provisioner" },
+      labels: { "io.kombify.test": `docker-provisioner-${uniqueSuffix()}` },
       log: createLogger("docker-provisioner-test", "silent"),
     });
   }, 300_000);
@@ -52,5 +55,27 @@ describe("the docker instance provisioner", () => {
     // Removing again is fine; a handle it did not make is refused.
     await provisioner.remove(instance.handle);
     await expect(provisioner.remove("some-other-container")).rejects.toMatchObject({ extensions: { code: "BAD_USER_INPUT" } });
+  }, 300_000);
+
+  it("removes an instance that was provisioned but never registered (its provisioning interrupted by a crash), and nothing registered", async (context) => {
+    if (!docker.available) return context.skip();
+    const database = connectDatabase(await testDatabaseUrl(), { max: 2 });
+    try {
+      const instances = new InstanceDirectory(database.db);
+      const provisioning = new InstanceProvisioning(database.db, instances, provisioner, { sharedMaxTenants: 50 }, createLogger("docker-provisioner-test", "silent"));
+      const registered = await provisioning.provisionInstance({ region: "test", mode: "SHARED" });
+      made.push(registered.provisionerHandle!);
+      const orphan = await provisioner.provision({ name: `o-${uniqueSuffix()}`, region: "test", deploymentMode: "SHARED" });
+      made.push(orphan.handle);
+      // Younger than the age given: it may still be on its way to registration elsewhere.
+      expect(await provisioning.removeOrphans(60_000)).toEqual([]);
+      expect(await provisioning.removeOrphans(0)).toEqual([orphan.handle]);
+      expect(await pocketBaseAnswers(orphan.pocketbaseUrl)).toBe(false);
+      expect(await pocketBaseAnswers(registered.pocketbaseUrl)).toBe(true);
+      await provisioning.retireInstance(registered.id);
+      await expect(docker.engine.docker.getVolume(registered.provisionerHandle!).inspect()).rejects.toSatisfy((error) => dockerStatus(error) === 404);
+    } finally {
+      await database.close();
+    }
   }, 300_000);
 });

@@ -107,6 +107,16 @@ export class DockerProvisioner implements InstanceProvisioner {
     await ignoreMissing(callEngine(engine, () => engine.docker.getVolume(handle).remove()));
   }
 
+  /** Every instance volume of this installation (a volume is made first and removed last, so it marks an instance). */
+  async made(): Promise<{ handle: string; createdAt: Date }[]> {
+    const { engine, labels } = this.settings;
+    const filters = { label: [`${MANAGED_BY_LABEL}=${MANAGED_BY}`, ...Object.entries(labels).map(([key, value]) => `${key}=${value}`)] };
+    const listed = await callEngine(engine, () => engine.docker.listVolumes({ filters }));
+    return (listed.Volumes ?? [])
+      .filter((volume) => HANDLE.test(volume.Name))
+      .map((volume) => ({ handle: volume.Name, createdAt: new Date((volume as { CreatedAt?: string }).CreatedAt ?? 0) }));
+  }
+
   /** Containers run on without us: the engine restarts them, and removing is `remove`'s alone. */
   async close(): Promise<void> {}
 

@@ -35,4 +35,9 @@ export interface InstanceProvisioner {
    * Resolves once it answers at `pocketbaseUrl`, or throws. Optional.
    */
   resume?(instance: { handle: string; pocketbaseUrl: string }): Promise<void>;
+  /**
+   * Everything this provisioner made that still exists, with when it was made: what a service that died between
+   * `provision` and registering left behind is found here and removed (see InstanceProvisioning.removeOrphans). Optional.
+   */
+  made?(): Promise<{ handle: string; createdAt: Date }[]>;
 }

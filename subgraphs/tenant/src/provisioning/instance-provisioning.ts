@@ -110,6 +110,27 @@ export class InstanceProvisioning {
     return (await this.instances.get(id))!;
   }
 
+  /**
+   * Removes what the provisioner made but no instance in service names, once older than `olderThanMs` (a service
+   * that died between provisioning and registering left it; younger ones may still be on their way to registration
+   * in another replica). Returns the handles removed.
+   */
+  async removeOrphans(olderThanMs: number): Promise<string[]> {
+    const provisioner = this.provisioner;
+    if (!provisioner?.made) return [];
+    const known = new Set((await this.instances.list()).filter((instance) => instance.provisioner === provisioner.kind).map((instance) => instance.provisionerHandle));
+    const removed: string[] = [];
+    for (const { handle, createdAt } of await provisioner.made()) {
+      if (known.has(handle) || Date.now() - createdAt.getTime() < olderThanMs) continue;
+      await provisioner.remove(handle).then(
+        () => removed.push(handle),
+        (error) => this.log.warn({ err: error, handle }, "could not remove an instance no one registered"),
+      );
+    }
+    if (removed.length > 0) this.log.warn({ removed, provisioner: provisioner.kind }, "removed instances that were provisioned but never registered (a provisioning interrupted by a crash)");
+    return removed;
+  }
+
   /** At start: brings back the instances this kind of provisioner made earlier, where it needs to (see `resume`). */
   async resumeProvisioned(): Promise<void> {
     const provisioner = this.provisioner;

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { pocketBaseAnswers } from "@kombify/homelab-store";
@@ -68,6 +68,17 @@ export class ProcessProvisioner implements InstanceProvisioner {
       await stopByPidFile(join(folder, PID_FILE));
     }
     rmSync(folder, { recursive: true, force: true });
+  }
+
+  async made(): Promise<{ handle: string; createdAt: Date }[]> {
+    if (!existsSync(this.settings.dataDir)) return [];
+    return readdirSync(this.settings.dataDir, { withFileTypes: true })
+      .filter((entry) => entry.isDirectory() && HANDLE.test(entry.name))
+      .map((entry) => {
+        // Where the file system keeps no birth time, the folder's last change (its pid file is written last) stands in.
+        const stat = statSync(join(this.settings.dataDir, entry.name));
+        return { handle: entry.name, createdAt: new Date(Math.max(stat.birthtimeMs, stat.mtimeMs)) };
+      });
   }
 
   async close(): Promise<void> {

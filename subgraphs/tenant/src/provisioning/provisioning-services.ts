@@ -22,6 +22,9 @@ type Settings = ProvisioningSettings & {
   POCKETBASE_SUPERUSER_PASSWORD: string;
 };
 
+/** How old an unregistered instance must be before it counts as left behind by a crash, not as being provisioned. */
+const ORPHAN_AGE_MS = 15 * 60_000;
+
 /** The provisioner INSTANCE_PROVISIONER names, or null for `none`. */
 export function instanceProvisionerFor(runtime: SubgraphRuntime, settings: Settings): InstanceProvisioner | null {
   const superuser = { email: settings.POCKETBASE_SUPERUSER_EMAIL, password: settings.POCKETBASE_SUPERUSER_PASSWORD };
@@ -87,6 +90,8 @@ export function provisioningServices(runtime: SubgraphRuntime, settings: Setting
     creation,
     async start(): Promise<void> {
       await provisioning.resumeProvisioned();
+      // A replica that died mid-provisioning left a PocketBase no instance names; provisioning takes well under this.
+      await provisioning.removeOrphans(ORPHAN_AGE_MS).catch((error) => runtime.log.warn({ err: error }, "could not look for unregistered instances"));
       growth.start();
     },
     async stop(): Promise<void> {
