@@ -266,5 +266,8 @@ describe("moving tenants between instances", () => {
     // A DEDICATED instance holds one tenant: the one there leaves no room.
     const crowded = await tenantApi.query(MOVE, { caller: admin, variables: { t: other.tenant.id, i: await instanceOf(big.tenant.id) } });
     expect(crowded.errors?.[0]?.extensions?.code).toBe("CONFLICT");
+    // Refused moves are audited too, with why.
+    const refusedMoves = await tenantApi.runtime.db.select().from(tables.auditLog).where(eq(tables.auditLog.target, `tenant:${other.tenant.id}`));
+    expect(refusedMoves.filter((entry) => entry.action === "tenant.move.failed")).toHaveLength(3);
   });
 });
