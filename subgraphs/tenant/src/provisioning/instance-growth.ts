@@ -74,6 +74,16 @@ export class InstanceGrowth {
       });
   }
 
+  /**
+   * Whether waiting can still bring room: this replica is checking or provisioning, some replica holds the growth
+   * lock, or this replica's last attempt did not fail just now (it will try again when nudged).
+   */
+  async mayBringRoom(): Promise<boolean> {
+    if (!this.provisioning.enabled) return false;
+    if (this.running || Date.now() - this.failedAt >= this.settings.retryAfterFailureMs) return true;
+    return this.inProgress();
+  }
+
   /** Whether some replica is provisioning now (holds the growth lock). */
   async inProgress(): Promise<boolean> {
     const [row] = await this.sql<{ held: boolean }[]>`

@@ -75,7 +75,7 @@ export class TenantCreation {
         if (!isNoRoom(error) || !this.settings.provisioning) throw error;
         this.growth.nudge();
         if (!(await this.roomBefore(deadline))) {
-          throw errors.unavailable(`No KombiStack instance has room for another tenant, and none came into service within ${Math.round(this.settings.waitForRoomMs / 1000)} s; retry in a moment.`);
+          throw errors.unavailable("No KombiStack instance has room for another tenant, and no new one came into service in time; retry in a moment.");
         }
       }
     }
@@ -94,11 +94,15 @@ export class TenantCreation {
     }
   }
 
-  /** Waits until some instance can take a tenant (true) or `deadline` passes (false). */
+  /**
+   * Waits until some instance can take a tenant (true), or `deadline` passes or provisioning has just failed with
+   * no replica trying (false: the caller hears UNAVAILABLE at once rather than at the deadline).
+   */
   private async roomBefore(deadline: number): Promise<boolean> {
     while (Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 200));
       if (await this.instances.canTakeTenants()) return true;
+      if (!(await this.growth.mayBringRoom())) return false;
       this.growth.nudge();
     }
     return false;
