@@ -31,6 +31,12 @@ export interface InstanceSummary {
 const inService = isNull(stackInstances.retiredAt);
 
 /**
+ * Where new tenants may be placed: SHARED instances not being drained. A DEDICATED instance is its ENTERPRISE
+ * tenant's alone (tenants arrive there by a move), and a drained one is being emptied.
+ */
+export const placeable = and(eq(stackInstances.deploymentMode, "SHARED"), sql`${stackInstances.id} not in (select id from tenant.stack_instances where draining_since is not null)`);
+
+/**
  * Tenants on the instance row of the enclosing query, and those on their way to it by a move not yet switched
  * (their place is taken already). Spelled out: drizzle would leave the columns unqualified.
  */
@@ -81,7 +87,7 @@ export class InstanceDirectory {
         anyRoom: sql<boolean>`coalesce(bool_or(${tenantCount} < ${stackInstances.maxTenants}), false)`,
       })
       .from(stackInstances)
-      .where(and(inService, eq(stackInstances.healthy, true), eq(stackInstances.deploymentMode, "SHARED")));
+      .where(and(inService, eq(stackInstances.healthy, true), placeable));
     return { free: Number(row?.free ?? 0), anyRoom: Boolean(row?.anyRoom) };
   }
 
@@ -105,12 +111,12 @@ export class InstanceDirectory {
     return changed.length > 0;
   }
 
-  /** Whether a new tenant could be placed now: some healthy instance has room. */
+  /** Whether a new tenant could be placed now: some healthy SHARED instance not being drained has room. */
   async canTakeTenants(): Promise<boolean> {
     const [row] = await this.db
       .select({ id: stackInstances.id })
       .from(stackInstances)
-      .where(and(inService, eq(stackInstances.healthy, true), sql`${tenantCount} < ${stackInstances.maxTenants}`))
+      .where(and(inService, eq(stackInstances.healthy, true), placeable, sql`${tenantCount} < ${stackInstances.maxTenants}`))
       .limit(1);
     return Boolean(row);
   }

@@ -5,7 +5,7 @@ import { errors } from "@kombify/service-core/errors";
 import { isUniqueViolation, type Db } from "@kombify/service-core/database";
 import { provisionNamespace, type NamespaceResolver } from "@kombify/homelab-store";
 import { stackInstances, tenants, type TenantRow } from "../db/schema.js";
-import { tenantCount } from "./instance-directory.js";
+import { placeable, tenantCount } from "./instance-directory.js";
 
 export interface NewTenant {
   name: string;
@@ -19,9 +19,6 @@ export interface NewTenant {
 export const NO_INSTANCE_HAS_ROOM = "No healthy KombiStack instance has room for another tenant.";
 
 type Transaction = Parameters<Parameters<Db["transaction"]>[0]>[0];
-
-/** New tenants go to SHARED instances not being drained: a DEDICATED one is its ENTERPRISE tenant's alone, and arrives by a move. */
-const placeable = and(eq(stackInstances.deploymentMode, "SHARED"), sql`${stackInstances.id} not in (select id from tenant.stack_instances where draining_since is not null)`);
 
 /**
  * Tenant records in PostgreSQL and their PocketBase namespaces, created together in one transaction:
