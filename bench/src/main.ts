@@ -14,7 +14,9 @@
  *     Gateway and ours, each alone on core 0 with subgraphs and load on core 1, answers checked against a reference
  *     first: req/s, p50/p99, errors, CPU, peak RSS and ratios to stock; then kombify's own operations through our
  *     gateway and straight to the subgraphs: what the gateway adds at p50/p99 on 1 and on --connections connections.
- *     --profile DIR starts ours with --cpu-prof --cpu-prof-dir DIR; needs taskset from util-linux)
+ *     --profile DIR starts ours with --cpu-prof --cpu-prof-dir DIR; needs taskset from util-linux;
+ *     --ours-at before=/tmp/old-checkout,… adds ours from other checkouts (earlier commits, installed) as contestants,
+ *     for what each change gave)
  */
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
@@ -38,6 +40,7 @@ const { positionals, values } = parseArgs({
     connections: { type: "string" },
     warmup: { type: "string" },
     gateways: { type: "string", default: "stock,hive,ours" },
+    "ours-at": { type: "string" },
     profile: { type: "string" },
     tables: { type: "string", default: "testquery,kombify" },
     help: { type: "boolean", default: false },
@@ -88,6 +91,17 @@ if (suite === "gateway") {
       durationSeconds: number("duration", values.duration ?? "10"),
       warmupSeconds: number("warmup", values.warmup ?? "5"),
       gateways: (["stock", "hive", "ours"] as const).filter((name) => gateways.includes(name)),
+      oursAt: (values["ours-at"] ?? "")
+        .split(",")
+        .filter(Boolean)
+        .map((entry) => {
+          const [label, dir] = entry.split("=");
+          if (!label || !dir || !/^[\w.-]+$/.test(label)) {
+            process.stderr.write(`--ours-at takes label=checkout-dir[,label=dir…], got ${entry}\n`);
+            process.exit(2);
+          }
+          return { label, dir: resolve(dir) };
+        }),
       tables: (["testquery", "kombify"] as const).filter((name) => tables.includes(name)),
       profileDir: values.profile === undefined ? undefined : resolve(values.profile),
     });

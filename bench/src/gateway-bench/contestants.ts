@@ -6,7 +6,14 @@ import { fileURLToPath } from "node:url";
 import { freePort } from "@kombify/launcher";
 import { GATEWAY_CPU, pinnedCommand } from "./pinning.js";
 
-export type ContestantName = "stock" | "hive" | "ours";
+/** `ours@<label>`: ours from another checkout (an earlier commit), to measure what a change gave. */
+export type ContestantName = "stock" | "hive" | "ours" | `ours@${string}`;
+
+/** Another checkout of this repository whose gateway runs beside the current one (`--ours-at label=dir`). */
+export interface OtherCheckout {
+  label: string;
+  dir: string;
+}
 
 export interface Contestant {
   name: ContestantName;
@@ -64,13 +71,14 @@ export async function startHive(supergraphFile: string, logDir: string): Promise
 }
 
 /** Ours, started as an operator starts it (node --import tsx gateway/src/main.ts), in production, with its defaults but `settings.env`. */
-export async function startOurs(settings: OursSettings, logDir: string): Promise<Contestant> {
+export async function startOurs(settings: OursSettings, logDir: string, checkout?: OtherCheckout): Promise<Contestant> {
   const [port, metricsPort] = [await freePort(), await freePort()];
   const profile = settings.profileDir ? ["--cpu-prof", `--cpu-prof-dir=${settings.profileDir}`] : [];
+  const main = checkout ? join(checkout.dir, "gateway/src/main.ts") : OURS_MAIN;
   return start(
-    "ours",
-    "ours (kombify gateway)",
-    [process.execPath, ...profile, ...NODE_TSX.slice(1), OURS_MAIN],
+    checkout ? `ours@${checkout.label}` : "ours",
+    checkout ? `ours at ${checkout.label}` : "ours (kombify gateway)",
+    [process.execPath, ...(checkout ? [] : profile), ...NODE_TSX.slice(1), main],
     {
       NODE_ENV: "production",
       HOST: "127.0.0.1",
@@ -88,6 +96,7 @@ export async function startOurs(settings: OursSettings, logDir: string): Promise
     },
     `http://127.0.0.1:${port}/graphql`,
     logDir,
+    checkout?.dir,
   );
 }
 

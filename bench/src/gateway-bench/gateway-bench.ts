@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { createLogger } from "@kombify/service-core/logging";
 import { ensureDatabaseExists, freePort, generateContextKeyPair, LocalOidcIssuer, startEmbeddedPostgres } from "@kombify/launcher";
 import { quantile, table } from "../stats.js";
-import { startHive, startOurs, startStock, type Contestant, type ContestantName } from "./contestants.js";
+import { startHive, startOurs, startStock, type Contestant, type ContestantName, type OtherCheckout } from "./contestants.js";
 import { postJson, runLoad, type LoadSample } from "./load.js";
 import { runKombifyOperationsTable } from "./kombify-operations.js";
 import { GATEWAY_CPU, OTHERS_CPU, pinnedCommand, pinProcess, requirePinning } from "./pinning.js";
@@ -27,6 +27,8 @@ export interface GatewayBenchOptions {
   gateways: ContestantName[];
   /** `testquery`: the three gateways over the benchmark subgraphs; `kombify`: our own operations, gateway against direct. */
   tables: ("testquery" | "kombify")[];
+  /** Ours from other checkouts (earlier commits) beside the current one: what each change gave. */
+  oursAt: OtherCheckout[];
   /** Ours started with --cpu-prof, its profile written here when it stops. */
   profileDir?: string;
 }
@@ -86,6 +88,11 @@ async function runTestQueryTable(options: GatewayBenchOptions): Promise<void> {
     const contestants: Contestant[] = [];
     for (const name of options.gateways) {
       const contestant = name === "stock" ? await startStock(subgraphs.supergraphFile, workDir) : name === "hive" ? await startHive(subgraphs.supergraphFile, workDir) : await startOurs(await oursSettings(workDir, subgraphs.supergraphFile, options, stops), workDir);
+      stops.push(contestant.stop);
+      contestants.push(contestant);
+    }
+    for (const checkout of options.oursAt) {
+      const contestant = await startOurs(await oursSettings(workDir, subgraphs.supergraphFile, options, stops), workDir, checkout);
       stops.push(contestant.stop);
       contestants.push(contestant);
     }
