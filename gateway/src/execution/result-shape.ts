@@ -33,10 +33,16 @@ interface CollectedField {
   /** `__typename`, `__schema`/`__type` (answered by `introspect`) or a field of the type. */
   kind: "typename" | "introspection" | "field";
   nodes: FieldNode[];
-  type: GraphQLOutputType;
-  /** The merged sub-selection of a composite field; null for leaves. */
-  shape: SelectionShape | null;
+  /** How its value is written: its type, worked out once (no type checks per value). */
+  value: ValuePlan | null;
 }
+
+/** A field's type as the writer walks it: each level decided once, when the field is collected. */
+type ValuePlan =
+  | { kind: "nonNull"; type: GraphQLOutputType; inner: ValuePlan }
+  | { kind: "list"; type: GraphQLOutputType; inner: ValuePlan }
+  | { kind: "composite"; type: GraphQLCompositeType; shape: SelectionShape }
+  | { kind: "leaf"; type: GraphQLOutputType; valid: (value: unknown) => boolean };
 
 /** The sub-selections asking for one composite value; fields collected per runtime type on first use. */
 interface SelectionShape {
@@ -119,7 +125,7 @@ export class ResultShape {
         run.json += separator + field.key;
         const name = field.responseName;
         path.push(name);
-        const written = this.writeValue(run, field.type, Object.hasOwn(input, name) ? (input[name] ?? null) : null, field.shape, path, type);
+        const written = this.writeValue(run, field.value!, Object.hasOwn(input, name) ? (input[name] ?? null) : null, path, type);
         path.pop();
         if (written === Written.INVALID) return Written.INVALID;
       }
@@ -129,11 +135,11 @@ export class ResultShape {
     return Written.VALUE;
   }
 
-  private writeValue(run: Run, type: GraphQLOutputType, value: unknown, shape: SelectionShape | null, path: Path, parentType: GraphQLCompositeType): Written {
-    if (isNonNullType(type)) {
-      const written = this.writeValue(run, type.ofType, value, shape, path, parentType);
+  private writeValue(run: Run, plan: ValuePlan, value: unknown, path: Path, parentType: GraphQLCompositeType): Written {
+    if (plan.kind === "nonNull") {
+      const written = this.writeValue(run, plan.inner, value, path, parentType);
       if (written === Written.NULL) {
-        run.errors.push(ERRORS.INVALID_GRAPHQL.err(`Cannot return null for non-nullable ${describeLast(path, type.ofType, parentType)}.`, { path: [...path] }));
+        run.errors.push(ERRORS.INVALID_GRAPHQL.err(`Cannot return null for non-nullable ${describeLast(path, plan.inner.type, parentType)}.`, { path: [...path] }));
         return Written.INVALID;
       }
       return written === Written.REPORTED_NULL ? Written.INVALID : written;
@@ -142,49 +148,53 @@ export class ResultShape {
       run.json += "null";
       return Written.NULL;
     }
-    const start = run.json.length;
-    if (isListType(type)) {
-      if (!Array.isArray(value)) return this.invalidValue(run, path, type, parentType);
-      let nullify = false;
-      run.json += "[";
-      for (let index = 0; index < value.length; index++) {
-        if (index > 0) run.json += ",";
-        const elementStart = run.json.length;
-        path.push(index);
-        const written = this.writeValue(run, type.ofType, value[index] ?? null, shape, path, parentType);
-        path.pop();
-        if (written === Written.INVALID) {
-          // A non-null element that is null makes the list null; the rest is still completed, for its errors.
-          nullify = true;
-          run.json = `${run.json.slice(0, elementStart)}null`;
+    switch (plan.kind) {
+      case "leaf":
+        if (!plan.valid(value)) return this.invalidValue(run, path, plan.type, parentType);
+        run.json += typeof value === "boolean" ? (value ? "true" : "false") : JSON.stringify(value);
+        return Written.VALUE;
+      case "list": {
+        if (!Array.isArray(value)) return this.invalidValue(run, path, plan.type, parentType);
+        const start = run.json.length;
+        let nullify = false;
+        run.json += "[";
+        for (let index = 0; index < value.length; index++) {
+          if (index > 0) run.json += ",";
+          const elementStart = run.json.length;
+          path.push(index);
+          const written = this.writeValue(run, plan.inner, value[index] ?? null, path, parentType);
+          path.pop();
+          if (written === Written.INVALID) {
+            // A non-null element that is null makes the list null; the rest is still completed, for its errors.
+            nullify = true;
+            run.json = `${run.json.slice(0, elementStart)}null`;
+          }
         }
+        run.json += "]";
+        if (!nullify) return Written.VALUE;
+        run.json = `${run.json.slice(0, start)}null`;
+        return Written.REPORTED_NULL;
       }
-      run.json += "]";
-      if (!nullify) return Written.VALUE;
-      run.json = `${run.json.slice(0, start)}null`;
-      return Written.REPORTED_NULL;
-    }
-    if (isCompositeType(type)) {
-      if (typeof value !== "object") return this.invalidValue(run, path, type, parentType);
-      const typename = (value as ResultMap).__typename;
-      let runtimeType: GraphQLCompositeType = type;
-      if (typename !== undefined) {
-        const named = typeof typename === "string" ? this.schema.getType(typename) : undefined;
-        if (!named || !isCompositeType(named)) {
-          // Not in the API schema (@inaccessible): its name must not reach the client, not even in the error.
-          run.errors.push(ERRORS.INVALID_GRAPHQL.err(`Invalid __typename found for object at ${describeLast(path, type, parentType)}.`, { path: [...path] }));
-          run.json += "null";
-          return Written.REPORTED_NULL;
+      case "composite": {
+        if (typeof value !== "object") return this.invalidValue(run, path, plan.type, parentType);
+        const typename = (value as ResultMap).__typename;
+        let runtimeType: GraphQLCompositeType = plan.type;
+        if (typename !== undefined && typename !== runtimeType.name) {
+          const named = typeof typename === "string" ? this.schema.getType(typename) : undefined;
+          if (!named || !isCompositeType(named)) {
+            // Not in the API schema (@inaccessible): its name must not reach the client, not even in the error.
+            run.errors.push(ERRORS.INVALID_GRAPHQL.err(`Invalid __typename found for object at ${describeLast(path, plan.type, parentType)}.`, { path: [...path] }));
+            run.json += "null";
+            return Written.REPORTED_NULL;
+          }
+          runtimeType = named;
         }
-        runtimeType = named;
+        const start = run.json.length;
+        if (this.writeObject(run, value as ResultMap, plan.shape, runtimeType, path) === Written.VALUE) return Written.VALUE;
+        run.json = `${run.json.slice(0, start)}null`;
+        return Written.REPORTED_NULL;
       }
-      if (this.writeObject(run, value as ResultMap, shape!, runtimeType, path) === Written.VALUE) return Written.VALUE;
-      run.json = `${run.json.slice(0, start)}null`;
-      return Written.REPORTED_NULL;
     }
-    if (!isValidLeaf(type, value)) return this.invalidValue(run, path, type, parentType);
-    run.json += typeof value === "boolean" ? (value ? "true" : "false") : JSON.stringify(value);
-    return Written.VALUE;
   }
 
   private invalidValue(run: Run, path: Path, type: GraphQLOutputType, parentType: GraphQLCompositeType): Written {
@@ -227,24 +237,18 @@ export class ResultShape {
     for (const [responseName, nodes] of byName) {
       const fieldName = nodes[0]!.name.value;
       if (fieldName === "__typename") {
-        fields.push({ responseName, key: `${JSON.stringify(responseName)}:`, kind: "typename", nodes, type: this.schema.getType("String") as GraphQLOutputType, shape: null });
+        fields.push({ responseName, key: `${JSON.stringify(responseName)}:`, kind: "typename", nodes, value: null });
         continue;
       }
       if (fieldName === "__schema" || fieldName === "__type") {
-        fields.push({ responseName, key: `${JSON.stringify(responseName)}:`, kind: "introspection", nodes, type: this.schema.getType("String") as GraphQLOutputType, shape: null });
+        fields.push({ responseName, key: `${JSON.stringify(responseName)}:`, kind: "introspection", nodes, value: null });
         continue;
       }
       const definition = fieldOf(type, fieldName);
       if (!definition) continue;
       const subSelections = nodes.flatMap((node) => (node.selectionSet ? [node.selectionSet] : []));
-      fields.push({
-        responseName,
-        key: `${JSON.stringify(responseName)}:`,
-        kind: "field",
-        nodes,
-        type: definition.type,
-        shape: isCompositeType(getNamedType(definition.type)) ? { selectionSets: subSelections, collected: new Map() } : null,
-      });
+      const shape: SelectionShape | null = isCompositeType(getNamedType(definition.type)) ? { selectionSets: subSelections, collected: new Map() } : null;
+      fields.push({ responseName, key: `${JSON.stringify(responseName)}:`, kind: "field", nodes, value: valuePlan(definition.type, shape) });
     }
     return fields;
   }
@@ -283,17 +287,34 @@ function fieldOf(type: GraphQLCompositeType, name: string): GraphQLField<unknown
   return "getFields" in type ? type.getFields()[name] : undefined;
 }
 
-const BUILT_IN_SCALARS = new Set(["String", "Int", "Float", "Boolean", "ID"]);
+/** How a field's type is written, level by level, decided once. */
+function valuePlan(type: GraphQLOutputType, shape: SelectionShape | null): ValuePlan {
+  if (isNonNullType(type)) return { kind: "nonNull", type, inner: valuePlan(type.ofType, shape) };
+  if (isListType(type)) return { kind: "list", type, inner: valuePlan(type.ofType, shape) };
+  if (isCompositeType(type)) return { kind: "composite", type, shape: shape! };
+  return { kind: "leaf", type, valid: leafCheck(type) };
+}
 
 /** As federation's isValidLeafValue: built-in scalars by their JSON kind, enum values of the API schema, custom scalars anything. */
-function isValidLeaf(type: GraphQLOutputType, value: unknown): boolean {
-  if (isEnumType(type)) return typeof value === "string" && (type as GraphQLEnumType).getValue(value) !== undefined;
-  const name = (type as { name: string }).name;
-  if (!BUILT_IN_SCALARS.has(name)) return true;
-  if (typeof value === "boolean") return name === "Boolean";
-  if (typeof value === "number" && Number.isFinite(value)) return name === "Int" || name === "ID" ? Number.isInteger(value) : name === "Float";
-  if (typeof value === "string") return name === "String" || name === "ID";
-  return false;
+function leafCheck(type: GraphQLOutputType): (value: unknown) => boolean {
+  if (isEnumType(type)) {
+    const values = new Set((type as GraphQLEnumType).getValues().map((value) => value.name));
+    return (value) => typeof value === "string" && values.has(value);
+  }
+  switch ((type as { name: string }).name) {
+    case "String":
+      return (value) => typeof value === "string";
+    case "ID":
+      return (value) => typeof value === "string" || (typeof value === "number" && Number.isInteger(value));
+    case "Int":
+      return (value) => typeof value === "number" && Number.isInteger(value);
+    case "Float":
+      return (value) => typeof value === "number" && Number.isFinite(value);
+    case "Boolean":
+      return (value) => typeof value === "boolean";
+    default:
+      return () => true;
+  }
 }
 
 function describeLast(path: Path, type: GraphQLOutputType, parentType: GraphQLCompositeType): string {
