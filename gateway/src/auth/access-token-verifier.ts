@@ -40,6 +40,12 @@ export class AccessTokenVerifier {
   private readonly jwks: JwksCache;
   /** Tokens whose ignored role grants were logged already: a client sends one token many times. */
   private readonly loggedIgnoredGrants = new LRUCache<string, true>({ max: 10_000 });
+  /**
+   * Tokens already verified, until they expire: a client sends one token with every request for its lifetime, and
+   * a signature check per request was the largest part of what the gateway adds to a signed-in call. Bounded by
+   * the tokens' size; a token that failed is checked again every time.
+   */
+  private readonly verified = new LRUCache<string, VerifiedIdentity>({ maxSize: 8 * 1024 * 1024, sizeCalculation: (_identity, token) => token.length });
 
   constructor(
     private readonly options: AccessTokenVerifierOptions,
@@ -49,6 +55,15 @@ export class AccessTokenVerifier {
   }
 
   async verify(token: string): Promise<VerifiedIdentity> {
+    const known = this.verified.get(token);
+    if (known && known.expiresAt.getTime() > Date.now()) return known;
+    const identity = await this.verifyAnew(token);
+    const ttl = identity.expiresAt.getTime() - Date.now();
+    if (ttl > 0) this.verified.set(token, identity, { ttl });
+    return identity;
+  }
+
+  private async verifyAnew(token: string): Promise<VerifiedIdentity> {
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, this.jwks.getKey, {
