@@ -18,9 +18,9 @@ const newcomer = (): SignedInCaller => {
 };
 const admin = (): SignedInCaller => ({ ...newcomer(), roles: ["platform:admin"] });
 
-/** A block of ports of this file's own for the instances it provisions. */
+/** A block of ports for the instances this file provisions, below the kernel's ephemeral range (32768 and up). */
 const portBlock = () => {
-  const first = 33_000 + Math.floor(Math.random() * 300) * 100;
+  const first = 20_000 + Math.floor(Math.random() * 120) * 100;
   return `${first}-${first + 99}`;
 };
 
@@ -111,7 +111,7 @@ describe("automatic growth of the KombiStack instances (process provisioner)", (
     // Two replicas' growth over one database, each with its own provisioner, for which the free places now are just
     // at the low-water mark: one more 10-place instance lifts them above it.
     const replicas = [0, 1].map((i) => {
-      const first = 34_000 + i * 100 + Math.floor(Math.random() * 150) * 200;
+      const first = 20_000 + i * 100 + Math.floor(Math.random() * 60) * 200;
       const provisioner = new ProcessProvisioner({ binary: pocketBaseBinary(), dataDir, ports: { first, last: first + 99 }, superuser: TEST_SUPERUSER, log });
       const provisioning = new InstanceProvisioning(subgraph.runtime.db, instances, provisioner, { sharedMaxTenants: 10 }, log);
       const growth = new InstanceGrowth(subgraph.runtime.database.sql, instances, provisioning, { provisionAt: 10 - free, sharedMaxTenants: 10, region: "twin", checkIntervalMs: 60_000, retryAfterFailureMs: 60_000 }, log);

@@ -11,7 +11,8 @@ import { ProcessProvisioner } from "../src/provisioning/process-provisioner.js";
 /** The process provisioner's instances outlive the service that made them only as data: a restart brings them back, any replica removes them. */
 describe("the process instance provisioner", () => {
   const dataDir = mkdtempSync(join(tmpdir(), "kombify-process-provisioner-"));
-  const first = 36_000 + Math.floor(Math.random() * 200) * 20;
+  // Below the kernel's ephemeral range (32768 and up), where outgoing connections take ports.
+  const first = 20_000 + Math.floor(Math.random() * 600) * 20;
   const provisioner = () => new ProcessProvisioner({ binary: pocketBaseBinary(), dataDir, ports: { first, last: first + 19 }, superuser: TEST_SUPERUSER, log: createLogger("process-provisioner-test", "silent") });
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 

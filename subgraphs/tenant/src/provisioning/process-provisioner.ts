@@ -32,6 +32,7 @@ export class ProcessProvisioner implements InstanceProvisioner {
   readonly kind = "process";
   private readonly running = new Map<string, RunningPocketBase>();
   private readonly portsTaken = new Set<number>();
+  private readonly portOf = new Map<string, number>();
 
   constructor(private readonly settings: ProcessProvisionerSettings) {}
 
@@ -39,15 +40,18 @@ export class ProcessProvisioner implements InstanceProvisioner {
     const handle = assertHandle(request.name);
     const folder = join(this.settings.dataDir, handle);
     if (existsSync(folder)) throw errors.conflict(`An instance folder named ${handle} exists already.`);
-    const port = await this.freePort();
-    try {
-      await this.start(handle, port);
-    } catch (error) {
-      this.portsTaken.delete(port);
-      rmSync(folder, { recursive: true, force: true });
-      throw error;
+    // A port free when asked can be taken before PocketBase binds it (by anything on the machine): try another.
+    for (let attempt = 1; ; attempt++) {
+      const port = await this.freePort();
+      try {
+        await this.start(handle, port);
+        return { pocketbaseUrl: `http://127.0.0.1:${port}`, handle };
+      } catch (error) {
+        rmSync(folder, { recursive: true, force: true });
+        if (attempt >= 3) throw error;
+        this.settings.log.warn({ err: error, instance: handle, port }, "PocketBase did not start on this port; trying another");
+      }
     }
-    return { pocketbaseUrl: `http://127.0.0.1:${port}`, handle };
   }
 
   async resume(instance: { handle: string; pocketbaseUrl: string }): Promise<void> {
@@ -61,6 +65,11 @@ export class ProcessProvisioner implements InstanceProvisioner {
     assertHandle(handle);
     const folder = join(this.settings.dataDir, handle);
     const child = this.running.get(handle);
+    const port = this.portOf.get(handle);
+    if (port !== undefined) {
+      this.portsTaken.delete(port);
+      this.portOf.delete(handle);
+    }
     if (child) {
       await child.stop();
       this.running.delete(handle);
@@ -103,6 +112,7 @@ export class ProcessProvisioner implements InstanceProvisioner {
     });
     if (child.pid) writeFileSync(join(folder, PID_FILE), String(child.pid));
     this.running.set(handle, child);
+    this.portOf.set(handle, port);
   }
 
   /** A port of the range that nothing listens on (and that this provisioner has not handed out). */
