@@ -35,7 +35,6 @@ import { SubscriptionHub } from "./subscriptions/core/subscription-hub.js";
 import { SubscriptionPlanner } from "./subscriptions/core/subscription-planner.js";
 import { SupergraphPlanner } from "./federation/supergraph-planner.js";
 import { FederatedExecutor } from "./execution/federated-executor.js";
-import { serializeResult } from "./execution/serialized-data.js";
 import { UpstreamSubscriptions } from "./subscriptions/upstream/upstream-subscriptions.js";
 import { SubgraphFetches } from "./telemetry/subgraph-fetches.js";
 import { RateLimits } from "./rate-limits/rate-limits.js";
@@ -100,8 +99,6 @@ export async function startGateway(config: GatewayConfig, log: Logger, options: 
     parseOptions: { maxTokens: MAX_OPERATION_TOKENS },
     validationRules: [operationCeilingsRule(config.operationCeilings)],
     formatError,
-    // An executed operation's data is already JSON (ResultShape writes it): it goes into the response as it is.
-    stringifyResult: (result) => `${serializeResult(result)}\n`,
     persistedQueries: persistedDocuments.apolloPersistedQueries(),
     plugins: [
       operationMetrics.plugin<GatewayContext>(),

@@ -6,7 +6,6 @@ import { executeSync, GraphQLError, Kind, OperationTypeNode, visit, type Documen
 import type { GatewayContext } from "../gateway-context.js";
 import type { PreparedFetch, PreparedOperation } from "./prepared-operations.js";
 import type { FetchOptions } from "../telemetry/subgraph-fetches.js";
-import { SerializedData } from "./serialized-data.js";
 
 type ResultMap = Record<string, any>;
 
@@ -37,7 +36,7 @@ export interface PlanRun {
 }
 
 export interface PlanResult {
-  data?: SerializedData | null;
+  data?: Record<string, unknown> | null;
   errors?: GraphQLError[];
   extensions?: Record<string, unknown>;
 }
@@ -59,8 +58,7 @@ export async function runPlan(run: PlanRun): Promise<PlanResult> {
   if (node) await executeNode(run, errors, node, { path: [], data, fullResult: data });
   try {
     const { context } = run.prepared;
-    const written = run.prepared.shape.write(data, run.variables, (field) => introspect(context.schema, field, context.operation.variableDefinitions, run.variables));
-    const shaped = { data: written.json === "null" ? null : new SerializedData(written.json), errors: written.errors };
+    const shaped = run.prepared.shape.shape(data, run.variables, (field) => introspect(context.schema, field, context.operation.variableDefinitions, run.variables));
     // As @apollo/gateway: a shaping error after fetch errors repeats them; alone, it goes in extensions.
     if (errors.length === 0 && shaped.errors.length > 0) return { data: shaped.data, extensions: { valueCompletion: shaped.errors } };
     return errors.length === 0 ? { data: shaped.data } : { data: shaped.data, errors };

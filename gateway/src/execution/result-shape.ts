@@ -28,21 +28,13 @@ type Path = (string | number)[];
 /** One response key of an object: its field (all the nodes that ask for it) and how to shape what it holds. */
 interface CollectedField {
   responseName: string;
-  /** `"responseName":`, as written before its value. */
-  key: string;
   /** `__typename`, `__schema`/`__type` (answered by `introspect`) or a field of the type. */
   kind: "typename" | "introspection" | "field";
   nodes: FieldNode[];
-  /** How its value is written: its type, worked out once (no type checks per value). */
-  value: ValuePlan | null;
+  type: GraphQLOutputType;
+  /** The merged sub-selection of a composite field; null for leaves. */
+  shape: SelectionShape | null;
 }
-
-/** A field's type as the writer walks it: each level decided once, when the field is collected. */
-type ValuePlan =
-  | { kind: "nonNull"; type: GraphQLOutputType; inner: ValuePlan }
-  | { kind: "list"; type: GraphQLOutputType; inner: ValuePlan }
-  | { kind: "composite"; type: GraphQLCompositeType; shape: SelectionShape }
-  | { kind: "leaf"; type: GraphQLOutputType; valid: (value: unknown) => boolean };
 
 /** The sub-selections asking for one composite value; fields collected per runtime type on first use. */
 interface SelectionShape {
@@ -50,28 +42,23 @@ interface SelectionShape {
   collected: Map<string, CollectedField[]>;
 }
 
-/** What completing a value wrote: the value, a plain null, a null whose error is reported, or a null to bubble up. */
-const enum Written {
-  VALUE,
-  NULL,
-  REPORTED_NULL,
-  /** Null where the type forbids it: the caller drops what it wrote for its own value and bubbles or writes null. */
-  INVALID,
-}
+/** A bubbling null: the value was null where the type says it cannot be. */
+const INVALID = Symbol("invalid");
+/** A null whose error is already reported: a non-null field above it bubbles it without reporting again. */
+const REPORTED_NULL = Symbol("reported null");
 
 export interface ShapedResult {
-  /** The client's `data` as JSON text: `null` when a null bubbled to the root. */
-  json: string;
+  data: ResultMap | null;
   errors: GraphQLError[];
 }
 
 /**
- * The client's result, written as JSON straight from the merged subgraph answers by the operation's own selections:
- * fields in the client's names and order, nothing the plan added (keys, __typename for routing), fragments by the
- * object's runtime type, @skip/@include, null bubbling to the nearest nullable field, values checked against the
- * API schema (an @inaccessible enum value or type name never reaches a client). The same rules as @apollo/gateway's
+ * The client's result, shaped from the merged subgraph answers by the operation's own selections: fields in the
+ * client's names and order, nothing the plan added (keys, __typename for routing), fragments by the object's
+ * runtime type, @skip/@include, null bubbling to the nearest nullable field, values checked against the API schema
+ * (an @inaccessible enum value or type name never reaches a client). The same rules as @apollo/gateway's
  * computeResponse, but compiled once per operation (fields collected per runtime type and per value of the
- * @skip/@include variables) and written in one pass, with no result objects built only to be serialised.
+ * @skip/@include variables) instead of interpreted over the operation for every response.
  */
 export class ResultShape {
   private readonly root: SelectionShape;
@@ -104,103 +91,83 @@ export class ResultShape {
     this.conditionVariables = [...conditionVariables];
   }
 
-  write(input: ResultMap | null | undefined, variables: Record<string, unknown>, introspect: (field: FieldNode) => unknown): ShapedResult {
-    if (!input) return { json: "null", errors: [] };
-    const run: Run = { variables, conditionKey: this.conditionVariables.map((name) => (variables[name] ? "1" : "0")).join(""), errors: [], introspect, json: "" };
-    const written = this.writeObject(run, input, this.root, this.rootType, []);
-    return { json: written === Written.VALUE ? run.json : "null", errors: run.errors };
+  shape(input: ResultMap | null | undefined, variables: Record<string, unknown>, introspect: (field: FieldNode) => unknown): ShapedResult {
+    if (!input) return { data: input ?? null, errors: [] };
+    const run: Run = { variables, conditionKey: this.conditionVariables.map((name) => (variables[name] ? "1" : "0")).join(""), errors: [], introspect };
+    const data: ResultMap = Object.create(null);
+    const outcome = this.shapeObject(run, input, this.root, this.rootType, data, []);
+    return { data: outcome === INVALID ? null : data, errors: run.errors };
   }
 
-  /** Writes the object, or returns INVALID having written part of it (a non-null field of it was null). */
-  private writeObject(run: Run, input: ResultMap, shape: SelectionShape, type: GraphQLCompositeType, path: Path): Written {
-    let separator = "{";
+  private shapeObject(run: Run, input: ResultMap, shape: SelectionShape, type: GraphQLObjectType | GraphQLCompositeType, output: ResultMap, path: Path): typeof INVALID | undefined {
     for (const field of this.collect(run, shape, type)) {
+      const name = field.responseName;
       if (field.kind === "typename") {
         // An interface's name (an @interfaceObject's answer whose implementation could not be fetched) is no answer.
-        if (!isObjectType(type)) return Written.INVALID;
-        run.json += `${separator}${field.key}${JSON.stringify(type.name)}`;
-      } else if (field.kind === "introspection") {
-        run.json += `${separator}${field.key}${JSON.stringify(run.introspect(field.nodes[0]!)) ?? "null"}`;
-      } else {
-        run.json += separator + field.key;
-        const name = field.responseName;
-        path.push(name);
-        const written = this.writeValue(run, field.value!, Object.hasOwn(input, name) ? (input[name] ?? null) : null, path, type);
+        if (!isObjectType(type)) return INVALID;
+        output[name] = type.name;
+        continue;
+      }
+      if (field.kind === "introspection") {
+        output[name] = run.introspect(field.nodes[0]!);
+        continue;
+      }
+      const value = Object.hasOwn(input, name) ? input[name] : null;
+      path.push(name);
+      const completed = this.complete(run, field.type, value ?? null, field.shape, path, type);
+      path.pop();
+      if (completed === INVALID) return INVALID;
+      output[name] = completed === REPORTED_NULL ? null : completed;
+    }
+    return undefined;
+  }
+
+  private complete(run: Run, type: GraphQLOutputType, value: unknown, shape: SelectionShape | null, path: Path, parentType: GraphQLCompositeType): unknown {
+    if (isNonNullType(type)) {
+      const completed = this.complete(run, type.ofType, value, shape, path, parentType);
+      if (completed === null) {
+        run.errors.push(ERRORS.INVALID_GRAPHQL.err(`Cannot return null for non-nullable ${describeLast(path, type.ofType, parentType)}.`, { path: [...path] }));
+        return INVALID;
+      }
+      return completed === REPORTED_NULL ? INVALID : completed;
+    }
+    if (value === null || value === undefined) return null;
+    if (isListType(type)) {
+      if (!Array.isArray(value)) return this.invalidValue(run, path, type, parentType);
+      const list = new Array(value.length);
+      let nullify = false;
+      for (let index = 0; index < value.length; index++) {
+        path.push(index);
+        const completed = this.complete(run, type.ofType, value[index] ?? null, shape, path, parentType);
         path.pop();
-        if (written === Written.INVALID) return Written.INVALID;
+        if (completed === INVALID) nullify = true;
+        list[index] = completed === REPORTED_NULL ? null : completed;
       }
-      separator = ",";
+      // A non-null element that is null makes the list null, its error already reported.
+      return nullify ? REPORTED_NULL : list;
     }
-    run.json += separator === "{" ? "{}" : "}";
-    return Written.VALUE;
+    if (isCompositeType(type)) {
+      if (typeof value !== "object") return this.invalidValue(run, path, type, parentType);
+      const typename = (value as ResultMap).__typename;
+      let runtimeType: GraphQLCompositeType = type;
+      if (typename !== undefined) {
+        const named = typeof typename === "string" ? this.schema.getType(typename) : undefined;
+        if (!named || !isCompositeType(named)) {
+          // Not in the API schema (@inaccessible): its name must not reach the client, not even in the error.
+          run.errors.push(ERRORS.INVALID_GRAPHQL.err(`Invalid __typename found for object at ${describeLast(path, type, parentType)}.`, { path: [...path] }));
+          return REPORTED_NULL;
+        }
+        runtimeType = named;
+      }
+      const output: ResultMap = Object.create(null);
+      return this.shapeObject(run, value as ResultMap, shape!, runtimeType, output, path) === INVALID ? REPORTED_NULL : output;
+    }
+    return isValidLeaf(type, value) ? value : this.invalidValue(run, path, type, parentType);
   }
 
-  private writeValue(run: Run, plan: ValuePlan, value: unknown, path: Path, parentType: GraphQLCompositeType): Written {
-    if (plan.kind === "nonNull") {
-      const written = this.writeValue(run, plan.inner, value, path, parentType);
-      if (written === Written.NULL) {
-        run.errors.push(ERRORS.INVALID_GRAPHQL.err(`Cannot return null for non-nullable ${describeLast(path, plan.inner.type, parentType)}.`, { path: [...path] }));
-        return Written.INVALID;
-      }
-      return written === Written.REPORTED_NULL ? Written.INVALID : written;
-    }
-    if (value === null || value === undefined) {
-      run.json += "null";
-      return Written.NULL;
-    }
-    switch (plan.kind) {
-      case "leaf":
-        if (!plan.valid(value)) return this.invalidValue(run, path, plan.type, parentType);
-        run.json += typeof value === "boolean" ? (value ? "true" : "false") : JSON.stringify(value);
-        return Written.VALUE;
-      case "list": {
-        if (!Array.isArray(value)) return this.invalidValue(run, path, plan.type, parentType);
-        const start = run.json.length;
-        let nullify = false;
-        run.json += "[";
-        for (let index = 0; index < value.length; index++) {
-          if (index > 0) run.json += ",";
-          const elementStart = run.json.length;
-          path.push(index);
-          const written = this.writeValue(run, plan.inner, value[index] ?? null, path, parentType);
-          path.pop();
-          if (written === Written.INVALID) {
-            // A non-null element that is null makes the list null; the rest is still completed, for its errors.
-            nullify = true;
-            run.json = `${run.json.slice(0, elementStart)}null`;
-          }
-        }
-        run.json += "]";
-        if (!nullify) return Written.VALUE;
-        run.json = `${run.json.slice(0, start)}null`;
-        return Written.REPORTED_NULL;
-      }
-      case "composite": {
-        if (typeof value !== "object") return this.invalidValue(run, path, plan.type, parentType);
-        const typename = (value as ResultMap).__typename;
-        let runtimeType: GraphQLCompositeType = plan.type;
-        if (typename !== undefined && typename !== runtimeType.name) {
-          const named = typeof typename === "string" ? this.schema.getType(typename) : undefined;
-          if (!named || !isCompositeType(named)) {
-            // Not in the API schema (@inaccessible): its name must not reach the client, not even in the error.
-            run.errors.push(ERRORS.INVALID_GRAPHQL.err(`Invalid __typename found for object at ${describeLast(path, plan.type, parentType)}.`, { path: [...path] }));
-            run.json += "null";
-            return Written.REPORTED_NULL;
-          }
-          runtimeType = named;
-        }
-        const start = run.json.length;
-        if (this.writeObject(run, value as ResultMap, plan.shape, runtimeType, path) === Written.VALUE) return Written.VALUE;
-        run.json = `${run.json.slice(0, start)}null`;
-        return Written.REPORTED_NULL;
-      }
-    }
-  }
-
-  private invalidValue(run: Run, path: Path, type: GraphQLOutputType, parentType: GraphQLCompositeType): Written {
+  private invalidValue(run: Run, path: Path, type: GraphQLOutputType, parentType: GraphQLCompositeType): typeof REPORTED_NULL {
     run.errors.push(ERRORS.INVALID_GRAPHQL.err(`Invalid value found for ${describeLast(path, type, parentType)}.`, { path: [...path] }));
-    run.json += "null";
-    return Written.REPORTED_NULL;
+    return REPORTED_NULL;
   }
 
   /** The fields a value of `type` gets from `shape`, collected once per type and per @skip/@include outcome. */
@@ -237,18 +204,23 @@ export class ResultShape {
     for (const [responseName, nodes] of byName) {
       const fieldName = nodes[0]!.name.value;
       if (fieldName === "__typename") {
-        fields.push({ responseName, key: `${JSON.stringify(responseName)}:`, kind: "typename", nodes, value: null });
+        fields.push({ responseName, kind: "typename", nodes, type: this.schema.getType("String") as GraphQLOutputType, shape: null });
         continue;
       }
       if (fieldName === "__schema" || fieldName === "__type") {
-        fields.push({ responseName, key: `${JSON.stringify(responseName)}:`, kind: "introspection", nodes, value: null });
+        fields.push({ responseName, kind: "introspection", nodes, type: this.schema.getType("String") as GraphQLOutputType, shape: null });
         continue;
       }
       const definition = fieldOf(type, fieldName);
       if (!definition) continue;
       const subSelections = nodes.flatMap((node) => (node.selectionSet ? [node.selectionSet] : []));
-      const shape: SelectionShape | null = isCompositeType(getNamedType(definition.type)) ? { selectionSets: subSelections, collected: new Map() } : null;
-      fields.push({ responseName, key: `${JSON.stringify(responseName)}:`, kind: "field", nodes, value: valuePlan(definition.type, shape) });
+      fields.push({
+        responseName,
+        kind: "field",
+        nodes,
+        type: definition.type,
+        shape: isCompositeType(getNamedType(definition.type)) ? { selectionSets: subSelections, collected: new Map() } : null,
+      });
     }
     return fields;
   }
@@ -279,42 +251,23 @@ interface Run {
   conditionKey: string;
   errors: GraphQLError[];
   introspect: (field: FieldNode) => unknown;
-  /** What is written so far (V8 joins the pieces once, when it is read whole). */
-  json: string;
 }
 
 function fieldOf(type: GraphQLCompositeType, name: string): GraphQLField<unknown, unknown> | undefined {
   return "getFields" in type ? type.getFields()[name] : undefined;
 }
 
-/** How a field's type is written, level by level, decided once. */
-function valuePlan(type: GraphQLOutputType, shape: SelectionShape | null): ValuePlan {
-  if (isNonNullType(type)) return { kind: "nonNull", type, inner: valuePlan(type.ofType, shape) };
-  if (isListType(type)) return { kind: "list", type, inner: valuePlan(type.ofType, shape) };
-  if (isCompositeType(type)) return { kind: "composite", type, shape: shape! };
-  return { kind: "leaf", type, valid: leafCheck(type) };
-}
+const BUILT_IN_SCALARS = new Set(["String", "Int", "Float", "Boolean", "ID"]);
 
 /** As federation's isValidLeafValue: built-in scalars by their JSON kind, enum values of the API schema, custom scalars anything. */
-function leafCheck(type: GraphQLOutputType): (value: unknown) => boolean {
-  if (isEnumType(type)) {
-    const values = new Set((type as GraphQLEnumType).getValues().map((value) => value.name));
-    return (value) => typeof value === "string" && values.has(value);
-  }
-  switch ((type as { name: string }).name) {
-    case "String":
-      return (value) => typeof value === "string";
-    case "ID":
-      return (value) => typeof value === "string" || (typeof value === "number" && Number.isInteger(value));
-    case "Int":
-      return (value) => typeof value === "number" && Number.isInteger(value);
-    case "Float":
-      return (value) => typeof value === "number" && Number.isFinite(value);
-    case "Boolean":
-      return (value) => typeof value === "boolean";
-    default:
-      return () => true;
-  }
+function isValidLeaf(type: GraphQLOutputType, value: unknown): boolean {
+  if (isEnumType(type)) return typeof value === "string" && (type as GraphQLEnumType).getValue(value) !== undefined;
+  const name = (type as { name: string }).name;
+  if (!BUILT_IN_SCALARS.has(name)) return true;
+  if (typeof value === "boolean") return name === "Boolean";
+  if (typeof value === "number" && Number.isFinite(value)) return name === "Int" || name === "ID" ? Number.isInteger(value) : name === "Float";
+  if (typeof value === "string") return name === "String" || name === "ID";
+  return false;
 }
 
 function describeLast(path: Path, type: GraphQLOutputType, parentType: GraphQLCompositeType): string {

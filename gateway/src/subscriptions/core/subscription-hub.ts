@@ -7,7 +7,6 @@ import { signTenantContext } from "../../federation/context-signing.js";
 import { fetchAudience } from "../../execution/federated-executor.js";
 import { runPlan, type PlanFetcher } from "../../execution/plan-executor.js";
 import type { SubgraphClient } from "../../execution/subgraph-client.js";
-import { serializeResult } from "../../execution/serialized-data.js";
 import { EventFetchCache } from "./event-fetch-cache.js";
 import { PlanningBudget } from "../limits/planning-budget.js";
 import { quotaAudience } from "../limits/quota-audience.js";
@@ -181,7 +180,7 @@ export class SubscriptionHub {
     if (group.subscribers.size === 0) return;
     const result = event.data ? await this.resolve(group, event) : { errors: this.formatAndLog(group, event.errors ?? []) };
     // Once per event, whatever the group's size; per subscriber only the framing remains.
-    const payload = Buffer.from(serializeResult(result));
+    const payload = Buffer.from(JSON.stringify(result));
     this.deliveredEvents += group.subscribers.size;
     for (const subscriber of group.subscribers) subscriber.send(payload);
   }
@@ -209,7 +208,7 @@ export class SubscriptionHub {
     };
     const result = await runPlan({ prepared: group.plan.prepared, variables: group.variables, context, supergraphSchema: this.planner.supergraphSchema, fetcher });
     const errors = this.formatAndLog(group, [...(event.errors ?? []), ...(result.errors ?? []).map(toFormattedError)]);
-    return { data: result.data as never, ...(errors.length > 0 ? { errors } : {}) };
+    return { data: result.data as Record<string, unknown> | null | undefined, ...(errors.length > 0 ? { errors } : {}) };
   }
 
   /** The errors as clients get them; an internal one is logged once, with what the subgraph said. */
