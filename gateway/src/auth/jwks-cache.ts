@@ -1,3 +1,4 @@
+import { fetch } from "undici"; // not the global fetch, which loads a second undici (see SubgraphClient)
 import { createLocalJWKSet, errors as joseErrors, type JSONWebKeySet, type JWK, type JWTVerifyGetKey } from "jose";
 import type { Logger } from "@kombify/service-core/logging";
 

@@ -1,3 +1,4 @@
+import { fetch } from "undici"; // not the global fetch, which loads a second undici (see SubgraphClient)
 /** Asks every subgraph's /ready (next to its /graphql); the gateway is ready only when all answer 200. */
 export async function subgraphReadiness(urls: Record<string, string>): Promise<{ ready: boolean; subgraphs: Record<string, boolean> }> {
   const results = await Promise.all(

@@ -1,3 +1,4 @@
+import { fetch } from "undici"; // not the global fetch, which loads a second undici (see SubgraphClient)
 import type { ApolloServerPlugin } from "@apollo/server";
 import {
   getDirectiveValues,
