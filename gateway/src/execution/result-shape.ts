@@ -66,6 +66,8 @@ export class ResultShape {
   private readonly rootType: GraphQLObjectType;
   /** Variables that @skip/@include read: their values pick which collected fields apply. */
   private readonly conditionVariables: string[];
+  /** The operation's Boolean defaults, for a condition variable the request leaves out. */
+  private readonly conditionDefaults: Map<string, boolean>;
 
   constructor(
     private readonly schema: GraphQLSchema,
@@ -89,11 +91,16 @@ export class ResultShape {
     visitSelections(operation.selectionSet);
     for (const fragment of fragments) visitSelections(fragment.selectionSet);
     this.conditionVariables = [...conditionVariables];
+    this.conditionDefaults = new Map(
+      (operation.variableDefinitions ?? []).flatMap((definition) =>
+        definition.defaultValue?.kind === Kind.BOOLEAN ? [[definition.variable.name.value, definition.defaultValue.value] as const] : [],
+      ),
+    );
   }
 
   shape(input: ResultMap | null | undefined, variables: Record<string, unknown>, introspect: (field: FieldNode) => unknown): ShapedResult {
     if (!input) return { data: input ?? null, errors: [] };
-    const run: Run = { variables, conditionKey: this.conditionVariables.map((name) => (variables[name] ? "1" : "0")).join(""), errors: [], introspect };
+    const run: Run = { variables, defaults: this.conditionDefaults, conditionKey: this.conditionVariables.map((name) => (conditionValue(variables, this.conditionDefaults, name) ? "1" : "0")).join(""), errors: [], introspect };
     const data: ResultMap = Object.create(null);
     const outcome = this.shapeObject(run, input, this.root, this.rootType, data, []);
     return { data: outcome === INVALID ? null : data, errors: run.errors };
@@ -239,7 +246,7 @@ export class ResultShape {
       const name = directive.name.value;
       if (name !== "skip" && name !== "include") continue;
       const argument = directive.arguments?.find((candidate) => candidate.name.value === "if")?.value;
-      const condition = argument?.kind === Kind.VARIABLE ? Boolean(run.variables[argument.name.value]) : argument?.kind === Kind.BOOLEAN ? argument.value : false;
+      const condition = argument?.kind === Kind.VARIABLE ? conditionValue(run.variables, run.defaults, argument.name.value) : argument?.kind === Kind.BOOLEAN ? argument.value : false;
       if (name === "skip" ? condition : !condition) return false;
     }
     return true;
@@ -248,9 +255,15 @@ export class ResultShape {
 
 interface Run {
   variables: Record<string, unknown>;
+  defaults: ReadonlyMap<string, boolean>;
   conditionKey: string;
   errors: GraphQLError[];
   introspect: (field: FieldNode) => unknown;
+}
+
+/** A @skip/@include variable's value: the request's, or the operation's default when the request leaves it out. */
+function conditionValue(variables: Record<string, unknown>, defaults: ReadonlyMap<string, boolean>, name: string): boolean {
+  return Object.hasOwn(variables, name) && variables[name] !== undefined ? Boolean(variables[name]) : (defaults.get(name) ?? false);
 }
 
 function fieldOf(type: GraphQLCompositeType, name: string): GraphQLField<unknown, unknown> | undefined {
