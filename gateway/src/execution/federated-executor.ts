@@ -8,7 +8,7 @@ import { signTenantContext } from "../federation/context-signing.js";
 import type { FetchOptions, SubgraphFetches } from "../telemetry/subgraph-fetches.js";
 import { PreparedOperations, type PreparedFetch, type PreparedOperation } from "./prepared-operations.js";
 import { runPlan } from "./plan-executor.js";
-import { SubgraphClient } from "./subgraph-client.js";
+import { parseAnswer, SubgraphClient } from "./subgraph-client.js";
 
 export interface FederatedExecutorOptions {
   supergraph: SupergraphPlanner;
@@ -92,7 +92,7 @@ export class FederatedExecutor implements GatewayInterface {
           signedContext: () => signedContext(fetch, telemetry),
           telemetry,
         });
-        return { response: JSON.parse(answer.text), cacheControl: answer.cacheControl };
+        return { response: parseAnswer(client.name, answer.text), cacheControl: answer.cacheControl };
       },
       onCacheControl: policy ? (header) => policy.restrict(cacheHint(header)) : undefined,
     });

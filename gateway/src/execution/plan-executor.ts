@@ -55,7 +55,12 @@ export async function runPlan(run: PlanRun): Promise<PlanResult> {
   if (node?.kind === "Subscription" || node?.kind === "Defer") {
     return { errors: [new GraphQLError(`${node.kind === "Defer" ? "@defer" : "Subscriptions"} ${node.kind === "Defer" ? "is" : "are"} not served over this transport.`, { extensions: { code: "BAD_REQUEST" } })] };
   }
-  if (node) await executeNode(run, errors, node, { path: [], data, fullResult: data });
+  try {
+    if (node) await executeNode(run, errors, node, { path: [], data, fullResult: data });
+  } catch (error) {
+    // What the fetches brought is still shaped: partial data beside the error, never a failed request.
+    errors.push(error instanceof GraphQLError ? error : new GraphQLError(error instanceof Error ? error.message : String(error)));
+  }
   try {
     const { context } = run.prepared;
     const shaped = run.prepared.shape.shape(data, run.variables, (field) => introspect(context.schema, field, context.operation.variableDefinitions, run.variables));
@@ -206,7 +211,8 @@ function collectAtPath(value: any, path: ResponsePath, from: number, into: unkno
   }
   const key = path[from]!;
   if (key === "@") {
-    for (const element of value as unknown[]) collectAtPath(element, path, from + 1, into);
+    // A subgraph's object where the plan expects a list is no entity to fetch for (shaping reports it as invalid).
+    if (Array.isArray(value)) for (const element of value) collectAtPath(element, path, from + 1, into);
     return;
   }
   collectAtPath(Object.hasOwn(value, key as string) ? value[key as string] : undefined, path, from + 1, into);

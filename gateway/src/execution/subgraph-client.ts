@@ -96,6 +96,9 @@ export class SubgraphClient {
           [TENANT_CONTEXT_HEADER]: await call.signedContext(),
         },
         body: call.body,
+        // The whole answer, body included: undici's own timeouts are per phase, and a body that trickles in
+        // resets bodyTimeout with every chunk.
+        signal: AbortSignal.timeout(this.options.timeoutMs),
       });
       const text = await response.body.text();
       // A subgraph answers GraphQL with 200 (or 4xx with a GraphQL body for a request it refused); anything
@@ -106,9 +109,7 @@ export class SubgraphClient {
       outcome = fetches ? errorsOf(text) : {};
       return answer;
     } catch (error) {
-      const unavailable = errors.unavailable(`The ${this.name} service is unavailable; try again shortly.`);
-      unavailable.cause = error;
-      throw unavailable;
+      throw unavailableFor(this.name, error);
     } finally {
       fetches?.end(this.name, call.telemetry, startedAt, outcome);
     }
@@ -119,11 +120,47 @@ export class SubgraphClient {
   }
 }
 
+/** A GraphQL response as a subgraph answers it. */
+export interface SubgraphResponse {
+  data?: Record<string, any> | null;
+  errors?: { message: string; path?: readonly (string | number)[]; extensions?: Record<string, unknown> }[];
+}
+
+/**
+ * A subgraph's answer parsed for one reader: anything that is not a GraphQL response (text that only starts like
+ * JSON, errors that are no list, data that is no object) is the subgraph being unavailable, as a 5xx is.
+ */
+export function parseAnswer(subgraph: string, text: string): SubgraphResponse {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw unavailableFor(subgraph, error);
+  }
+  const response = parsed as SubgraphResponse;
+  const dataValid = response.data === undefined || response.data === null || (typeof response.data === "object" && !Array.isArray(response.data));
+  const errorsValid = response.errors === undefined || (Array.isArray(response.errors) && response.errors.every((error) => typeof error === "object" && error !== null));
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed) || !dataValid || !errorsValid) {
+    throw unavailableFor(subgraph, new Error("not a GraphQL response"));
+  }
+  return response;
+}
+
+function unavailableFor(subgraph: string, cause: unknown): Error {
+  const unavailable = errors.unavailable(`The ${subgraph} service is unavailable; try again shortly.`);
+  unavailable.cause = cause;
+  return unavailable;
+}
+
 /** Only for metrics: whether (and with which code) the answer carries errors, without parsing it twice when it has none. */
 function errorsOf(text: string): FetchOutcome {
   if (!text.includes('"errors"')) return {};
   try {
-    return JSON.parse(text) as FetchOutcome;
+    const { errors } = JSON.parse(text) as { errors?: unknown };
+    if (errors === undefined || errors === null) return {};
+    // Errors that are no list of objects are no GraphQL answer (parseAnswer refuses it too).
+    if (!Array.isArray(errors) || errors.some((error) => typeof error !== "object" || error === null)) return "unavailable";
+    return { errors };
   } catch {
     return "unavailable";
   }

@@ -6,7 +6,7 @@ import type { GatewayContext } from "../../gateway-context.js";
 import { signTenantContext } from "../../federation/context-signing.js";
 import { fetchAudience } from "../../execution/federated-executor.js";
 import { runPlan, type PlanFetcher } from "../../execution/plan-executor.js";
-import type { SubgraphClient } from "../../execution/subgraph-client.js";
+import { parseAnswer, type SubgraphClient } from "../../execution/subgraph-client.js";
 import { EventFetchCache } from "./event-fetch-cache.js";
 import { PlanningBudget } from "../limits/planning-budget.js";
 import { quotaAudience } from "../limits/quota-audience.js";
@@ -204,7 +204,7 @@ export class SubscriptionHub {
           telemetry,
         }),
       );
-      return { response: JSON.parse(answer.text), cacheControl: answer.cacheControl };
+      return { response: parseAnswer(subgraph, answer.text), cacheControl: answer.cacheControl };
     };
     const result = await runPlan({ prepared: group.plan.prepared, variables: group.variables, context, supergraphSchema: this.planner.supergraphSchema, fetcher });
     const errors = this.formatAndLog(group, [...(event.errors ?? []), ...(result.errors ?? []).map(toFormattedError)]);
