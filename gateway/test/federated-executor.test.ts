@@ -207,4 +207,19 @@ describe("the federated executor against hostile and broken subgraphs", () => {
       await closed.stop();
     }
   });
+
+  it("a mutation's fetches are never shared with another request's in flight", async () => {
+    stack.state.seen = [];
+    stackkit.state.seen = [];
+    stackkit.state.holdMs = 300;
+    try {
+      const name = () => `dedupe-${uniqueSuffix()}`;
+      const [a, b] = await Promise.all([1, 2].map(() => post(gateway.url, `mutation { createStack(name: "${name()}", stackKitId: "base-homelab", nodes: [{ hostname: "n1", address: "10.0.0.1" }]) { stackKit { name } } }`, owner)));
+      expect(a!.body.errors).toBeUndefined();
+      expect(b!.body.errors).toBeUndefined();
+      expect(stackkit.state.seen.length).toBe(2);
+    } finally {
+      stackkit.state.holdMs = 0;
+    }
+  });
 });

@@ -1,6 +1,6 @@
 import { operationFromDocument, type Operation } from "@apollo/federation-internals";
 import type { FetchNode, PlanNode, QueryPlan, SubscriptionNode } from "@apollo/query-planner";
-import { Kind, type DocumentNode, type FragmentDefinitionNode, type GraphQLSchema, type OperationDefinitionNode } from "graphql";
+import { Kind, OperationTypeNode, type DocumentNode, type FragmentDefinitionNode, type GraphQLSchema, type OperationDefinitionNode } from "graphql";
 import { LRUCache } from "lru-cache";
 import { operationHash, type OperationHash } from "@kombify/service-core/tenant-context";
 import { MAX_REUSED_OPERATION_CHARS, MAX_REUSED_OPERATIONS_CHARS } from "../operation-limits.js";
@@ -20,7 +20,7 @@ export interface PreparedFetch {
   /** `{"query":…,"operationName":…` : the body up to its variables. */
   bodyPrefix: string;
   hash: OperationHash;
-  /** Only queries are shared with identical fetches of other requests in flight. */
+  /** Only queries' and subscription events' fetches are shared with identical fetches in flight (not a mutation's reads). */
   shareable: boolean;
 }
 
@@ -77,6 +77,10 @@ export class PreparedOperations {
 
 /** Everything per operation that running `plan` for it needs; shared by queries, mutations and subscription events. */
 export function prepareOperation(supergraph: SupergraphPlanner, document: DocumentNode, operationName: string | undefined, operation: Operation, plan: QueryPlan): PreparedOperation {
+  const context = operationParts(supergraph.apiGraphQLSchema, document, operationName);
+  // A mutation's later fetches are queries, but they read what it just wrote: one started before it by another
+  // request of the same caller could answer from before the write.
+  const readOnly = context.operation.operation !== OperationTypeNode.MUTATION;
   const fetches = new Map<FetchNode, PreparedFetch>();
   const operationsBySubgraph = new Map<string, OperationHash[]>();
   for (const node of fetchNodesOf(plan.node)) {
@@ -85,13 +89,12 @@ export function prepareOperation(supergraph: SupergraphPlanner, document: Docume
       node,
       hash,
       bodyPrefix: `{"query":${JSON.stringify(node.operation)}${node.operationName ? `,"operationName":${JSON.stringify(node.operationName)}` : ""}`,
-      shareable: node.operationKind === "query",
+      shareable: readOnly && node.operationKind === "query",
     });
     const hashes = operationsBySubgraph.get(node.serviceName) ?? [];
     if (!hashes.includes(hash)) hashes.push(hash);
     operationsBySubgraph.set(node.serviceName, hashes);
   }
-  const context = operationParts(supergraph.apiGraphQLSchema, document, operationName);
   const shape = new ResultShape(supergraph.apiGraphQLSchema, context.operation, context.fragments);
   return { plan, operation, shape, context, fetches, operationsBySubgraph };
 }
