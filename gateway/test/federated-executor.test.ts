@@ -96,6 +96,31 @@ describe("the federated executor against hostile and broken subgraphs", () => {
     }
   });
 
+  it("a captured context naming several operations runs only those, only at its subgraph", async () => {
+    stack.state.seen = [];
+    // stacks from the stack subgraph, and myTenant's stacks through it as entities: two operations, one context.
+    const answer = await post(gateway.url, "{ stacks { id } myTenant { stacks { name } } }", owner);
+    expect(answer.body.errors).toBeUndefined();
+    const captured = stack.state.seen[0]!.context;
+    expect(payloadOf(captured).ops).toHaveLength(2);
+    expect(new Set(stack.state.seen.map((seen) => seen.context)).size).toBe(1);
+    const named = JSON.parse(stack.state.seen.find((seen) => !seen.body.includes("_entities"))!.body) as { query: string };
+    const direct = (url: string, query: string) =>
+      fetch(`${url}/graphql`, { method: "POST", headers: { "content-type": "application/json", "x-kombify-context": captured }, body: JSON.stringify({ query }) }).then((response) => response.json() as Promise<any>);
+    // Replayed within its life for an operation it names, it works (the design's accepted bound): the holder runs what the gateway ran.
+    expect((await direct(graph.subgraphs.stack.url, named.query)).errors).toBeUndefined();
+    // Any other operation at that subgraph, or the same one at another subgraph, runs as nobody.
+    for (const [url, query] of [
+      [graph.subgraphs.stack.url, "{ stacks { id name } }"],
+      [graph.subgraphs.stack.url, `${named.query} `],
+      [graph.subgraphs.tenant.url, "{ myTenant { id } }"],
+      [graph.subgraphs.tenant.url, named.query],
+    ] as const) {
+      const replayed = await direct(url, query);
+      expect(replayed.errors?.[0]?.extensions?.code, `${url} ${query}`).toMatch(/UNAUTHENTICATED|FORBIDDEN|GRAPHQL_VALIDATION_FAILED/);
+    }
+  });
+
   it("a subgraph 500 with a stack: coded error, no stack", async () => {
     stackkit.state.mode = (_q, _b, res) => (res.writeHead(500, { "content-type": "text/html" }), res.end("<pre>Error: boom\n    at secret.js:1:1</pre>"));
     const answer = await post(gateway.url, "{ stackKits { id } }");
