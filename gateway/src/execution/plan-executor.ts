@@ -126,7 +126,7 @@ async function executeFetch(run: PlanRun, errors: GraphQLError[], fetch: FetchNo
   if (representations.length === 0) return;
   if ("representations" in variables) throw new Error(`Variables cannot contain key "representations"`);
   variables.representations = representations;
-  const received = await send(run, errors, fetch, cursor, variables);
+  const received = await send(run, errors, fetch, cursor, variables, representationToEntity);
   if (!received) return;
   const receivedEntities = received._entities;
   if (!Array.isArray(receivedEntities)) throw new Error(`Expected "data._entities" in response to be an array`);
@@ -141,7 +141,14 @@ async function executeFetch(run: PlanRun, errors: GraphQLError[], fetch: FetchNo
 }
 
 /** Sends one fetch; its errors join the result's (with paths into the client's result), its data is returned. */
-async function send(run: PlanRun, errors: GraphQLError[], fetch: FetchNode, cursor: Cursor, variables: Record<string, unknown>): Promise<ResultMap | null | undefined> {
+async function send(
+  run: PlanRun,
+  errors: GraphQLError[],
+  fetch: FetchNode,
+  cursor: Cursor,
+  variables: Record<string, unknown>,
+  representationToEntity?: readonly number[],
+): Promise<ResultMap | null | undefined> {
   const prepared = run.prepared.fetches.get(fetch);
   if (!prepared) throw new Error(`Couldn't find service with name "${fetch.serviceName}"`);
   const telemetry: FetchOptions = { context: run.context, request: { operationName: fetch.operationName } };
@@ -155,7 +162,7 @@ async function send(run: PlanRun, errors: GraphQLError[], fetch: FetchNode, curs
   run.onCacheControl?.(fetched.cacheControl);
   const response = fetched.response;
   if (response.errors) {
-    const errorPath = lazyErrorPaths(fetch, cursor);
+    const errorPath = lazyErrorPaths(fetch, cursor, representationToEntity);
     for (const error of response.errors) errors.push(downstreamError(error, fetch.serviceName, errorPath));
   }
   return response.data;
@@ -220,13 +227,18 @@ function collectAtPath(value: any, path: ResponsePath, from: number, into: unkno
 
 type ErrorPaths = (path: GraphQLErrorOptions["path"]) => GraphQLErrorOptions["path"];
 
-/** An error's path in the subgraph's answer, as a path in the client's result (entity indexes resolved lazily). */
-function lazyErrorPaths(fetch: FetchNode, cursor: Cursor): ErrorPaths {
+/**
+ * An error's path in the subgraph's answer, as a path in the client's result (entity indexes resolved lazily).
+ * `_entities` is indexed by representation, and entities that needed no fetch here (another type behind the
+ * same list) sent none: the representation's entity is where the error belongs.
+ */
+function lazyErrorPaths(fetch: FetchNode, cursor: Cursor, representationToEntity?: readonly number[]): ErrorPaths {
   let hydrated: ResponsePath[] | undefined;
   return (errorPath) => {
     if (fetch.requires && typeof errorPath?.[1] === "number") {
       if (!hydrated) hydratePaths([], cursor.path, 0, cursor.fullResult, (hydrated = []));
-      return [...(hydrated[errorPath[1]] ?? []), ...errorPath.slice(2)];
+      const entity = representationToEntity?.[errorPath[1]] ?? errorPath[1];
+      return [...(hydrated[entity] ?? []), ...errorPath.slice(2)];
     }
     return errorPath ? [...cursor.path, ...errorPath] : undefined;
   };
