@@ -3,7 +3,7 @@ import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Registry } from "prom-client";
 import type { Logger } from "@kombify/service-core/logging";
-import { SHUTDOWN_BUDGET_MS } from "@kombify/service-core/server/shutdown";
+import { onShutdown, SHUTDOWN_BUDGET_MS } from "@kombify/service-core/server/shutdown";
 import type { GatewayConfig } from "../config.js";
 import { servePrimaryCounts } from "../rate-limits/request-counters.js";
 import { AudienceCounts } from "../subscriptions/limits/connection-quotas.js";
@@ -163,18 +163,7 @@ export async function runClusterPrimary(config: GatewayConfig, log: Logger): Pro
     return stopping;
   }
 
-  const shutdown = (reason: string) => {
-    if (stopping) return;
-    log.info({ reason }, "shutting down the gateway's workers");
-    const forced = setTimeout(() => process.exit(1), KILL_STRAGGLERS_AFTER_MS + 1000);
-    forced.unref();
-    stop()
-      .catch((error) => log.error({ err: error }, "error while shutting down"))
-      .finally(() => process.exit(0));
-  };
-  process.once("SIGINT", () => shutdown("SIGINT"));
-  process.once("SIGTERM", () => shutdown("SIGTERM"));
-  if (process.send) process.once("disconnect", () => shutdown("parent disconnected"));
+  onShutdown(log, stop, { budgetMs: KILL_STRAGGLERS_AFTER_MS + 1000, what: "shutting down the gateway's workers" });
 
   try {
     await listen(metricsServer, config.metrics.host, config.metrics.port).catch((error: Error) => {

@@ -13,13 +13,13 @@ export const DRAIN_GRACE_MS = SHUTDOWN_BUDGET_MS / 2;
  * Stops cleanly on SIGINT/SIGTERM, and also when the parent that spawned us over IPC goes away
  * (so a launcher killed with SIGKILL leaves no orphan services behind).
  */
-export function onShutdown(log: Logger, stop: () => Promise<void>): void {
+export function onShutdown(log: Logger, stop: () => Promise<void>, options: { budgetMs?: number; what?: string } = {}): void {
   let stopping = false;
   const shutdown = (reason: string) => {
     if (stopping) return;
     stopping = true;
-    log.info({ reason }, "shutting down");
-    const forced = setTimeout(() => process.exit(1), SHUTDOWN_BUDGET_MS);
+    log.info({ reason }, options.what ?? "shutting down");
+    const forced = setTimeout(() => process.exit(1), options.budgetMs ?? SHUTDOWN_BUDGET_MS);
     forced.unref();
     stop()
       .catch((error) => log.error({ err: error }, "error while shutting down"))
