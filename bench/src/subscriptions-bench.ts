@@ -87,7 +87,8 @@ async function prepareTenant(env: BenchEnvironment, jobCount: number) {
     jobIds.push((await env.pb.collection(jobsCollection).create({ stack: createStack.id, kind: "DEPLOY", status: "RUNNING", progress: 0, logs: [] })).id);
   }
   const caller: SignedInCaller = { kind: "user", userId: "bench-user", email: null, name: null, orgId, orgName: null, roles: ["tenant:owner"], tenant: { id: createTenant.id, slug: createTenant.slug, plan: "FREE" } };
-  // What a subscriber straight on the stack subgraph sends, signed once as the gateway would sign it (for that operation).
+  // What a subscriber straight on the stack subgraph sends, signed as the gateway would sign it (for that operation);
+  // signed again before each use (freshDirectContext): a context lives 60 s, a run longer.
   const directContext = await env.signer.sign(caller, "bench", "stack", operationHash(DIRECT_QUERY));
   return { token, caller, jobIds, jobsCollection, directContext };
 }
@@ -99,8 +100,14 @@ async function gatewayMetrics(env: BenchEnvironment): Promise<GatewayMetrics> {
 
 type BenchContext = SubscriptionsBenchOptions & Awaited<ReturnType<typeof prepareTenant>>;
 
+/** A context for the next direct subscribers: the one made at start would have expired by the later phases. */
+async function freshDirectContext(env: BenchEnvironment, context: BenchContext): Promise<void> {
+  context.directContext = await env.signer.sign(context.caller, "bench", "stack", operationHash(DIRECT_QUERY));
+}
+
 /** N subscribers on `perConnection`-subscription connections, spread over the jobs; `onEvent` gets each event's write time. */
 async function connectSubscribers(env: BenchEnvironment, target: "gateway" | "direct", subscribers: number, context: BenchContext, onEvent: (writtenAt: number) => void) {
+  if (target === "direct") await freshDirectContext(env, context);
   let connected = 0;
   const started = Date.now();
   const clients: Client[] = [];
@@ -251,6 +258,7 @@ function openSubscriptions(
 /** Ten subscribers on the stack subgraph timing the same updates, so a row shows what the gateway adds to them. */
 async function probeStackSubgraph(env: BenchEnvironment, context: BenchContext) {
   const latencies: number[] = [];
+  await freshDirectContext(env, context);
   const client = openSubscriptions(env, context, "direct", context.jobIds.slice(0, 10), (message) => {
     if (Number(message)) latencies.push(Date.now() - Number(message));
   });
@@ -265,6 +273,7 @@ async function probeStackSubgraph(env: BenchEnvironment, context: BenchContext) 
  * PocketBase's stream, and the next phase would measure that instead. Returns the seconds it took.
  */
 async function settle(env: BenchEnvironment, context: BenchContext): Promise<number> {
+  await freshDirectContext(env, context);
   const started = Date.now();
   const marker = `settle ${started}`;
   let seen = false;
