@@ -1,4 +1,6 @@
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import { expect } from "vitest";
+import type { SignedInCaller } from "@kombify/service-core/auth";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type PocketBase from "pocketbase";
@@ -6,7 +8,7 @@ import { namespaceCollections, FEATURE_FLAGS_COLLECTION, SSO_MAPPINGS_COLLECTION
 import { createLogger } from "@kombify/service-core/logging";
 import type { Db } from "@kombify/service-core/database";
 import { pocketBaseBinary, startPocketBase, type RunningPocketBase } from "@kombify/launcher";
-import { freePort, tables, TEST_SUPERUSER, testNamespaces, testPocketBase, uniqueSuffix } from "@kombify/testkit";
+import { freePort, tables, TEST_SUPERUSER, testNamespaces, testPocketBase, uniqueSuffix, type TestSubgraph } from "@kombify/testkit";
 import { InstanceDirectory, TenantDirectory } from "../src/index.js";
 
 /** A PocketBase of its own (its own data and migrations folders), registered as an instance in `region`. */
@@ -117,4 +119,42 @@ export async function collectionsOf(pb: PocketBase, slug: string): Promise<strin
 export function comparable(record: Record<string, unknown>): Record<string, unknown> {
   const { collectionId: _c, collectionName: _n, created: _cr, updated: _u, expand: _e, ...fields } = record;
   return fields;
+}
+
+const CREATE_STACK = `mutation($name: String!) { createStack(name: $name, stackKitId: "base-homelab", nodes: [{ hostname: "w-1", address: "10.1.1.1" }]) { id name } }`;
+
+/**
+ * A client that keeps creating stacks (`during-0`, `during-1`, …) through the stack subgraph while a tenant moves:
+ * each refused write must be UNAVAILABLE and is retried; `landed` holds the names the subgraph acknowledged,
+ * `refusals` the refusals' extensions. `stop()` ends it after the write in hand.
+ */
+export function startStackWriter(stackApi: TestSubgraph, member: SignedInCaller) {
+  let writing = true;
+  const landed: string[] = [];
+  const refusals: Record<string, unknown>[] = [];
+  const writer = (async () => {
+    for (let i = 0; writing; i++) {
+      const name = `during-${i}`;
+      for (let attempt = 0; ; attempt++) {
+        const { data, errors } = await stackApi.query(CREATE_STACK, { caller: member, variables: { name } });
+        if (data?.createStack) break;
+        const code = errors?.[0]?.extensions?.code;
+        // An earlier attempt landed its stack just before the fence; the copy carried it.
+        if (code === "CONFLICT" && attempt > 0) break;
+        expect(code, JSON.stringify(errors)).toBe("UNAVAILABLE");
+        refusals.push(errors![0]!.extensions!);
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      landed.push(name);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  })();
+  return {
+    landed,
+    refusals,
+    stop: async () => {
+      writing = false;
+      await writer;
+    },
+  };
 }

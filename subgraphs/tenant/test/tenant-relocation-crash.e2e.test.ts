@@ -9,10 +9,9 @@ import { startTestSubgraph, SUBGRAPH_DEFINITIONS, subgraphTestEnv, tables, testC
 import { tenantSubgraph } from "../src/index.js";
 import { TenantRelocations } from "../src/relocation/tenant-relocations.js";
 import { tenantRelocations } from "../src/db/schema.js";
-import { collectionsOf, comparable, recordsOn, seedNamespace, startSpareInstance, tenantOn, type SpareInstance } from "./relocation-fixtures.js";
+import { collectionsOf, comparable, recordsOn, seedNamespace, startSpareInstance, tenantOn, startStackWriter, type SpareInstance } from "./relocation-fixtures.js";
 
 const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
-const CREATE_STACK = `mutation($name: String!) { createStack(name: $name, stackKitId: "base-homelab", nodes: [{ hostname: "w-1", address: "10.1.1.1" }]) { id } }`;
 
 /** Issue 15, point 4: a mover killed (SIGKILL) in the middle of a copy is resumed by the next, and nothing is lost or duplicated. */
 describe("a tenant move whose mover is killed midway", () => {
@@ -38,25 +37,7 @@ describe("a tenant move whose mover is killed midway", () => {
     const seeded = await seedNamespace(from.pb, moving.tenant, 1000);
     const member: SignedInCaller = { kind: "user", userId: `user-${uniqueSuffix()}`, email: null, name: null, orgId: moving.orgId, orgName: null, roles: [], tenant: moving.tenant };
 
-    let writing = true;
-    const landed: string[] = [];
-    const refusals: string[] = [];
-    const writer = (async () => {
-      for (let i = 0; writing; i++) {
-        const name = `during-${i}`;
-        for (let attempt = 0; ; attempt++) {
-          const { data, errors } = await stackApi.query(CREATE_STACK, { caller: member, variables: { name } });
-          if (data?.createStack) break;
-          const code = errors?.[0]?.extensions?.code as string;
-          if (code === "CONFLICT" && attempt > 0) break;
-          expect(code, JSON.stringify(errors)).toBe("UNAVAILABLE");
-          refusals.push(code);
-          await new Promise((resolve) => setTimeout(resolve, 25));
-        }
-        landed.push(name);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-    })();
+    const { landed, refusals, stop: stopWriting } = startStackWriter(stackApi, member);
     await expect.poll(() => landed.length, { timeout: 20_000 }).toBeGreaterThanOrEqual(3);
 
     const move = await new TenantRelocations(db).start({ tenantId: moving.tenant.id, toInstanceId: to.id, reason: "admin" });
@@ -82,8 +63,7 @@ describe("a tenant move whose mover is killed midway", () => {
     await expect.poll(async () => (await row()).phase, { timeout: 60_000, interval: 100 }).toBe("done");
     const afterMove = landed.length;
     await expect.poll(() => landed.length, { timeout: 20_000 }).toBeGreaterThanOrEqual(afterMove + 3);
-    writing = false;
-    await writer;
+    await stopWriting();
 
     expect(refusals.length).toBeGreaterThan(0);
     expect((await db.select().from(tables.tenants).where(eq(tables.tenants.id, moving.tenant.id)))[0]!.instanceId).toBe(to.id);

@@ -6,12 +6,11 @@ import { Role, type SignedInCaller, type TenantRef } from "@kombify/service-core
 import { startTestSubgraph, SUBGRAPH_DEFINITIONS, tables, testPocketBase, uniqueSuffix, type TestSubgraph } from "@kombify/testkit";
 import { tenantSubgraph } from "../src/index.js";
 import { instanceLookup } from "../src/published/tenant-directory.js";
-import { collectionsOf, comparable, recordsOn, seedNamespace, startSpareInstance, tenantOn, type SpareInstance } from "./relocation-fixtures.js";
+import { collectionsOf, comparable, recordsOn, seedNamespace, startSpareInstance, tenantOn, startStackWriter, type SpareInstance } from "./relocation-fixtures.js";
 
 const MOVE = `mutation($t: ID!, $i: ID!) { moveTenant(tenantId: $t, instanceId: $i) { id phase tenantId fromInstanceId toInstanceId } }`;
 const DRAIN = `mutation($id: ID!) { drainInstance(id: $id) { id phase tenantId fromInstanceId } }`;
 const RELOCATION = `query($id: ID!) { tenantRelocation(id: $id) { id phase copiedRecords checksum error } }`;
-const CREATE_STACK = `mutation($name: String!) { createStack(name: $name, stackKitId: "base-homelab", nodes: [{ hostname: "w-1", address: "10.1.1.1" }]) { id name } }`;
 
 function memberOf(tenant: TenantRef, orgId: string, roles: Role[] = []): SignedInCaller {
   return { kind: "user", userId: `user-${uniqueSuffix()}`, email: "someone@example.test", name: "Someone", orgId, orgName: null, roles, tenant };
@@ -69,26 +68,7 @@ describe("moving tenants between instances", () => {
     // A writer in another process that resolved the old instance just before the move (and never hears of it).
     const stale = await new NamespaceResolver(instanceLookup(tenantApi.runtime.db), testPocketBase(), 600_000).resolve(big.tenant);
 
-    let writing = true;
-    const landed: string[] = [];
-    const refusals: Record<string, unknown>[] = [];
-    const writer = (async () => {
-      for (let i = 0; writing; i++) {
-        const name = `during-${i}`;
-        for (let attempt = 0; ; attempt++) {
-          const { data, errors } = await stackApi.query(CREATE_STACK, { caller: member, variables: { name } });
-          if (data?.createStack) break;
-          const code = errors?.[0]?.extensions?.code;
-          // An earlier attempt landed its stack just before the fence; the copy carried it.
-          if (code === "CONFLICT" && attempt > 0) break;
-          expect(code, JSON.stringify(errors)).toBe("UNAVAILABLE");
-          refusals.push(errors![0]!.extensions!);
-          await new Promise((resolve) => setTimeout(resolve, 25));
-        }
-        landed.push(name);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-    })();
+    const { landed, refusals, stop: stopWriting } = startStackWriter(stackApi, member);
     await expect.poll(() => landed.length, { timeout: 20_000 }).toBeGreaterThanOrEqual(3);
 
     const started = await tenantApi.query(MOVE, { caller: admin, variables: { t: big.tenant.id, i: to.id } });
@@ -103,8 +83,7 @@ describe("moving tenants between instances", () => {
     await finished(move.id);
     const afterMove = landed.length;
     await expect.poll(() => landed.length, { timeout: 20_000 }).toBeGreaterThanOrEqual(afterMove + 3);
-    writing = false;
-    await writer;
+    await stopWriting();
 
     const done = await relocation(move.id);
     expect(done).toMatchObject({ phase: "DONE", error: null, checksum: expect.stringMatching(/^[0-9a-f]{64}$/) });
